@@ -1,0 +1,81 @@
+// The validated inventory, with defaults applied. Field names follow the YAML contract.
+
+export type Profile = 'aliyun' | 'official' | 'bitnami';
+export type NetworkMode = 'host' | 'overlay' | 'bridge' | 'links' | 'static-ip';
+export const PROFILES: readonly Profile[] = ['aliyun', 'official', 'bitnami'];
+export const NETWORK_MODES: readonly NetworkMode[] = ['host', 'overlay', 'bridge', 'links', 'static-ip'];
+
+export interface SshSettings {
+  user?: string;
+  port?: number;
+  identity_file?: string;
+  /** A jump host, `[user@]host[:port]`, as ssh's ProxyJump. */
+  jump?: string;
+  known_hosts?: string;
+}
+
+export interface Host {
+  name: string;
+  address: string;
+  labels: Record<string, string>;
+  ssh: SshSettings; // inventory defaults merged with the host's own keys
+  swarm?: 'manager' | 'worker';
+  /** Position of this host in the inventory (0-based); the tie-breaker everywhere. */
+  index: number;
+}
+
+export interface PortsSpec {
+  client?: number;
+  quorum?: number;
+  election?: number;
+  admin?: number;
+}
+
+export interface DockerNetworkSpec {
+  name?: string;
+  subnet?: string;
+  gateway?: string;
+  ip_range?: string;
+  addresses?: string[];
+}
+
+export interface EnsembleSpec {
+  name: string;
+  servers: number;
+  observers: number;
+  image: string;
+  profile: Profile;
+  zookeeper_version?: string;
+  network: NetworkMode;
+  ports: PortsSpec;
+  data_dir: string;
+  placement: { pin_label?: string; spread_label?: string };
+  docker_network?: DockerNetworkSpec;
+  /** single-host networks: the host that runs every server (default: the first host). */
+  host?: string;
+  /** container/service names are `<service_prefix><id>`. */
+  service_prefix?: string;
+  /** ZooKeeper 3.5+ AdminServer (default true; ports allocated per host under host networking). */
+  admin_server?: boolean;
+  /** single-host networks: host address the client ports are published on. */
+  publish_address?: string;
+  index: number;
+}
+
+/** Path into the YAML document, e.g. ['ensembles', 0, 'ports', 'client']. */
+export type YamlPath = readonly (string | number)[];
+
+export interface SourcePosition {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface Inventory {
+  file: string;
+  ssh: SshSettings;
+  hosts: Host[];
+  ensembles: EnsembleSpec[];
+  /** Where a node of the inventory was written; falls back to the nearest existing parent. */
+  at(path: YamlPath, which?: 'key' | 'value'): SourcePosition;
+}

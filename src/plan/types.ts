@@ -1,0 +1,139 @@
+// The placement plan: a pure value computed from the inventory, printed by `plan`,
+// rendered by `render`, executed by `apply`. Serialised as-is by `plan --json`.
+import type { NetworkMode, Profile } from '../inventory/types.js';
+import type { Problem } from '../common/problems.js';
+
+export interface ZkVersion {
+  major: number;
+  minor: number;
+  patch?: number;
+  text: string; // as given or derived, e.g. "3.4.8", "3.9"
+  source: 'inventory' | 'image-tag' | 'profile-default';
+}
+
+export interface Ports {
+  client: number;
+  quorum: number;
+  election: number;
+  /** AdminServer port, present only when the AdminServer is enabled (ZooKeeper 3.5+). */
+  admin?: number;
+}
+
+/** How one server names another in its `server.k=` line. */
+export type AddressRef =
+  /** the host's address; renderers may keep it as the variable `${ZOOKEEPER_k}` */
+  | { kind: 'host'; variable: string; value: string }
+  /** a container name, service name or link alias resolved by Docker's DNS */
+  | { kind: 'name'; value: string }
+  /** a static container IP */
+  | { kind: 'ip'; value: string }
+  /** 0.0.0.0: the own entry under ZooKeeper 3.4 on container networks */
+  | { kind: 'any' };
+
+export interface ServerEntry {
+  id: number;
+  address: AddressRef;
+  quorumPort: number;
+  electionPort: number;
+  role: 'participant' | 'observer';
+  /** `;clientPort` suffix: ZooKeeper 3.5+ server-line grammar only. */
+  clientPort?: number;
+}
+
+/** What one server's zoo.cfg must say, independent of how an image profile transports it. */
+export interface ServerConfig {
+  myid: number;
+  servers: ServerEntry[];
+  clientPort: number;
+  peerType: 'participant' | 'observer';
+  quorumListenOnAllIPs: boolean;
+  /** 4lw whitelist; null when the version has no whitelist (before 3.4.10). */
+  fourLetterWords: string[] | null;
+  /** null when the version has no AdminServer (3.4). */
+  adminServer: { enabled: boolean; port?: number } | null;
+}
+
+export type PlacementConstraint =
+  | { kind: 'label'; label: string; value: string }
+  | { kind: 'hostname'; value: string };
+
+export interface PlannedHost {
+  name: string;
+  address: string;
+  labels: Record<string, string>;
+}
+
+export interface ServerPlan {
+  id: number;
+  role: 'participant' | 'observer';
+  /** container / service name */
+  name: string;
+  host: PlannedHost;
+  ports: Ports;
+  /** host directory holding this server's data */
+  dataDir: string;
+  constraint: PlacementConstraint;
+  /** the deploy-time variable holding this server's host address, e.g. ZOOKEEPER_1 */
+  variable: string;
+  /** single-host networks: the host port the client port is published on */
+  publishedClientPort?: number;
+  /** static-ip network: the container's address */
+  staticIp?: string;
+  /** links network: the alias peers use for this server */
+  linkAlias?: string;
+  config: ServerConfig;
+}
+
+export interface DockerNetworkPlan {
+  name: string;
+  driver: 'bridge' | 'overlay';
+  subnet?: string;
+  gateway?: string;
+  ipRange?: string;
+}
+
+export interface DomainRisk {
+  /** 'host' or a label key */
+  label: string;
+  value: string;
+  hosts: string[];
+  votersLost: number;
+  votersLeft: number;
+  quorumSurvives: boolean;
+}
+
+export interface QuorumAnalysis {
+  voters: number;
+  observers: number;
+  majority: number;
+  failuresTolerated: number;
+  domains: DomainRisk[];
+  /** domains whose loss alone loses quorum, as `label=value` */
+  critical: string[];
+}
+
+export interface EnsemblePlan {
+  name: string;
+  image: string;
+  profile: Profile;
+  version: ZkVersion;
+  network: NetworkMode;
+  placement: {
+    mode: 'pinned' | 'spread' | 'single-host';
+    pinLabel?: string;
+    spreadLabel?: string;
+  };
+  dataDir: string;
+  dockerNetwork?: DockerNetworkPlan;
+  servers: ServerPlan[];
+  quorum: QuorumAnalysis;
+  /** client connect string, host:port,... */
+  connectString: string;
+}
+
+export interface Plan {
+  /** schema identifier of `plan --json` */
+  format: 'zkplan.plan/v1';
+  ensembles: EnsemblePlan[];
+  warnings: Problem[];
+}
