@@ -76,6 +76,8 @@ export interface Inventory {
   ssh: SshSettings;
   hosts: Host[];
   ensembles: EnsembleSpec[];
+  /** Swarm mode: the manager host (swarm.manager, or the host flagged `swarm: manager`). */
+  swarmManager?: string;
   /** Where a node of the inventory was written; falls back to the nearest existing parent. */
   at(path: YamlPath, which?: 'key' | 'value'): SourcePosition;
 }

@@ -1,0 +1,111 @@
+// Validates the raw YAML data against schemas/inventory.schema.json (the single source of
+// truth) and turns Ajv's errors into positioned, human problems.
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { closest, type Problem } from '../common/problems.js';
+import type { SourcePosition, YamlPath } from './types.js';
+
+// Package data shipped beside src/ and dist/, read once like an import.
+export const inventorySchema = JSON.parse(
+  readFileSync(new URL('../../schemas/inventory.schema.json', import.meta.url), 'utf8'),
+) as Record<string, unknown>;
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
+const validate = ajv.compile(inventorySchema);
+
+type Locate = (path: YamlPath, which?: 'key' | 'value') => SourcePosition;
+
+export function schemaProblems(data: unknown, locate: Locate): Problem[] {
+  if (validate(data)) return [];
+  const errors = validate.errors ?? [];
+  // oneOf reports every failed branch too; keep only the oneOf summary at that path.
+  const oneOfPaths = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
+  const problems = new Map<string, Problem>();
+  for (const error of errors) {
+    if (error.keyword !== 'oneOf' && [...oneOfPaths].some((p) => error.instancePath === p)) continue;
+    const path = pointerToPath(error.instancePath);
+    const { message, at, which } = describe(error, path);
+    const position = locate(at, which);
+    const problem: Problem = { ...position, message, severity: 'error' };
+    problems.set(`${position.line}:${position.col}:${message}`, problem);
+  }
+  return [...problems.values()];
+}
+
+function pointerToPath(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function describe(e: ErrorObject, path: (string | number)[]): { message: string; at: (string | number)[]; which?: 'key' } {
+  const where = fieldName(path);
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const known = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
+      const suggestion = closest(key, known);
+      const hint = suggestion ? `; did you mean "${suggestion}"?` : known.length ? ` (known keys: ${known.join(', ')})` : '';
+      return { message: `unknown key "${key}"${where ? ` in ${where}` : ''}${hint}`, at: [...path, key], which: 'key' };
+    }
+    case 'required': {
+      const missing = (e.params as { missingProperty: string }).missingProperty;
+      return { message: `missing required field "${missing}"${where ? ` in ${where}` : ''}`, at: path };
+    }
+    case 'type': {
+      const expected = (e.params as { type: string }).type;
+      return { message: `${where || 'the inventory'} must be ${article(expected)} ${expected}, got ${typeName(e.data)}`, at: path };
+    }
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
+      const suggestion = typeof e.data === 'string' ? closest(e.data, allowed) : undefined;
+      return {
+        message: `unknown ${where} "${String(e.data)}"; expected one of ${allowed.join(', ')}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+        at: path,
+      };
+    }
+    case 'pattern':
+    case 'oneOf': {
+      const description = (e.parentSchema as { description?: string }).description;
+      const isKey = e.keyword === 'pattern' && e.propertyName !== undefined;
+      const value = isKey ? e.propertyName : e.data;
+      return {
+        message: `invalid ${isKey ? 'label key' : where} ${JSON.stringify(value)}${description ? `: ${description}` : ''}`,
+        at: isKey ? [...path, e.propertyName!] : path,
+        ...(isKey ? { which: 'key' as const } : {}),
+      };
+    }
+    case 'propertyNames':
+      return { message: `invalid key in ${where}`, at: path };
+    case 'minimum':
+    case 'maximum':
+    case 'minItems':
+    case 'minLength':
+      return { message: `${where} ${e.message} (got ${JSON.stringify(e.data)})`, at: path };
+    default:
+      return { message: `${where || 'inventory'} ${e.message ?? 'is invalid'}`, at: path };
+  }
+}
+
+function fieldName(path: (string | number)[]): string {
+  const names = path.filter((p): p is string => typeof p === 'string');
+  const last = names[names.length - 1];
+  if (last === undefined) return '';
+  // a label's own name says more than "labels"
+  if (names.length >= 2 && names[names.length - 2] === 'labels') return `label "${last}"`;
+  return last === 'labels' ? 'labels' : last.replace(/_/g, ' ');
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? 'an' : 'a';
+}
