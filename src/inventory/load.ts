@@ -15,7 +15,7 @@ export function loadInventory(text: string, file: string): Inventory {
   if (doc.errors.length > 0) {
     throw new InputError(
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+        const pos = lineCounter.linePos(e.pos[0]);
         return problem(pos.line, pos.col, `not valid YAML: ${firstLine(e.message)}`);
       }),
     );

@@ -22,7 +22,9 @@ export function schemaProblems(data: unknown, locate: Locate): Problem[] {
   const oneOfPaths = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
   const problems = new Map<string, Problem>();
   for (const error of errors) {
-    if (error.keyword !== 'oneOf' && [...oneOfPaths].some((p) => error.instancePath === p)) continue;
+    if (error.keyword !== 'oneOf' && oneOfPaths.has(error.instancePath)) continue;
+    // propertyNames repeats, less precisely, the pattern error reported at the key itself
+    if (error.keyword === 'propertyNames') continue;
     const path = pointerToPath(error.instancePath);
     const { message, at, which } = describe(error, path);
     const position = locate(at, which);

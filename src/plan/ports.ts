@@ -32,6 +32,7 @@ export function allocatePorts(requests: readonly PortRequest[], report: Report):
   };
   const result = new Map<number, PortAssignment>();
 
+  const broken = new Set<number>();
   // Pass 1: ports fixed by the inventory, in inventory order, so a collision names both.
   for (const r of requests) {
     const fields = hostFields(r).filter((f) => r.spec.ports[f] !== undefined);
@@ -40,15 +41,20 @@ export function allocatePorts(requests: readonly PortRequest[], report: Report):
       const port = r.spec.ports[f];
       if (port === undefined) continue;
       const twin = own.get(port);
-      if (twin) report(['ensembles', r.spec.index, 'ports', f], `port ${port} is used twice in ensemble "${r.spec.name}" (${twin} and ${f})`);
+      if (twin) {
+        report(['ensembles', r.spec.index, 'ports', f], `port ${port} is used twice in ensemble "${r.spec.name}" (${twin} and ${f})`);
+        broken.add(r.spec.index);
+      }
       own.set(port, f);
     }
+    if (broken.has(r.spec.index)) continue;
     for (const f of fields) {
       const port = r.spec.ports[f]!;
       for (const host of r.hosts) {
         const other = owner(host, port);
         if (other) {
           report(['ensembles', r.spec.index, 'ports', f], `${f} port ${port} of ensemble "${r.spec.name}" collides on host "${host.name}" with ${other}`);
+          broken.add(r.spec.index);
           break;
         }
       }
@@ -58,6 +64,7 @@ export function allocatePorts(requests: readonly PortRequest[], report: Report):
 
   // Pass 2: allocate what the inventory left open.
   for (const r of requests) {
+    if (broken.has(r.spec.index)) continue;
     const assignment = isSingleHost(r) ? allocatePublished(r, owner) : allocateShifted(r, owner);
     if (!assignment) {
       report(['ensembles', r.spec.index, 'ports'], `no free ports for ensemble "${r.spec.name}" within ${MAX_OFFSET} of the defaults`);

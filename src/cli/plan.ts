@@ -1,0 +1,23 @@
+// zkplan plan <inventory> [--json] [--format text|markdown]
+import type { Command } from 'commander';
+import { UsageError } from '../common/problems.js';
+import { formatPlanReport, type ReportFormat } from '../plan/report.js';
+import { readPlan } from './inventory-file.js';
+import type { Io } from './io.js';
+
+export function registerPlan(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('plan')
+    .description('show where every server goes, the quorum and failure-domain analysis, and warnings (changes nothing)')
+    .argument('<inventory>', 'inventory YAML file')
+    .option('--json', 'print the plan as JSON (schema: schemas/plan.schema.json)')
+    .option('--format <format>', 'text | markdown', 'text')
+    .action((file: string, opts: { json?: boolean; format: string }) => {
+      if (opts.format !== 'text' && opts.format !== 'markdown') {
+        throw new UsageError(`unknown --format "${opts.format}"; expected text or markdown`);
+      }
+      const { plan } = readPlan(file, io);
+      io.out(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlanReport(plan, opts.format as ReportFormat));
+      setExit(0);
+    });
+}

@@ -1,0 +1,92 @@
+// The dry-run placement report in text or markdown. Pure: plan in, string out.
+import { formatProblem } from '../common/problems.js';
+import { classicConstraint, swarmConstraint } from './constraints.js';
+import type { EnsemblePlan, Plan, ServerPlan } from './types.js';
+
+export type ReportFormat = 'text' | 'markdown';
+
+const COLUMNS = ['ID', 'ROLE', 'NAME', 'HOST', 'ADDRESS', 'LABELS', 'PORTS C/Q/E/ADMIN', 'CLASSIC CONSTRAINT', 'SWARM CONSTRAINT'];
+
+export function formatPlanReport(plan: Plan, format: ReportFormat): string {
+  const out: string[] = [];
+  for (const e of plan.ensembles) out.push(...ensembleSection(e, format), '');
+  if (plan.warnings.length > 0) {
+    out.push(format === 'markdown' ? '## Warnings' : 'Warnings:', '');
+    for (const w of plan.warnings) out.push(format === 'markdown' ? `- \`${formatProblem(w)}\`` : `  ${formatProblem(w)}`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+function ensembleSection(e: EnsemblePlan, format: ReportFormat): string[] {
+  const md = format === 'markdown';
+  const q = e.quorum;
+  const lines: string[] = [];
+  const placement =
+    e.placement.mode === 'pinned'
+      ? `pinned by ${e.placement.pinLabel}`
+      : e.placement.mode === 'spread'
+        ? `spread over ${e.placement.spreadLabel ?? 'hosts'}`
+        : `single host ${e.servers[0]!.host.name}`;
+  lines.push(md ? `## Ensemble \`${e.name}\`` : `Ensemble ${e.name}`);
+  lines.push(
+    `${md ? '' : '  '}${q.voters} voter${q.voters === 1 ? '' : 's'}, ${q.observers} observer${q.observers === 1 ? '' : 's'}; image ${e.image} ` +
+      `(profile ${e.profile}, ZooKeeper ${e.version.text} from ${e.version.source}); network ${e.network}` +
+      `${e.dockerNetwork ? ` (${e.dockerNetwork.driver} network ${e.dockerNetwork.name}${e.dockerNetwork.subnet ? ` ${e.dockerNetwork.subnet}` : ''})` : ''}; placement ${placement}`,
+  );
+  lines.push('');
+  const rows = e.servers.map(serverRow);
+  lines.push(...(md ? markdownTable(COLUMNS, rows) : textTable(COLUMNS, rows, '  ')));
+  lines.push('');
+  const tolerance = `tolerates ${q.failuresTolerated} voter failure${q.failuresTolerated === 1 ? '' : 's'}`;
+  lines.push(`${md ? '**Quorum:** ' : '  Quorum: '}majority ${q.majority} of ${q.voters} voters; ${tolerance}.`);
+  lines.push(md ? '' : '  Failure domains (losing one of them alone):');
+  const domainRows = q.domains.map((d) => [
+    `${d.label}=${d.value}`,
+    d.hosts.join(' '),
+    String(d.votersLost),
+    String(d.votersLeft),
+    d.quorumSurvives ? 'quorum survives' : 'QUORUM LOST',
+  ]);
+  const domainColumns = ['DOMAIN', 'HOSTS', 'VOTERS LOST', 'VOTERS LEFT', 'OUTCOME'];
+  lines.push(...(md ? markdownTable(domainColumns, domainRows) : textTable(domainColumns, domainRows, '    ')));
+  lines.push('');
+  lines.push(
+    `${md ? '**Critical domains:** ' : '  Critical domains: '}${
+      q.critical.length ? q.critical.join(', ') : 'none (no single host or label value holds enough voters to break quorum)'
+    }`,
+  );
+  lines.push(`${md ? '**Connect string:** `' : '  Connect string: '}${e.connectString}${md ? '`' : ''}`);
+  return lines;
+}
+
+function serverRow(s: ServerPlan): string[] {
+  const p = s.ports;
+  const ports = `${p.client}/${p.quorum}/${p.election}${p.admin ? `/${p.admin}` : ''}`;
+  const published = s.publishedClientPort !== undefined ? ` (client on host :${s.publishedClientPort})` : '';
+  const address = s.staticIp ?? s.host.address;
+  return [
+    String(s.id),
+    s.role,
+    s.name,
+    s.host.name,
+    address,
+    Object.entries(s.host.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ') || '-',
+    ports + published,
+    `constraint:${classicConstraint(s.constraint)}`,
+    swarmConstraint(s.constraint),
+  ];
+}
+
+function textTable(columns: string[], rows: string[][], indent: string): string[] {
+  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => indent + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(columns), ...rows.map(line)];
+}
+
+function markdownTable(columns: string[], rows: string[][]): string[] {
+  const esc = (c: string) => c.replace(/\|/g, '\\|');
+  return [`| ${columns.join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)];
+}
