@@ -20,7 +20,50 @@ export type Report = (path: YamlPath, message: string, severity?: 'error' | 'war
 export const SINGLE_HOST_NETWORKS = new Set(['bridge', 'links', 'static-ip']);
 const MAX_SERVER_ID = 255;
 
-export function placeEnsemble(spec: EnsembleSpec, hosts: readonly Host[], report: Report): Placement | undefined {
+/**
+ * Shared state across the ensembles of one inventory: hosts grouped by label value (built
+ * once per label, not once per ensemble) and how many servers each host already runs, so
+ * that spread placement fills the emptiest hosts first.
+ */
+export class HostPool {
+  readonly load: Int32Array;
+  private readonly groups = new Map<string, Host[][]>();
+
+  constructor(readonly hosts: readonly Host[]) {
+    this.load = new Int32Array(hosts.length);
+  }
+
+  /** Hosts grouped by the label's value, in order of first appearance; without a label, one group per host. */
+  domains(label: string | undefined): Host[][] {
+    const key = label ?? '\0host';
+    let groups = this.groups.get(key);
+    if (!groups) {
+      const byValue = new Map<string, Host[]>();
+      for (const h of this.hosts) {
+        const value = label === undefined ? h.name : (h.labels[label] ?? '');
+        const group = byValue.get(value);
+        if (group) group.push(h);
+        else byValue.set(value, [h]);
+      }
+      groups = [...byValue.values()];
+      this.groups.set(key, groups);
+    }
+    return groups;
+  }
+
+  carries(label: string): boolean {
+    return this.domains(label).some((g) => g[0]!.labels[label] !== undefined);
+  }
+}
+
+export function placeEnsemble(spec: EnsembleSpec, pool: HostPool, report: Report): Placement | undefined {
+  const placement = chooseHosts(spec, pool, report);
+  for (const a of placement?.assignments ?? []) pool.load[a.host.index]!++;
+  return placement;
+}
+
+function chooseHosts(spec: EnsembleSpec, pool: HostPool, report: Report): Placement | undefined {
+  const hosts = pool.hosts;
   const total = spec.servers + spec.observers;
   const roleOf = (id: number) => (id <= spec.servers ? 'participant' : 'observer') as Assignment['role'];
   if (total > MAX_SERVER_ID) {
@@ -35,10 +78,10 @@ export function placeEnsemble(spec: EnsembleSpec, hosts: readonly Host[], report
   }
 
   const pin = spec.placement.pin_label;
-  if (pin !== undefined && hosts.some((h) => h.labels[pin] !== undefined)) {
+  if (pin !== undefined && pool.carries(pin)) {
     return pinned(spec, hosts, pin, total, roleOf, report);
   }
-  return spread(spec, hosts, total, roleOf, report);
+  return spread(spec, pool, total, roleOf, report);
 }
 
 function ids(total: number): number[] {
@@ -97,14 +140,16 @@ function pinned(
  * Water-filling over failure domains: each server goes to the domain that holds the fewest
  * voters so far (observers: fewest members) and still has a free host. This minimises the
  * largest number of voters any single domain holds, i.e. what losing one domain costs.
+ * Within a domain the host with the fewest servers of earlier ensembles wins.
  */
 function spread(
   spec: EnsembleSpec,
-  hosts: readonly Host[],
+  pool: HostPool,
   total: number,
   roleOf: (id: number) => Assignment['role'],
   report: Report,
 ): Placement | undefined {
+  const hosts = pool.hosts;
   if (total > hosts.length) {
     report(
       ['ensembles', spec.index, 'servers'],
@@ -112,28 +157,25 @@ function spread(
     );
     return undefined;
   }
-  const label = spec.placement.spread_label;
-  const domains = new Map<string, { free: Host[]; voters: number; members: number }>();
-  for (const host of hosts) {
-    const key = label === undefined ? host.name : (host.labels[label] ?? '');
-    const domain = domains.get(key) ?? { free: [], voters: 0, members: 0 };
-    domain.free.push(host);
-    domains.set(key, domain);
-  }
+  const domains = pool.domains(spec.placement.spread_label).map((group) => ({ group, used: new Set<number>(), voters: 0, members: 0 }));
   const assignments: Assignment[] = [];
   for (const id of ids(total)) {
     const role = roleOf(id);
-    let best: { voters: number; members: number; free: Host[] } | undefined;
-    for (const d of domains.values()) {
-      if (d.free.length === 0) continue;
-      const load = role === 'participant' ? d.voters : d.members;
-      const bestLoad = best ? (role === 'participant' ? best.voters : best.members) : Infinity;
-      if (load < bestLoad || (load === bestLoad && best && d.free.length > best.free.length)) best = d;
+    const weight = (d: (typeof domains)[number]) => (role === 'participant' ? d.voters : d.members);
+    let best: (typeof domains)[number] | undefined;
+    for (const d of domains) {
+      const free = d.group.length - d.used.size;
+      if (free === 0) continue;
+      if (!best || weight(d) < weight(best) || (weight(d) === weight(best) && free > best.group.length - best.used.size)) best = d;
     }
-    const host = best!.free.shift()!;
+    let host: Host | undefined;
+    for (const h of best!.group) {
+      if (!best!.used.has(h.index) && (host === undefined || pool.load[h.index]! < pool.load[host.index]!)) host = h;
+    }
+    best!.used.add(host!.index);
     best!.members++;
     if (role === 'participant') best!.voters++;
-    assignments.push({ id, role, host, constraint: { kind: 'hostname', value: host.name } });
+    assignments.push({ id, role, host: host!, constraint: { kind: 'hostname', value: host!.name } });
   }
   return { mode: 'spread', assignments };
 }

@@ -2,7 +2,7 @@
 import { InputError, sortProblems, type Problem } from '../common/problems.js';
 import type { EnsembleSpec, Host, Inventory, YamlPath } from '../inventory/types.js';
 import { ARTICLE_STATIC_NETWORK, planStaticAddresses } from './addresses.js';
-import { placeEnsemble, type Placement, type Report } from './placement.js';
+import { HostPool, placeEnsemble, type Placement, type Report } from './placement.js';
 import { allocatePorts, type PortRequest } from './ports.js';
 import { analyseQuorum } from './quorum.js';
 import { serverConfig, type Member } from './server-config.js';
@@ -17,10 +17,11 @@ export function planInventory(inv: Inventory): Plan {
   const report: Report = (path, message, severity = 'error') => problems.push({ ...inv.at(path), message, severity });
 
   const placed: { spec: EnsembleSpec; placement: Placement }[] = [];
+  const pool = new HostPool(inv.hosts);
   for (const spec of inv.ensembles) {
     checkProfile(spec, report);
-    checkPlacementHints(spec, inv.hosts, report);
-    const placement = placeEnsemble(spec, inv.hosts, report);
+    checkPlacementHints(spec, pool, report);
+    const placement = placeEnsemble(spec, pool, report);
     if (placement) placed.push({ spec, placement });
   }
   checkNameCollisions(placed, report);
@@ -45,7 +46,9 @@ export function planInventory(inv: Inventory): Plan {
     ensembles.push(ensemble);
   }
 
-  const sorted = sortProblems(problems);
+  // ensembles sharing a pin label would each report the same bad host label
+  const unique = [...new Map(problems.map((p) => [`${p.line}:${p.col}:${p.message}`, p])).values()];
+  const sorted = sortProblems(unique);
   if (sorted.some((p) => p.severity === 'error')) throw new InputError(sorted);
   return { format: 'zkplan.plan/v1', ensembles, warnings: sorted };
 }
@@ -156,16 +159,16 @@ function checkProfile(spec: EnsembleSpec, report: Report): void {
   }
 }
 
-function checkPlacementHints(spec: EnsembleSpec, hosts: readonly Host[], report: Report): void {
+function checkPlacementHints(spec: EnsembleSpec, pool: HostPool, report: Report): void {
   const { pin_label: pin, spread_label: spread } = spec.placement;
   const multiHost = spec.network === 'host' || spec.network === 'overlay';
   if (!multiHost) return;
-  if (pin !== undefined && !hosts.some((h) => h.labels[pin] !== undefined)) {
+  if (pin !== undefined && !pool.carries(pin)) {
     report(['ensembles', spec.index, 'placement', 'pin_label'], `no host carries label "${pin}"; servers are spread instead`, 'warning');
   }
   if (spread !== undefined) {
-    const unlabelled = hosts.filter((h) => h.labels[spread] === undefined);
-    if (unlabelled.length > 0 && unlabelled.length < hosts.length) {
+    const unlabelled = pool.domains(spread).find((g) => g[0]!.labels[spread] === undefined) ?? [];
+    if (unlabelled.length > 0 && unlabelled.length < pool.hosts.length) {
       report(
         ['ensembles', spec.index, 'placement', 'spread_label'],
         `host${unlabelled.length > 1 ? 's' : ''} ${unlabelled.map((h) => h.name).join(', ')} lack${unlabelled.length > 1 ? '' : 's'} label "${spread}" and count as one failure domain`,
