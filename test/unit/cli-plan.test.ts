@@ -1,0 +1,44 @@
+// zkplan plan: the report, its JSON form and that form's schema.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { Ajv } from 'ajv';
+import { runZkplan } from './helpers/cli.js';
+
+const planSchema = JSON.parse(readFileSync(new URL('../../schemas/plan.schema.json', import.meta.url), 'utf8'));
+
+describe('zkplan plan', () => {
+  it('prints a table per ensemble with constraints, quorum and failure domains', async () => {
+    const r = await runZkplan(['plan', 'inventories/example.yml']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /Ensemble zk/);
+    assert.match(r.out, /1\s+participant\s+zookeeper1\s+zookeeper1\s+192\.0\.2\.11\s+aliyun\.node_index=1 zone=cn-hangzhou-b\s+2181\/2888\/3888\s+constraint:aliyun\.node_index==1\s+node\.labels\.aliyun\.node_index == 1/);
+    assert.match(r.out, /Quorum: majority 2 of 3 voters; tolerates 1 voter failure\./);
+    assert.match(r.out, /zone=cn-hangzhou-b\s+zookeeper1\s+1\s+2\s+quorum survives/);
+    assert.match(r.out, /Critical domains: none/);
+    assert.match(r.out, /Connect string: 192\.0\.2\.11:2181,192\.0\.2\.12:2181,192\.0\.2\.13:2181/);
+  });
+
+  it('prints markdown', async () => {
+    const r = await runZkplan(['plan', 'inventories/example.yml', '--format', 'markdown']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^## Ensemble `zk`/m);
+    assert.match(r.out, /^\| ID \| ROLE \| NAME \|/m);
+  });
+
+  it('prints JSON that follows schemas/plan.schema.json', async () => {
+    const r = await runZkplan(['plan', 'inventories/example.yml', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const plan = JSON.parse(r.out);
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(planSchema);
+    assert.ok(validate(plan), JSON.stringify(validate.errors, null, 2));
+    assert.equal(plan.format, 'zkplan.plan/v1');
+    assert.equal(plan.ensembles[0].servers[2].host.address, '192.0.2.13');
+  });
+
+  it('gives the same bytes every time', async () => {
+    const a = await runZkplan(['plan', 'inventories/example.yml', '--json']);
+    const b = await runZkplan(['plan', 'inventories/example.yml', '--json']);
+    assert.equal(a.out, b.out);
+  });
+});
