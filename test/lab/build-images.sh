@@ -1,0 +1,258 @@
+#!/bin/bash
+# Build the lab's two ZooKeeper images without any registry or Docker daemon.
+#
+#   build-images.sh [build]   build (or reuse) the cached `docker save` tarball; prints its path
+#   build-images.sh load      docker load the tarball into every running lab host, in parallel
+#   build-images.sh path      print the tarball path for the current inputs (may not exist yet)
+#
+# Images (both run Debian's unmodified ZooKeeper 3.8.0 jars on a jlink'ed OpenJDK 17):
+#   zkplan-lab/aliyun-contract:latest  env contract of registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
+#   zkplan-lab/zookeeper:3.8.0         env contract of the official `zookeeper` image (3.5+ entrypoint)
+#
+# The tarball is written by hand in the docker-archive format `docker save` produces
+# (manifest.json + image config + one layer.tar per layer): no daemon is needed to build,
+# both images share the ~70 MB base layer, and the image IDs are the same on every host.
+# It is cached under $ZKPLAN_LAB_CACHE (default /var/cache/zkplan-lab), keyed by a hash of
+# this script and the versions of the Debian packages it copies from.
+set -euo pipefail
+
+CACHE=${ZKPLAN_LAB_CACHE:-/var/cache/zkplan-lab}
+LAB_DIR=${ZKPLAN_LAB_DIR:-/tmp/zkplan-lab}
+ALIYUN_TAG=zkplan-lab/aliyun-contract:latest
+OFFICIAL_TAG=zkplan-lab/zookeeper:3.8.0
+PKGS="libzookeeper-java openjdk-17-jdk-headless openjdk-17-jre-headless busybox-static libjetty9-java
+      libservlet-api-java libslf4j-java liblog4j1.2-java libnetty-java libjackson2-databind-java
+      libjackson2-core-java libjackson2-annotations-java libsnappy-java libc6"
+JRE_MODULES=java.base,java.desktop,java.management,java.naming,java.security.jgss,java.security.sasl,java.sql,jdk.unsupported,jdk.management,java.xml
+# zookeeper.jar's manifest Class-Path names these by absolute /usr/share/java path, plus the
+# log4j binding and servlet-api that the Jetty AdminServer needs but no manifest lists.
+JARS="zookeeper zookeeper-jute slf4j-api slf4j-log4j12 log4j-1.2 netty-buffer netty-common netty-handler
+      netty-transport netty-transport-native-epoll netty-transport-native-unix-common netty-resolver netty-codec
+      snappy-java metrics-core commons-cli commons-io jackson-annotations jackson-core jackson-databind
+      jetty9-client jetty9-http jetty9-io jetty9-security jetty9-server jetty9-servlet jetty9-util
+      servlet-api findbugs-annotations"
+# Named in the manifest but only used by the interactive CLI client, which the images never run.
+OPTIONAL_JARS="jline"
+
+t0=$(date +%s.%N)
+log() { printf '[images %6.2fs] %s\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$*" >&2; }
+
+inputs_hash() {
+  { cat "$0"; dpkg-query -W -f '${Package}=${Version}\n' $PKGS 2>&1 || true; } | sha256sum | cut -c1-16
+}
+tar_path() { echo "$CACHE/zk-images-$(inputs_hash).tar"; }
+
+# --- rootfs pieces ------------------------------------------------------------
+
+build_base() {
+  local R=$1
+  mkdir -p "$R"/{bin,sbin,etc,tmp,opt,usr/bin,usr/share/java,usr/share/zkplan-lab/log4j,var/tmp,root}
+  chmod 1777 "$R/tmp" "$R/var/tmp"
+  cp /bin/busybox "$R/bin/busybox"
+  # sh, nc (4lw probes like the official image's netcat), and the usual shell tools.
+  for a in sh ash cat echo ls sleep nc mkdir rm ps hostname ip env grep sed awk id chown chmod \
+           head tail tr cut wc test [ printf true false dirname basename ln cp mv touch du df \
+           wget vi less find xargs kill pidof ping netstat date uname; do
+    ln -s busybox "$R/bin/$a"
+  done
+  jlink --add-modules "$JRE_MODULES" --strip-debug --no-header-files --no-man-pages \
+        --compress=2 --output "$R/opt/jre"
+  # X11/AWT glue is never loaded by a headless server; dropping it avoids copying X11 libs.
+  rm -f "$R"/opt/jre/lib/{libawt_xawt,libsplashscreen,libjawt}.so
+  local f lib
+  for f in "$R"/opt/jre/bin/java "$R"/opt/jre/lib/*.so "$R"/opt/jre/lib/server/libjvm.so; do
+    ldd "$f" 2>/dev/null | awk '/=> \//{print $3} /^\t\/lib/{print $1}'
+  done | sort -u | while read -r lib; do cp -L --parents "$lib" "$R/"; done
+  cp -L --parents /lib64/ld-linux-x86-64.so.2 "$R/"
+  for j in $JARS; do
+    [ -e "/usr/share/java/$j.jar" ] || { echo "missing /usr/share/java/$j.jar" >&2; exit 1; }
+    cp -L "/usr/share/java/$j.jar" "$R/usr/share/java/"
+  done
+  for j in $OPTIONAL_JARS; do
+    [ ! -e "/usr/share/java/$j.jar" ] || cp -L "/usr/share/java/$j.jar" "$R/usr/share/java/"
+  done
+  cp /etc/zookeeper/conf_example/log4j.properties "$R/usr/share/zkplan-lab/log4j/"
+  printf 'root:x:0:0:root:/root:/bin/sh\nzookeeper:x:1000:1000::/tmp:/bin/sh\n' > "$R/etc/passwd"
+  printf 'root:x:0:\nzookeeper:x:1000:\n' > "$R/etc/group"
+  echo 'hosts: files dns' > "$R/etc/nsswitch.conf"
+  # Shared launcher: both images' zkServer.sh end here with the zoo.cfg to use.
+  cat > "$R/usr/bin/zk-java" <<'EOS'
+#!/bin/sh
+# usage: zk-java /path/zoo.cfg  -- runs QuorumPeerMain in the foreground
+exec /opt/jre/bin/java ${JVMFLAGS:--Xmx256m -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1} \
+  -Dzookeeper.log.dir=${ZOO_LOG_DIR:-/tmp} -Dzookeeper.root.logger=${ZOO_LOG4J_PROP:-INFO,CONSOLE} \
+  -cp /usr/share/zkplan-lab/log4j:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar:/usr/share/java/servlet-api.jar \
+  org.apache.zookeeper.server.quorum.QuorumPeerMain "$1"
+EOS
+  chmod 755 "$R/usr/bin/zk-java"
+}
+
+# Files that differ between the Aliyun 3.4.8 image and this lab image are only the
+# server jars; paths, env contract and base zoo.cfg follow AliyunContainerService/docker-zookeeper.
+build_aliyun() {
+  local R=$1 i
+  mkdir -p "$R/opt/zookeeper/conf" "$R/opt/zookeeper/bin" "$R/tmp/zookeeper"
+  chmod 1777 "$R/tmp"
+  # 3.4.8's zoo_sample.cfg. The two extra keys make 3.8 behave like 3.4.8 (every 4lw answers,
+  # nothing listens on 8080); they come first so appended ADDITIONAL_* lines still win.
+  cat > "$R/opt/zookeeper/conf/zoo.cfg" <<'EOF'
+tickTime=2000
+initLimit=10
+syncLimit=5
+dataDir=/tmp/zookeeper
+clientPort=2181
+4lw.commands.whitelist=*
+admin.enableServer=false
+EOF
+  cp /etc/zookeeper/conf_example/log4j.properties "$R/opt/zookeeper/conf/"
+  {
+    echo '#!/bin/sh'
+    echo 'ZOO_CFG="/opt/zookeeper/conf/zoo.cfg"'
+    echo 'echo "${SERVER_ID}" > /tmp/zookeeper/myid'
+    for i in $(seq 1 10); do echo "echo \"\${ADDITIONAL_ZOOKEEPER_$i}\" >> \${ZOO_CFG}"; done
+    echo 'exec /opt/zookeeper/bin/zkServer.sh start-foreground'
+  } > "$R/opt/zookeeper.sh"
+  cat > "$R/opt/zookeeper/bin/zkServer.sh" <<'EOS'
+#!/bin/sh
+# Lab stand-in for ZooKeeper's zkServer.sh: only start-foreground, the mode the image uses.
+[ "$1" = start-foreground ] || { echo "zkplan-lab zkServer.sh: only start-foreground is supported" >&2; exit 2; }
+exec /usr/bin/zk-java "${ZOOCFGDIR:-/opt/zookeeper/conf}/${ZOOCFG:-zoo.cfg}"
+EOS
+  chmod 755 "$R/opt/zookeeper.sh" "$R/opt/zookeeper/bin/zkServer.sh"
+}
+
+# Follows 31z4/zookeeper-docker 3.8.x docker-entrypoint.sh (POSIX sh instead of bash, and no
+# gosu: the server runs as root here).
+build_official() {
+  local R=$1 B=/apache-zookeeper-3.8.0-bin
+  mkdir -p "$R/conf" "$R/data" "$R/datalog" "$R/logs" "$R$B/bin"
+  cat > "$R/docker-entrypoint.sh" <<'EOS'
+#!/bin/sh
+set -e
+
+# Generate the config only if it doesn't exist
+if [ ! -f "$ZOO_CONF_DIR/zoo.cfg" ]; then
+    CONFIG="$ZOO_CONF_DIR/zoo.cfg"
+    {
+        echo "dataDir=$ZOO_DATA_DIR"
+        echo "dataLogDir=$ZOO_DATA_LOG_DIR"
+
+        echo "tickTime=$ZOO_TICK_TIME"
+        echo "initLimit=$ZOO_INIT_LIMIT"
+        echo "syncLimit=$ZOO_SYNC_LIMIT"
+
+        echo "autopurge.snapRetainCount=$ZOO_AUTOPURGE_SNAPRETAINCOUNT"
+        echo "autopurge.purgeInterval=$ZOO_AUTOPURGE_PURGEINTERVAL"
+        echo "maxClientCnxns=$ZOO_MAX_CLIENT_CNXNS"
+        echo "standaloneEnabled=$ZOO_STANDALONE_ENABLED"
+        echo "admin.enableServer=${ZOO_ADMINSERVER_ENABLED:-true}"
+    } >> "$CONFIG"
+    if [ -z "$ZOO_SERVERS" ]; then
+      ZOO_SERVERS="server.1=localhost:2888:3888;2181"
+    fi
+
+    for server in $ZOO_SERVERS; do
+        echo "$server" >> "$CONFIG"
+    done
+
+    if [ -n "$ZOO_4LW_COMMANDS_WHITELIST" ]; then
+        echo "4lw.commands.whitelist=$ZOO_4LW_COMMANDS_WHITELIST" >> "$CONFIG"
+    fi
+
+    for cfg_extra_entry in $ZOO_CFG_EXTRA; do
+        echo "$cfg_extra_entry" >> "$CONFIG"
+    done
+fi
+
+# Write myid only if it doesn't exist
+if [ ! -f "$ZOO_DATA_DIR/myid" ]; then
+    echo "${ZOO_MY_ID:-1}" > "$ZOO_DATA_DIR/myid"
+fi
+
+exec "$@"
+EOS
+  cat > "$R$B/bin/zkServer.sh" <<'EOS'
+#!/bin/sh
+# Lab stand-in for ZooKeeper's zkServer.sh: only start-foreground, the mode the image uses.
+[ "$1" = start-foreground ] || { echo "zkplan-lab zkServer.sh: only start-foreground is supported" >&2; exit 2; }
+exec /usr/bin/zk-java "${ZOOCFGDIR:-/conf}/${ZOOCFG:-zoo.cfg}"
+EOS
+  chmod 755 "$R/docker-entrypoint.sh" "$R$B/bin/zkServer.sh"
+}
+
+# --- docker-archive writer ------------------------------------------------------
+
+# layer_tar ROOTDIR OUTDIR -> prints the layer's diff_id (sha256 of the uncompressed tar)
+layer_tar() {
+  local root=$1 out=$2 tmp sum
+  tmp="$out/layer.tmp.tar"
+  # Reproducible: fixed order, owner and mtime, so equal inputs give equal layer IDs.
+  tar -C "$root" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$tmp" .
+  sum=$(sha256sum "$tmp" | cut -d' ' -f1)
+  mkdir -p "$out/$sum"
+  mv "$tmp" "$out/$sum/layer.tar"
+  echo "$sum"
+}
+
+# image_config OUTDIR CONFIG_JSON BASE_DIFF TOP_DIFF -> prints the config file name
+image_config() {
+  local out=$1 cfg=$2 base=$3 top=$4 tmp sum
+  tmp="$out/config.tmp.json"
+  printf '{"architecture":"amd64","os":"linux","created":"1970-01-01T00:00:00Z","config":%s,"rootfs":{"type":"layers","diff_ids":["sha256:%s","sha256:%s"]},"history":[{"created":"1970-01-01T00:00:00Z","created_by":"zkplan test/lab/build-images.sh: base (busybox, jlink JRE, Debian ZooKeeper 3.8.0 jars)"},{"created":"1970-01-01T00:00:00Z","created_by":"zkplan test/lab/build-images.sh: image contract"}]}' \
+    "$cfg" "$base" "$top" > "$tmp"
+  sum=$(sha256sum "$tmp" | cut -d' ' -f1)
+  mv "$tmp" "$out/$sum.json"
+  echo "$sum.json"
+}
+
+cmd_build() {
+  local out; out=$(tar_path)
+  if [ -s "$out" ]; then
+    log "cached: $out"
+    echo "$out"; return 0
+  fi
+  mkdir -p "$CACHE"
+  W=$(mktemp -d "$CACHE/build.XXXXXX")   # global: the EXIT trap runs after this function returns
+  trap 'rm -rf "$W"' EXIT
+  mkdir -p "$W/base" "$W/aliyun" "$W/official" "$W/archive"
+  build_base "$W/base"
+  build_aliyun "$W/aliyun"
+  build_official "$W/official"
+  log "rootfs assembled ($(du -sm "$W/base" | cut -f1) MB base)"
+  local A=$W/archive base aly off caly coff
+  base=$(layer_tar "$W/base" "$A")
+  aly=$(layer_tar "$W/aliyun" "$A")
+  off=$(layer_tar "$W/official" "$A")
+  caly=$(image_config "$A" '{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["/opt/zookeeper.sh"],"WorkingDir":"/","ExposedPorts":{"2181/tcp":{},"2888/tcp":{},"3888/tcp":{}},"Volumes":{"/opt/zookeeper/conf":{},"/tmp/zookeeper":{}},"Labels":{"org.zkplan.lab":"aliyun-contract","org.zkplan.lab.emulates":"registry.aliyuncs.com/acs-sample/zookeeper:3.4.8"}}' "$base" "$aly")
+  coff=$(image_config "$A" '{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/apache-zookeeper-3.8.0-bin/bin","ZOO_CONF_DIR=/conf","ZOO_DATA_DIR=/data","ZOO_DATA_LOG_DIR=/datalog","ZOO_LOG_DIR=/logs","ZOO_TICK_TIME=2000","ZOO_INIT_LIMIT=5","ZOO_SYNC_LIMIT=2","ZOO_AUTOPURGE_PURGEINTERVAL=0","ZOO_AUTOPURGE_SNAPRETAINCOUNT=3","ZOO_MAX_CLIENT_CNXNS=60","ZOO_STANDALONE_ENABLED=true","ZOO_ADMINSERVER_ENABLED=true","ZOOCFGDIR=/conf"],"Entrypoint":["/docker-entrypoint.sh"],"Cmd":["zkServer.sh","start-foreground"],"WorkingDir":"/apache-zookeeper-3.8.0-bin","ExposedPorts":{"2181/tcp":{},"2888/tcp":{},"3888/tcp":{},"8080/tcp":{}},"Volumes":{"/data":{},"/datalog":{},"/logs":{}},"Labels":{"org.zkplan.lab":"official-contract","org.zkplan.lab.emulates":"zookeeper:3.8 (docker-library)"}}' "$base" "$off")
+  printf '[{"Config":"%s","RepoTags":["%s"],"Layers":["%s/layer.tar","%s/layer.tar"]},{"Config":"%s","RepoTags":["%s"],"Layers":["%s/layer.tar","%s/layer.tar"]}]\n' \
+    "$caly" "$ALIYUN_TAG" "$base" "$aly" "$coff" "$OFFICIAL_TAG" "$base" "$off" > "$A/manifest.json"
+  tar -C "$A" -cf "$W/images.tar" .
+  mv "$W/images.tar" "$out"
+  # Keep only the tarball for the current inputs.
+  find "$CACHE" -maxdepth 1 -name 'zk-images-*.tar' ! -path "$out" -delete
+  log "built $out ($(du -m "$out" | cut -f1) MB)"
+  echo "$out"
+}
+
+cmd_load() {
+  local tarball s pids=() rc=0
+  tarball=$(tar_path)
+  [ -s "$tarball" ] || tarball=$(cmd_build)
+  local socks=("$LAB_DIR"/h*/docker.sock)
+  [ -S "${socks[0]}" ] || { echo "no lab hosts under $LAB_DIR (run lab.sh up N)" >&2; exit 1; }
+  for s in "${socks[@]}"; do
+    DOCKER_HOST="unix://$s" docker load -q -i "$tarball" >/dev/null &
+    pids+=($!)
+  done
+  for s in "${pids[@]}"; do wait "$s" || rc=1; done
+  [ $rc = 0 ] || { log "docker load failed on some host"; exit 1; }
+  log "loaded into ${#socks[@]} hosts"
+}
+
+case "${1:-build}" in
+  build) cmd_build ;;
+  load) cmd_load ;;
+  path) tar_path ;;
+  *) echo "usage: $0 [build|load|path]" >&2; exit 2 ;;
+esac

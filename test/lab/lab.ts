@@ -1,0 +1,271 @@
+// Lab API for zkplan's multi-host tests: simulated Docker hosts (network namespaces with their
+// own dockerd + sshd, made by lab.sh) and the two locally built ZooKeeper images.
+// Test harness only; needs root. See test/lab/README.md.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const LAB_SH = path.join(HERE, 'lab.sh');
+export const BUILD_IMAGES_SH = path.join(HERE, 'build-images.sh');
+export const LAB_DIR = process.env.ZKPLAN_LAB_DIR ?? '/tmp/zkplan-lab';
+
+export const IMAGES = {
+  aliyun: 'zkplan-lab/aliyun-contract:latest',
+  official: 'zkplan-lab/zookeeper:3.8.0',
+} as const;
+
+export interface LabHost {
+  name: string;
+  address: string;
+  dockerSocket: string;
+  netns: string;
+}
+
+/** The content of lab.json written by `lab.sh up`. */
+export interface LabInfo {
+  stateDir: string;
+  bridge: string;
+  hosts: LabHost[];
+  sshKey: string;
+  knownHosts: string;
+  sshConfig: string;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  /** Resolve with the result instead of rejecting when the exit code is not 0. */
+  allowFail?: boolean;
+  /** Data for the child's stdin. */
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+export class CommandError extends Error {
+  constructor(
+    readonly argv: readonly string[],
+    readonly result: ExecResult,
+  ) {
+    super(`${argv.join(' ')} exited with ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`);
+    this.name = 'CommandError';
+  }
+}
+
+export function run(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const [cmd, ...args] = argv;
+  if (cmd === undefined) throw new TypeError('run: empty argv');
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      env: opts.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: opts.timeoutMs,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const result = { code: code ?? (signal ? 128 : 1), stdout, stderr };
+      if (result.code !== 0 && !opts.allowFail) reject(new CommandError(argv, result));
+      else resolve(result);
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Quote one word for a POSIX shell (the remote side of ssh). */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface InventoryOptions {
+  profile: 'aliyun' | 'official';
+  /** How many lab hosts to list (default: all). */
+  hosts?: number;
+  ensembleName?: string;
+  /** Extra keys merged into the ensemble entry (override the defaults). */
+  extra?: Record<string, unknown>;
+}
+
+export class Lab {
+  constructor(readonly info: LabInfo) {}
+
+  get hosts(): LabHost[] {
+    return this.info.hosts;
+  }
+
+  get addresses(): string[] {
+    return this.info.hosts.map((h) => h.address);
+  }
+
+  /** hostIndex is 1-based, like the host names h1..hN. */
+  host(hostIndex: number): LabHost {
+    const h = this.info.hosts[hostIndex - 1];
+    if (!h) throw new RangeError(`lab has hosts 1..${this.info.hosts.length}, not ${hostIndex}`);
+    return h;
+  }
+
+  /** Run the docker CLI against host hostIndex's daemon socket directly (no ssh). */
+  docker(hostIndex: number, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const env = { ...process.env, ...opts.env, DOCKER_HOST: `unix://${this.host(hostIndex).dockerSocket}` };
+    return run(['docker', ...args], { ...opts, env });
+  }
+
+  /**
+   * Run a command on host hostIndex over the lab's OpenSSH config (host keys checked against
+   * the lab known_hosts). A string is passed to the remote shell as is; an array is quoted word
+   * by word.
+   */
+  ssh(hostIndex: number, command: string | readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const remote = typeof command === 'string' ? command : command.map(shellQuote).join(' ');
+    return run(['ssh', '-F', this.info.sshConfig, this.host(hostIndex).name, remote], opts);
+  }
+
+  /**
+   * Write a zkplan inventory for this lab. Hosts share the machine's root filesystem, so one
+   * data_dir is shared by all hosts; the planner's per-server subdirectory
+   * (<data_dir>/<ensemble>/<id>) keeps their data apart.
+   */
+  async writeInventory(file: string, opts: InventoryOptions): Promise<string> {
+    const n = opts.hosts ?? this.info.hosts.length;
+    if (n < 1 || n > this.info.hosts.length) throw new RangeError(`hosts must be 1..${this.info.hosts.length}`);
+    const ensemble: Record<string, unknown> = {
+      name: opts.ensembleName ?? 'zk',
+      servers: Math.min(3, n),
+      observers: 0,
+      image: IMAGES[opts.profile],
+      profile: opts.profile,
+      // The lab's aliyun image emulates 3.4.8 and its tag carries no version.
+      ...(opts.profile === 'aliyun' ? { zookeeper_version: '3.4' } : {}),
+      network: 'host',
+      data_dir: path.join(this.info.stateDir, 'hostdata'),
+      placement: { pin_label: 'aliyun.node_index', spread_label: 'zone' },
+      ...opts.extra,
+    };
+    const doc = new YAML.Document({
+      ssh: { user: 'root', port: 22, identity_file: this.info.sshKey, known_hosts: this.info.knownHosts },
+      hosts: this.info.hosts.slice(0, n).map((h, i) => ({
+        name: h.name,
+        address: h.address,
+        labels: { 'aliyun.node_index': i + 1, zone: `z${(i % 3) + 1}` },
+      })),
+      ensembles: [ensemble],
+    });
+    // Flow style for the short maps keeps the file as readable as a hand-written inventory.
+    const ssh = doc.get('ssh', true);
+    if (YAML.isMap(ssh)) ssh.flow = true;
+    const hosts = doc.get('hosts', true);
+    if (YAML.isSeq(hosts)) for (const item of hosts.items) if (YAML.isMap(item)) item.flow = true;
+    await mkdir(path.dirname(file), { recursive: true });
+    const text = `# zkplan lab inventory (generated by test/lab/lab.ts)\n${doc.toString()}`;
+    await writeFile(file, text);
+    return text;
+  }
+}
+
+export async function readLabInfo(stateDir = LAB_DIR): Promise<LabInfo | undefined> {
+  const file = path.join(stateDir, 'lab.json');
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(await readFile(file, 'utf8')) as LabInfo;
+}
+
+async function imagesPresent(lab: Lab): Promise<boolean> {
+  const checks = lab.hosts.map((_, i) =>
+    lab.docker(i + 1, ['image', 'inspect', IMAGES.aliyun, IMAGES.official], { allowFail: true }),
+  );
+  return (await Promise.all(checks)).every((r) => r.code === 0);
+}
+
+/**
+ * Bring up an n-host lab with both images loaded. A running lab with the same n is reused
+ * (its containers are left alone; tests remove what they start).
+ */
+export async function labUp(n: number): Promise<Lab> {
+  const existing = await readLabInfo();
+  let lab: Lab | undefined;
+  if (existing && existing.hosts.length === n) {
+    const status = await run(['bash', LAB_SH, 'status'], { allowFail: true });
+    if (status.code === 0) lab = new Lab(existing);
+  }
+  if (!lab) {
+    const up = await run(['bash', LAB_SH, 'up', String(n)], { allowFail: true });
+    if (up.code !== 0) throw new CommandError(['lab.sh', 'up', String(n)], up);
+    const info = await readLabInfo();
+    if (!info) throw new Error(`lab.sh up ${n} wrote no lab.json in ${LAB_DIR}`);
+    lab = new Lab(info);
+  }
+  if (!(await imagesPresent(lab))) {
+    await run(['bash', BUILD_IMAGES_SH, 'load']);
+  }
+  return lab;
+}
+
+export async function labDown(): Promise<void> {
+  await run(['bash', LAB_SH, 'down']);
+}
+
+/** Send a four-letter word and return the whole reply ('' if nothing answered in time). */
+export function fourLetterWord(address: string, word: string, port = 2181, timeoutMs = 1000): Promise<string> {
+  return new Promise((resolve) => {
+    let reply = '';
+    const sock = net.connect({ host: address, port });
+    const done = () => {
+      sock.destroy();
+      resolve(reply);
+    };
+    sock.setTimeout(timeoutMs, done);
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.end(word));
+    sock.on('data', (d: string) => (reply += d));
+    sock.on('error', () => resolve(reply));
+    sock.on('close', () => resolve(reply));
+  });
+}
+
+/** The `Mode:` of a server from `srvr` (leader, follower, observer, standalone), or null if down. */
+export async function srvrMode(address: string, port = 2181): Promise<string | null> {
+  const reply = await fourLetterWord(address, 'srvr', port);
+  const m = /^Mode: (\S+)/m.exec(reply);
+  return m?.[1] ?? null;
+}
+
+export interface QuorumState {
+  leader: string;
+  followers: string[];
+  modes: Record<string, string | null>;
+  elapsedMs: number;
+}
+
+/**
+ * Poll `srvr` on every address until exactly one is leader and all others are followers
+ * (or observers). Rejects with the last seen modes after timeoutMs.
+ */
+export async function waitForQuorum(addresses: readonly string[], timeoutMs = 30_000, port = 2181): Promise<QuorumState> {
+  const start = Date.now();
+  let modes: Record<string, string | null> = {};
+  for (;;) {
+    const seen = await Promise.all(addresses.map((a) => srvrMode(a, port)));
+    modes = Object.fromEntries(addresses.map((a, i) => [a, seen[i] ?? null]));
+    const leaders = addresses.filter((a) => modes[a] === 'leader');
+    const followers = addresses.filter((a) => modes[a] === 'follower');
+    const observers = addresses.filter((a) => modes[a] === 'observer');
+    if (leaders.length === 1 && leaders.length + followers.length + observers.length === addresses.length) {
+      return { leader: leaders[0]!, followers, modes, elapsedMs: Date.now() - start };
+    }
+    if (Date.now() - start > timeoutMs) {
+      throw new Error(`no quorum after ${timeoutMs} ms: ${JSON.stringify(modes)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
