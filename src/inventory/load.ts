@@ -6,6 +6,8 @@ import { schemaProblems } from './schema.js';
 import { semanticProblems } from './semantic.js';
 import type { EnsembleSpec, Host, Inventory, SshSettings } from './types.js';
 
+export const DEFAULT_STATE_DIR = '/etc/zkplan';
+
 export function loadInventory(text: string, file: string): Inventory {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -48,9 +50,11 @@ interface RawHost {
   labels?: Record<string, string | number>;
   ssh?: SshSettings;
   swarm?: 'manager' | 'worker';
+  state_dir?: string;
 }
 interface RawInventory {
   ssh?: SshSettings;
+  state_dir?: string;
   swarm?: { manager?: string };
   hosts: RawHost[];
   ensembles: Omit<EnsembleSpec, 'index'>[];
@@ -64,6 +68,7 @@ function toInventory(raw: RawInventory, file: string, at: Inventory['at']): Inve
     labels: Object.fromEntries(Object.entries(h.labels ?? {}).map(([k, v]) => [k, String(v)])),
     ssh: { ...ssh, ...(h.ssh ?? {}) },
     ...(h.swarm ? { swarm: h.swarm } : {}),
+    stateDir: h.state_dir ?? raw.state_dir ?? DEFAULT_STATE_DIR,
     index,
   }));
   const ensembles: EnsembleSpec[] = raw.ensembles.map((e, index) => ({

@@ -20,6 +20,8 @@ export interface Host {
   labels: Record<string, string>;
   ssh: SshSettings; // inventory defaults merged with the host's own keys
   swarm?: 'manager' | 'worker';
+  /** where zkplan keeps its per-ensemble record and deploy lock on this host */
+  stateDir: string;
   /** Position of this host in the inventory (0-based); the tie-breaker everywhere. */
   index: number;
 }

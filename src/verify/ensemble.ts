@@ -1,0 +1,163 @@
+// Probe every member with four-letter words, judge, and wait until the ensemble proves healthy.
+
+import type { Dial } from './dial.js';
+import { FourLetterError, fourLetterWord, parseConf, parseMntr, parseSrvr } from './four-letter.js';
+import { judgeEnsemble } from './judge.js';
+import type { EnsembleProbe, Member, ServerProbe, Verdict } from './types.js';
+import { writeAndReadBack, type ZnodeCheck } from './znode.js';
+
+export { judgeEnsemble } from './judge.js';
+export type * from './types.js';
+
+export async function probeEnsemble(members: readonly Member[], dial: Dial, timeoutMs: number): Promise<EnsembleProbe> {
+  const servers = await Promise.all(members.map((m) => probeServer(m, dial, timeoutMs)));
+  const leaders = servers.filter((s) => s.mode === 'leader');
+  const probe: EnsembleProbe = { servers };
+  if (leaders.length === 1) {
+    const leader = leaders[0]!;
+    try {
+      probe.leaderMntr = parseMntr(await fourLetterWord(dial, leader.address, leader.port, 'mntr', timeoutMs));
+    } catch (err) {
+      probe.leaderMntrError = err instanceof FourLetterError ? err.detail : message(err);
+    }
+  }
+  return probe;
+}
+
+export async function probeServer(m: Member, dial: Dial, timeoutMs: number): Promise<ServerProbe> {
+  const p: ServerProbe = {
+    id: m.id,
+    role: m.role,
+    address: m.address,
+    port: m.port,
+    reachable: false,
+    mode: null,
+    zxid: null,
+    epoch: null,
+    latencyAvg: null,
+    connections: null,
+  };
+  const [srvr, conf] = await Promise.allSettled([
+    fourLetterWord(dial, m.address, m.port, 'srvr', timeoutMs),
+    fourLetterWord(dial, m.address, m.port, 'conf', timeoutMs),
+  ]);
+  if (srvr.status === 'rejected') {
+    const err: unknown = srvr.reason;
+    // The judge names the server itself; keep only the word and what went wrong.
+    p.error = err instanceof FourLetterError ? `${err.word}: ${err.detail}` : message(err);
+    p.errorKind = err instanceof FourLetterError ? err.kind : 'parse';
+    p.reachable = err instanceof FourLetterError && (err.kind === 'not-serving' || err.kind === 'not-whitelisted');
+    return p;
+  }
+  p.reachable = true;
+  try {
+    const s = parseSrvr(srvr.value);
+    Object.assign(p, { mode: s.mode, zxid: s.zxid, epoch: s.epoch, latencyAvg: s.latency.avg, connections: s.connections });
+  } catch (err) {
+    p.error = message(err);
+    p.errorKind = 'parse';
+    return p;
+  }
+  if (conf.status === 'rejected') {
+    const err: unknown = conf.reason;
+    p.membershipError = err instanceof FourLetterError ? `${err.word}: ${err.detail}` : message(err);
+  }
+  else {
+    try {
+      p.membership = parseConf(conf.value).servers;
+    } catch (err) {
+      p.membershipError = message(err);
+    }
+  }
+  return p;
+}
+
+export interface EnsembleHealth {
+  ok: boolean;
+  servers: ServerProbe[];
+  problems: string[];
+  warnings: string[];
+  /** The last write/read-back attempt; null if the ensemble never looked healthy enough to try. */
+  znode: ZnodeCheck | null;
+  elapsedMs: number;
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  pollMs: number;
+  /** Per four-letter word and per ZooKeeper session; defaults to min(5 s, timeoutMs). */
+  requestTimeoutMs?: number;
+  znodePath?: string;
+}
+
+/** For JSON.stringify: zxids are bigint, which JSON cannot carry; print them as ZooKeeper does. */
+export function zxidReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? `0x${value.toString(16)}` : value;
+}
+
+/**
+ * Polls until the judge is satisfied and a znode round-trip succeeds, or the deadline passes.
+ * The deadline is checked between steps; a step already running may overrun it by a few
+ * requestTimeoutMs (a znode check opens one session per server, each bounded by it).
+ * The znode write is also what moves followers onto the leader's epoch (see judgeEpochs), so it
+ * runs as soon as epoch lag is the only remaining issue, and the servers are probed once more after it.
+ */
+export async function waitForEnsemble(members: readonly Member[], dial: Dial, opts: WaitOptions): Promise<EnsembleHealth> {
+  const start = Date.now();
+  const deadline = start + opts.timeoutMs;
+  const reqTimeout = opts.requestTimeoutMs ?? Math.min(5000, opts.timeoutMs);
+  const budget = (): number => Math.max(1, Math.min(reqTimeout, deadline - Date.now()));
+  let znode: ZnodeCheck | null = null;
+  let last: { probe: EnsembleProbe; verdict: Verdict };
+
+  for (;;) {
+    last = await probeAndJudge(members, dial, budget());
+    if (last.verdict.issues.every((i) => i.kind === 'epoch') && Date.now() < deadline) {
+      znode = await writeAndReadBack(orderForWrite(members, last.probe), dial, {
+        timeoutMs: budget(),
+        ...(opts.znodePath === undefined ? {} : { path: opts.znodePath }),
+      });
+      if (znode.ok) {
+        last = await probeAndJudge(members, dial, budget());
+        if (last.verdict.ok) return health(true, last, znode, start);
+      }
+    }
+    if (Date.now() + opts.pollMs >= deadline) break;
+    await new Promise((r) => setTimeout(r, opts.pollMs));
+  }
+  const result = health(false, last, znode, start);
+  if (znode && !znode.ok) result.problems.push(...znodeProblems(znode));
+  return result;
+}
+
+async function probeAndJudge(members: readonly Member[], dial: Dial, timeoutMs: number): Promise<{ probe: EnsembleProbe; verdict: Verdict }> {
+  const probe = await probeEnsemble(members, dial, timeoutMs);
+  return { probe, verdict: judgeEnsemble(members, probe) };
+}
+
+// Write through a follower when there is one: that exercises forwarding to the leader.
+function orderForWrite(members: readonly Member[], probe: EnsembleProbe): Member[] {
+  const mode = new Map(probe.servers.map((s) => [s.id, s.mode]));
+  const rank = (m: Member): number => (mode.get(m.id) === 'follower' ? 0 : mode.get(m.id) === 'leader' ? 1 : 2);
+  return [...members].sort((a, b) => rank(a) - rank(b));
+}
+
+function znodeProblems(z: ZnodeCheck): string[] {
+  if (z.writtenVia === null) return [`could not write ${z.path}: ${z.writeErrors.map((e) => `server ${e.id}: ${e.error}`).join('; ')}`];
+  return z.readVia.filter((r) => !r.ok).map((r) => `server ${r.id} did not read back ${z.path} written via server ${z.writtenVia}: ${r.error}`);
+}
+
+function health(ok: boolean, last: { probe: EnsembleProbe; verdict: Verdict }, znode: ZnodeCheck | null, start: number): EnsembleHealth {
+  return {
+    ok,
+    servers: last.probe.servers,
+    problems: [...last.verdict.problems],
+    warnings: last.verdict.warnings,
+    znode,
+    elapsedMs: Date.now() - start,
+  };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
