@@ -5,6 +5,9 @@ import { formatProblem, InputError, OperationalError, UsageError } from '../comm
 import { processIo, type Io } from './io.js';
 import { registerPlan } from './plan.js';
 import { registerRender } from './render.js';
+import { registerApply } from './apply.js';
+import { registerStatus } from './status.js';
+import { registerDestroy } from './destroy.js';
 
 export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
   let exitCode = 0;
@@ -19,6 +22,9 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
     .showHelpAfterError('(run zkplan --help for usage)');
   registerPlan(program, io, setExit);
   registerRender(program, io, setExit);
+  registerApply(program, io, setExit);
+  registerStatus(program, io, setExit);
+  registerDestroy(program, io, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

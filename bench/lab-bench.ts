@@ -1,0 +1,707 @@
+// zkplan's deployment benchmarks on the multi-host lab (test/lab). Run through bench/run.sh
+// (`npm run bench`, needs root), which also guarantees the teardown.
+//
+//   FLOOR(N)  the same N containers started by a plain parallel `ssh hI docker run -d --net=host`
+//             loop, polling `srvr` on every server every 50 ms until one leader + N-1 followers;
+//             time from the first ssh start to that moment
+//   APPLY(N)  `zkplan apply <inventory>` on a fresh lab inventory (official profile): wall time
+//             from process start to exit (exit 0 only once the ensemble is verified)
+//   NOOP(3)   a second apply on the applied 3-host ensemble (must change nothing)
+//   ROLL(3)   apply after changing a configuration value of every server (AdminServer port)
+//   DESTROY(N) `zkplan destroy --purge-data` between runs (reported, no goal)
+//
+// Floor and apply runs alternate within one lab, so both see the same machine state.
+// Results: bench/results/<date>-lab.json and .md.
+//
+// Environment:
+//   BENCH_SIZES=3,5,7         lab sizes, in order
+//   BENCH_RUNS=3:5,5:3,7:3    measured runs per size (default 5 for 3, else 3)
+//   BENCH_WARMUP=1            discarded warm-up runs per size (floor and apply cycle)
+//   BENCH_IDLE_LOAD=<x>       wait (up to BENCH_IDLE_WAIT s, default 180) for the 1-min load average
+//                             to fall below x before each size (default 0.5 × nproc)
+//   BENCH_OUT=<dir>           results directory (default bench/results)
+//   ZKPLAN_BENCH_CLI=src|dist how zkplan is run: src = node --import tsx (default), dist = node bin/zkplan.js
+//   BENCH_SKIP_PLAN_SCALE=1   do not run bench/plan-scale.ts
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { fourLetterWord, IMAGES, LAB_DIR, labDown, labUp, type Lab, run, waitForQuorum } from '../test/lab/lab.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..');
+const ENSEMBLE = 'zk';
+const FLOOR_POLL_MS = 50;
+const QUORUM_TIMEOUT_MS = 120_000;
+const APPLY_TIMEOUT_S = 120;
+const ROLL_ADMIN_PORT = 8181;
+
+// ---------------------------------------------------------------------------------------------
+// configuration
+
+const sizes = (process.env.BENCH_SIZES ?? '3,5,7').split(',').map((s) => Number(s.trim()));
+const runsFor = (n: number): number => {
+  const spec = Object.fromEntries(
+    (process.env.BENCH_RUNS ?? '').split(',').filter(Boolean).map((p) => p.split(':').map(Number) as [number, number]),
+  );
+  return spec[n] ?? (n === 3 ? 5 : 3);
+};
+const warmup = Number(process.env.BENCH_WARMUP ?? 1);
+const idleLoad = Number(process.env.BENCH_IDLE_LOAD ?? os.cpus().length * 0.5);
+const idleWaitS = Number(process.env.BENCH_IDLE_WAIT ?? 180);
+const outDir = process.env.BENCH_OUT ?? path.join(HERE, 'results');
+const cliMode = process.env.ZKPLAN_BENCH_CLI ?? 'src';
+
+// ---------------------------------------------------------------------------------------------
+// the zkplan CLI: the one place that decides how it is invoked
+
+/** argv that runs `zkplan <args>`; `ZKPLAN_BENCH_CLI=dist` switches to the built CLI (npm run build). */
+export function zkplanArgv(args: readonly string[]): string[] {
+  if (cliMode === 'dist') return [process.execPath, path.join(ROOT, 'bin', 'zkplan.js'), ...args];
+  // src/cli/main.ts only exports main(); bench/zkplan-src.ts calls it, like bin/zkplan.js does for dist.
+  return [process.execPath, '--import', 'tsx', path.join(HERE, 'zkplan-src.ts'), ...args];
+}
+
+interface Timed {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Run zkplan; ms is the wall time from spawn to process exit. */
+function zkplan(args: readonly string[], timeoutMs = (APPLY_TIMEOUT_S + 60) * 1000): Promise<Timed> {
+  const [cmd, ...rest] = zkplanArgv(args);
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    let exitMs = 0;
+    const child = spawn(cmd!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', () => (exitMs = performance.now() - t0));
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr, ms: exitMs || performance.now() - t0 }));
+  });
+}
+
+/** Is `command` a zkplan command? (commander says "unknown command" with exit 2 otherwise) */
+async function hasCommand(command: string): Promise<boolean> {
+  const r = await zkplan([command], 60_000);
+  return !(r.code === 2 && /unknown command/i.test(r.stderr));
+}
+
+// ---------------------------------------------------------------------------------------------
+// statistics and small helpers
+
+interface Stats {
+  n: number;
+  median: number;
+  min: number;
+  max: number;
+}
+
+function stats(xs: number[]): Stats | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { n: s.length, median: Math.round(median), min: Math.round(s[0]!), max: Math.round(s[s.length - 1]!) };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const tail = (s: string, lines = 15) => s.trim().split('\n').slice(-lines).join('\n');
+
+async function sh(cmd: string): Promise<string> {
+  const r = await run(['sh', '-c', cmd], { allowFail: true });
+  return r.code === 0 ? r.stdout.trim() : '';
+}
+
+function loadAvg1(): number {
+  return os.loadavg()[0]!;
+}
+
+/** Wait for the machine to calm down (JVM start-up times are CPU-bound); returns the load seen. */
+async function waitForIdle(label: string): Promise<{ load1: number; waitedS: number; idle: boolean }> {
+  const t0 = Date.now();
+  let load = loadAvg1();
+  for (let i = 0; load >= idleLoad && Date.now() - t0 < idleWaitS * 1000; i++) {
+    if (i % 6 === 0) log(`${label}: load average ${load.toFixed(2)} ≥ ${idleLoad}; waiting for the machine to be idle`);
+    await sleep(5_000);
+    load = loadAvg1();
+  }
+  const idle = load < idleLoad;
+  if (!idle) log(`WARNING ${label}: still busy (load ${load.toFixed(2)}) after ${idleWaitS} s; measuring anyway`);
+  return { load1: Number(load.toFixed(2)), waitedS: Math.round((Date.now() - t0) / 1000), idle };
+}
+
+/** Other heavy processes (JVMs, node test runners) outside the lab, for the record. */
+async function heavyProcesses(): Promise<string[]> {
+  const out = await sh(`ps -eo pid=,pcpu=,rss=,comm=,args= --sort=-pcpu | head -n 8`);
+  return out.split('\n').filter((l) => l.trim() && Number(l.trim().split(/\s+/)[1]) >= 10);
+}
+
+// ---------------------------------------------------------------------------------------------
+// machine description
+
+async function machine() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const meminfo = readFileSync('/proc/meminfo', 'utf8');
+  const memKb = Number(/^MemTotal:\s+(\d+)/m.exec(meminfo)?.[1] ?? 0);
+  return {
+    hostname: os.hostname(),
+    nproc: Number((await sh('nproc')) || os.cpus().length),
+    cpuModel: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown',
+    memoryGiB: Number((memKb / 1024 / 1024).toFixed(1)),
+    kernel: os.release(),
+    os: (await sh(`. /etc/os-release && echo "$PRETTY_NAME"`)) || os.type(),
+    cgroup: (await sh('stat -fc %T /sys/fs/cgroup')) === 'cgroup2fs' ? 'v2' : 'v1',
+    node: process.version,
+    dockerClient: await sh(`docker version --format '{{.Client.Version}}' 2>/dev/null || true`),
+    dockerServer: '' as string,
+    dockerCompose: await sh('docker-compose version --short 2>/dev/null'),
+    ssh: (await run(['ssh', '-V'], { allowFail: true })).stderr.trim(),
+    git: {
+      commit: await sh(`git -C ${ROOT} rev-parse --short HEAD`),
+      dirty: (await sh(`git -C ${ROOT} status --porcelain | wc -l`)) !== '0',
+    },
+    loadAverageAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
+    zkplanCli: cliMode === 'dist' ? 'node bin/zkplan.js' : 'node --import tsx bench/zkplan-src.ts',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// FLOOR(N): plain parallel ssh + docker run
+
+interface FloorSample {
+  ms: number;
+  /** when the last `ssh … docker run` returned */
+  startedMs: number;
+  leader: string;
+  polls: number;
+}
+
+function floorData(lab: Lab): string {
+  return path.join(lab.info.stateDir, 'bench-floor');
+}
+
+async function pollQuorum(addresses: string[], t0: number): Promise<{ atMs: number; leader: string; polls: number }> {
+  let polls = 0;
+  for (;;) {
+    const round = performance.now();
+    polls++;
+    const replies = await Promise.all(addresses.map((a) => fourLetterWord(a, 'srvr', 2181, 1000)));
+    const modes = replies.map((r) => /^Mode: (\S+)/m.exec(r)?.[1] ?? null);
+    const leaders = modes.filter((m) => m === 'leader').length;
+    const followers = modes.filter((m) => m === 'follower').length;
+    if (leaders === 1 && followers === addresses.length - 1) {
+      return { atMs: performance.now() - t0, leader: addresses[modes.indexOf('leader')]!, polls };
+    }
+    if (performance.now() - t0 > QUORUM_TIMEOUT_MS) throw new Error(`floor: no quorum after ${QUORUM_TIMEOUT_MS} ms: ${JSON.stringify(modes)}`);
+    const wait = FLOOR_POLL_MS - (performance.now() - round);
+    if (wait > 0) await sleep(wait);
+  }
+}
+
+async function floorRun(lab: Lab, n: number): Promise<FloorSample> {
+  const ids = range(n);
+  const servers = ids.map((k) => `server.${k}=${lab.host(k).address}:2888:3888;2181`).join(' ');
+  const data = floorData(lab);
+  const t0 = performance.now();
+  const quorum = pollQuorum(lab.addresses.slice(0, n), t0);
+  const started = Promise.all(
+    ids.map((i) =>
+      lab.ssh(i, [
+        'docker', 'run', '-d', '--name', `zkfloor${i}`, '--net=host',
+        '-e', `ZOO_MY_ID=${i}`,
+        '-e', `ZOO_SERVERS=${servers}`,
+        '-e', 'ZOO_4LW_COMMANDS_WHITELIST=*',
+        '-e', 'ZOO_ADMINSERVER_ENABLED=false',
+        '-v', `${data}/${i}:/data`,
+        IMAGES.official,
+      ]),
+    ),
+  ).then(() => performance.now() - t0);
+  // Both must settle: a failed docker run must not leave the poller running unobserved.
+  const [q, s] = await Promise.allSettled([quorum, started]);
+  if (s.status === 'rejected') throw s.reason;
+  if (q.status === 'rejected') throw q.reason;
+  return { ms: Math.round(q.value.atMs), startedMs: Math.round(s.value), leader: q.value.leader, polls: q.value.polls };
+}
+
+async function floorCleanup(lab: Lab, n: number): Promise<void> {
+  await Promise.all(range(n).map((i) => lab.docker(i, ['rm', '-f', `zkfloor${i}`], { allowFail: true })));
+  await rm(floorData(lab), { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// APPLY / NOOP / ROLL / DESTROY
+
+interface ApplySample {
+  ms: number;
+  counts?: Record<string, number>;
+  /** zkplan's own elapsed figure from --json, if it reports one */
+  reportedMs?: number;
+}
+
+interface Failure {
+  what: string;
+  run: number;
+  code?: number;
+  message: string;
+}
+
+async function writeBenchInventory(lab: Lab, file: string, n: number, extra: Record<string, unknown> = {}): Promise<void> {
+  await lab.writeInventory(file, { profile: 'official', ensembleName: ENSEMBLE, extra: { servers: n, ...extra } });
+  // Lab hosts share the machine's root file system: give each host its own state_dir (the deploy
+  // lock and zkplan's records), inside the lab dir so that `lab.sh down` removes it, instead of
+  // the default /etc/zkplan shared by every "host".
+  const doc = YAML.parseDocument(await readFile(file, 'utf8'));
+  const hosts = doc.get('hosts', true);
+  if (YAML.isSeq(hosts)) {
+    hosts.items.forEach((item, i) => {
+      if (YAML.isMap(item)) item.set('state_dir', path.join(lab.info.stateDir, 'state', `h${i + 1}`));
+    });
+  }
+  await writeFile(file, doc.toString());
+}
+
+/** Parse `apply --json`: counts and elapsed of the (single) ensemble report. */
+function parseApply(stdout: string): { counts?: Record<string, number>; reportedMs?: number; ok?: boolean } {
+  try {
+    const reports = JSON.parse(stdout) as { rollout?: { counts?: Record<string, number> }; elapsedMs?: number; ok?: boolean }[];
+    const r = Array.isArray(reports) ? reports[0] : undefined;
+    return { counts: r?.rollout?.counts, reportedMs: r?.elapsedMs, ok: r?.ok };
+  } catch {
+    return {};
+  }
+}
+
+async function apply(file: string): Promise<Timed & ReturnType<typeof parseApply>> {
+  const r = await zkplan(['apply', file, '--timeout', String(APPLY_TIMEOUT_S), '--json']);
+  return { ...r, ...parseApply(r.stdout) };
+}
+
+function describeFailure(r: Timed): string {
+  return `exit ${r.code} after ${Math.round(r.ms)} ms: ${tail(r.stderr || r.stdout)}`;
+}
+
+/** Remove whatever apply left, by label and by name, and the data: the fallback when destroy fails. */
+async function forceClean(lab: Lab, n: number): Promise<void> {
+  await Promise.all(
+    range(n).map(async (i) => {
+      const ids = (await lab.docker(i, ['ps', '-aq'], { allowFail: true })).stdout.split('\n').filter(Boolean);
+      if (ids.length) await lab.docker(i, ['rm', '-f', ...ids], { allowFail: true });
+    }),
+  );
+  await rm(path.join(lab.info.stateDir, 'hostdata'), { recursive: true, force: true });
+  await rm(path.join(lab.info.stateDir, 'state'), { recursive: true, force: true });
+}
+
+async function leftovers(lab: Lab, n: number): Promise<string[]> {
+  const left: string[] = [];
+  for (const i of range(n)) {
+    const ps = (await lab.docker(i, ['ps', '-a', '--format', '{{.Names}}'], { allowFail: true })).stdout.trim();
+    if (ps) left.push(`h${i}: containers ${ps.split('\n').join(', ')}`);
+  }
+  const data = path.join(lab.info.stateDir, 'hostdata', ENSEMBLE);
+  if (existsSync(data)) {
+    const files = (await sh(`find ${data} -mindepth 1 | head -n 6`)).split('\n').filter(Boolean);
+    left.push(files.length ? `under ${data}: ${files.map((f) => path.relative(data, f)).join(', ')}` : `the empty directory ${data}`);
+  }
+  return left;
+}
+
+/** The rolled setting really arrived: the AdminServer answers on the new port on every server. */
+async function adminAnswers(address: string, port: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://${address}:${port}/commands/ruok`, { signal: AbortSignal.timeout(3000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// one lab size
+
+interface SizeResult {
+  n: number;
+  load: { load1: number; waitedS: number; idle: boolean };
+  heavyProcesses: string[];
+  labUpMs: number;
+  floor: { samples: FloorSample[]; warmup: FloorSample[]; stats: Stats | null; startedStats: Stats | null };
+  apply?: { samples: ApplySample[]; warmup: ApplySample[]; stats: Stats | null; reportedStats?: Stats | null };
+  noop?: { samples: ApplySample[]; stats: Stats | null; nothingChanged: boolean[] };
+  roll?: { samples: ApplySample[]; stats: Stats | null; verified: boolean[] };
+  destroy?: { samples: number[]; stats: Stats | null };
+  failures: Failure[];
+  notes: string[];
+  /** zkplan's progress lines (stderr, timestamped) of the first measured run, to see where the time goes */
+  progress: Record<string, string>;
+  /** the lab broke during this size; later sizes were not measured */
+  aborted?: boolean;
+}
+
+async function benchSize(n: number, applyAvailable: boolean, workDir: string, machineInfo: { dockerServer: string }): Promise<SizeResult> {
+  const load = await waitForIdle(`N=${n}`);
+  const heavy = await heavyProcesses();
+  log(`N=${n}: lab up (load ${load.load1})`);
+  const tUp = performance.now();
+  const lab = await labUp(n);
+  const labUpMs = Math.round(performance.now() - tUp);
+  if (!machineInfo.dockerServer) {
+    machineInfo.dockerServer = (await lab.docker(1, ['version', '--format', '{{.Server.Version}}'])).stdout.trim();
+  }
+  const res: SizeResult = {
+    n,
+    load,
+    heavyProcesses: heavy,
+    labUpMs,
+    floor: { samples: [], warmup: [], stats: null, startedStats: null },
+    failures: [],
+    notes: [],
+    progress: {},
+  };
+  const runs = runsFor(n);
+  const file = path.join(workDir, `lab-${n}.yml`);
+  if (applyAvailable) {
+    res.apply = { samples: [], warmup: [], stats: null };
+    res.destroy = { samples: [], stats: null };
+    if (n === 3) {
+      res.noop = { samples: [], stats: null, nothingChanged: [] };
+      res.roll = { samples: [], stats: null, verified: [] };
+    }
+  }
+
+  try {
+    await runsOfSize(lab, n, runs, file, applyAvailable, res);
+  } catch (e) {
+    // the lab itself broke: keep what was measured, stop the benchmark
+    res.failures.push({ what: 'lab', run: 0, message: (e as Error).message });
+    res.aborted = true;
+  }
+
+  res.floor.stats = stats(res.floor.samples.map((s) => s.ms));
+  res.floor.startedStats = stats(res.floor.samples.map((s) => s.startedMs));
+  if (res.apply) {
+    res.apply.stats = stats(res.apply.samples.map((s) => s.ms));
+    res.apply.reportedStats = stats(res.apply.samples.flatMap((s) => (s.reportedMs !== undefined ? [s.reportedMs] : [])));
+  }
+  if (res.noop) res.noop.stats = stats(res.noop.samples.map((s) => s.ms));
+  if (res.roll) res.roll.stats = stats(res.roll.samples.map((s) => s.ms));
+  if (res.destroy) res.destroy.stats = stats(res.destroy.samples);
+  return res;
+}
+
+async function runsOfSize(lab: Lab, n: number, runs: number, file: string, applyAvailable: boolean, res: SizeResult): Promise<void> {
+  for (let r = -warmup; r < runs; r++) {
+    const isWarmup = r < 0;
+    const tag = isWarmup ? `warm-up ${r + warmup + 1}` : `run ${r + 1}/${runs}`;
+    ensureLab();
+
+    // FLOOR
+    await floorCleanup(lab, n);
+    try {
+      const s = await floorRun(lab, n);
+      (isWarmup ? res.floor.warmup : res.floor.samples).push(s);
+      log(`N=${n} ${tag}: floor ${s.ms} ms (docker runs returned at ${s.startedMs} ms)`);
+    } catch (e) {
+      res.failures.push({ what: 'floor', run: r + 1, message: (e as Error).message });
+      log(`N=${n} ${tag}: floor FAILED: ${(e as Error).message}`);
+    } finally {
+      await floorCleanup(lab, n);
+    }
+    if (!applyAvailable) continue;
+
+    // APPLY (+ NOOP and ROLL for N=3), then DESTROY
+    await writeBenchInventory(lab, file, n);
+    try {
+      const a = await apply(file);
+      if (a.code !== 0) throw Object.assign(new Error(describeFailure(a)), { what: 'apply', code: a.code });
+      if (!a.stdout.trim()) throw Object.assign(new Error('apply exited 0 but printed nothing: is the CLI entry point right?'), { what: 'apply' });
+      // Independent check that there really is an ensemble (not timed).
+      await waitForQuorum(lab.addresses.slice(0, n), 10_000);
+      const sample: ApplySample = { ms: Math.round(a.ms), ...(a.counts ? { counts: a.counts } : {}), ...(a.reportedMs !== undefined ? { reportedMs: a.reportedMs } : {}) };
+      (isWarmup ? res.apply!.warmup : res.apply!.samples).push(sample);
+      if (r === 0) res.progress.apply = a.stderr;
+      log(`N=${n} ${tag}: apply ${sample.ms} ms${a.counts ? ` ${JSON.stringify(a.counts)}` : ''}`);
+
+      if (n === 3 && !isWarmup) {
+        const noop = await apply(file);
+        if (noop.code !== 0) throw Object.assign(new Error(describeFailure(noop)), { what: 'noop' });
+        const nothing = noop.counts
+          ? (noop.counts.create ?? 0) + (noop.counts.change ?? 0) === 0
+          : /\b0 to create, 0 to change\b/.test(noop.stdout);
+        res.noop!.samples.push({ ms: Math.round(noop.ms), ...(noop.counts ? { counts: noop.counts } : {}) });
+        res.noop!.nothingChanged.push(nothing);
+        if (r === 0) res.progress.noop = noop.stderr;
+        log(`N=${n} ${tag}: no-op apply ${Math.round(noop.ms)} ms, nothing changed: ${nothing}`);
+
+        await writeBenchInventory(lab, file, n, { ports: { admin: ROLL_ADMIN_PORT } });
+        const roll = await apply(file);
+        if (roll.code !== 0) throw Object.assign(new Error(describeFailure(roll)), { what: 'roll' });
+        const answers = await Promise.all(lab.addresses.slice(0, n).map((addr) => adminAnswers(addr, ROLL_ADMIN_PORT)));
+        const verified = answers.every(Boolean) && (roll.counts ? roll.counts.change === n : true);
+        res.roll!.samples.push({ ms: Math.round(roll.ms), ...(roll.counts ? { counts: roll.counts } : {}) });
+        res.roll!.verified.push(verified);
+        if (r === 0) res.progress.roll = roll.stderr;
+        log(`N=${n} ${tag}: rolling apply ${Math.round(roll.ms)} ms, AdminServer on ${ROLL_ADMIN_PORT} everywhere: ${answers.every(Boolean)}`);
+      }
+    } catch (e) {
+      const err = e as Error & { what?: string; code?: number };
+      res.failures.push({ what: err.what ?? 'apply', run: r + 1, ...(err.code !== undefined ? { code: err.code } : {}), message: err.message });
+      log(`N=${n} ${tag}: ${err.what ?? 'apply'} FAILED: ${err.message}`);
+    }
+    const d = await zkplan(['destroy', file, '--purge-data']);
+    if (d.code === 0) {
+      if (!isWarmup) res.destroy!.samples.push(Math.round(d.ms));
+    } else {
+      res.failures.push({ what: 'destroy', run: r + 1, code: d.code, message: describeFailure(d) });
+    }
+    const left = await leftovers(lab, n);
+    if (left.length) {
+      res.notes.push(`${tag}: destroy --purge-data left ${left.join('; ')}; removed by the bench`);
+    }
+    await forceClean(lab, n);
+  }
+}
+
+/** Another lab user (`lab.sh up/down` from a test run) would pull the lab away under us. */
+function ensureLab(): void {
+  if (!existsSync(path.join(LAB_DIR, 'lab.json'))) {
+    throw new Error(`the lab disappeared (${LAB_DIR}/lab.json is gone): did another test run call lab.sh up/down?`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// plan-scale
+
+async function planScale(): Promise<unknown> {
+  if (process.env.BENCH_SKIP_PLAN_SCALE) return { skipped: 'BENCH_SKIP_PLAN_SCALE is set' };
+  log('plan-scale: node --import tsx bench/plan-scale.ts');
+  const t0 = performance.now();
+  const r = await run([process.execPath, '--import', 'tsx', path.join(HERE, 'plan-scale.ts')], { allowFail: true, env: process.env });
+  const wallMs = Math.round(performance.now() - t0);
+  if (r.code !== 0) return { error: `exit ${r.code}: ${tail(r.stderr)}`, wallMs };
+  const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  try {
+    return { ...(JSON.parse(line ?? '') as object), wallMs };
+  } catch {
+    return { error: `unparsable output: ${tail(r.stdout)}`, wallMs };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// goals and report
+
+interface Goal {
+  goal: string;
+  measured: string;
+  status: 'met' | 'missed' | 'skipped';
+}
+
+function goals(results: SizeResult[], applyAvailable: boolean): Goal[] {
+  const by = (n: number) => results.find((r) => r.n === n);
+  const out: Goal[] = [];
+  if (!applyAvailable) {
+    return [
+      { goal: 'apply(N) ≤ 1.25 × floor(N)', measured: 'zkplan apply is not a command yet', status: 'skipped' },
+      { goal: 'no-op re-apply < 1 s (3 hosts)', measured: 'zkplan apply is not a command yet', status: 'skipped' },
+      { goal: 'apply(7) ≤ 1.3 × apply(3)', measured: 'zkplan apply is not a command yet', status: 'skipped' },
+    ];
+  }
+  for (const r of results) {
+    const f = r.floor.stats?.median;
+    const a = r.apply?.stats?.median;
+    out.push(
+      f !== undefined && a !== undefined
+        ? { goal: `apply(${r.n}) ≤ 1.25 × floor(${r.n})`, measured: `${a} ms vs ${f} ms: ${(a / f).toFixed(2)} ×`, status: a <= 1.25 * f ? 'met' : 'missed' }
+        : { goal: `apply(${r.n}) ≤ 1.25 × floor(${r.n})`, measured: 'no complete measurement', status: 'skipped' },
+    );
+  }
+  const noop = by(3)?.noop;
+  out.push(
+    noop?.stats
+      ? {
+          goal: 'no-op re-apply < 1 s (3 hosts), changing nothing',
+          measured: `${noop.stats.median} ms median (max ${noop.stats.max} ms); nothing changed in ${noop.nothingChanged.filter(Boolean).length}/${noop.nothingChanged.length} runs`,
+          status: noop.stats.median < 1000 && noop.nothingChanged.every(Boolean) ? 'met' : 'missed',
+        }
+      : { goal: 'no-op re-apply < 1 s (3 hosts)', measured: 'no complete measurement', status: 'skipped' },
+  );
+  const a3 = by(3)?.apply?.stats?.median;
+  const a7 = by(7)?.apply?.stats?.median;
+  out.push(
+    a3 !== undefined && a7 !== undefined
+      ? {
+          goal: 'apply(7) ≤ 1.3 × apply(3)',
+          measured: `${a7} ms vs ${a3} ms: ${(a7 / a3).toFixed(2)} ×${floorRatio(by(3), by(7))}`,
+          status: a7 <= 1.3 * a3 ? 'met' : 'missed',
+        }
+      : { goal: 'apply(7) ≤ 1.3 × apply(3)', measured: 'no complete measurement', status: 'skipped' },
+  );
+  return out;
+}
+
+/** For reference beside apply(7)/apply(3): how the plain docker-run floor itself scales here. */
+function floorRatio(r3: SizeResult | undefined, r7: SizeResult | undefined): string {
+  const f3 = r3?.floor.stats?.median;
+  const f7 = r7?.floor.stats?.median;
+  return f3 && f7 ? ` (floor(7)/floor(3) on this machine: ${(f7 / f3).toFixed(2)} ×)` : '';
+}
+
+const fmt = (s: Stats | null | undefined) => (s ? `${s.median} | ${s.min} | ${s.max} | ${s.n}` : '– | – | – | 0');
+
+function markdown(doc: Report): string {
+  const m = doc.machine;
+  const L: string[] = [];
+  L.push(`# zkplan lab benchmark, ${doc.date}`, '');
+  L.push(`Generated by \`npm run bench\` (bench/run.sh → bench/lab-bench.ts). All times are wall-clock milliseconds.`, '');
+  L.push('## Machine', '');
+  L.push('| | |', '|---|---|');
+  L.push(`| CPU | ${m.cpuModel}, nproc ${m.nproc} |`);
+  L.push(`| memory | ${m.memoryGiB} GiB |`);
+  L.push(`| OS / kernel | ${m.os}, Linux ${m.kernel}, cgroup ${m.cgroup} |`);
+  L.push(`| Docker | server ${m.dockerServer || '?'} (lab dockerds), client ${m.dockerClient || '?'} |`);
+  L.push(`| node | ${m.node} |`);
+  L.push(`| OpenSSH | ${m.ssh} |`);
+  L.push(`| zkplan | ${m.git.commit}${m.git.dirty ? ' + uncommitted changes' : ''}; CLI run as \`${m.zkplanCli}\` |`);
+  L.push(`| load average at start | ${m.loadAverageAtStart.join(', ')} |`, '');
+  L.push('## Goals', '');
+  L.push('| goal | measured | status |', '|---|---|---|');
+  for (const g of doc.goals) L.push(`| ${g.goal} | ${g.measured} | ${g.status} |`);
+  L.push('');
+  L.push('## Results (median | min | max | runs)', '');
+  L.push('| measurement | median | min | max | runs |', '|---|---:|---:|---:|---:|');
+  for (const r of doc.sizes) {
+    L.push(`| FLOOR(${r.n}): ssh + docker run ×${r.n} → 1 leader + ${r.n - 1} followers | ${fmt(r.floor.stats)} |`);
+    L.push(`| FLOOR(${r.n}): … of which the parallel docker runs | ${fmt(r.floor.startedStats)} |`);
+    if (r.apply) L.push(`| APPLY(${r.n}): zkplan apply, fresh | ${fmt(r.apply.stats)} |`);
+    if (r.apply?.reportedStats) L.push(`| APPLY(${r.n}): … of which zkplan's own elapsedMs (--json) | ${fmt(r.apply.reportedStats)} |`);
+    if (r.noop) L.push(`| NOOP(${r.n}): zkplan apply again, nothing to do | ${fmt(r.noop.stats)} |`);
+    if (r.roll) L.push(`| ROLL(${r.n}): zkplan apply, AdminServer port changed on every server | ${fmt(r.roll.stats)} |`);
+    if (r.destroy) L.push(`| DESTROY(${r.n}): zkplan destroy --purge-data | ${fmt(r.destroy.stats)} |`);
+  }
+  L.push('');
+  if (doc.cliStartup) L.push(`CLI start-up (\`zkplan --version\`, ${doc.cliStartup.n} runs): median ${doc.cliStartup.median} ms (min ${doc.cliStartup.min}, max ${doc.cliStartup.max}); it is part of every zkplan figure.`, '');
+  if (!doc.applyAvailable) L.push(`**APPLY, NOOP, ROLL and DESTROY were skipped:** ${doc.applySkipReason}`, '');
+  L.push('## Conditions per lab size', '');
+  L.push('| N | lab up (incl. image load) | load average before | waited for idle | warm-up runs | failures |', '|---:|---:|---:|---:|---:|---|');
+  for (const r of doc.sizes) {
+    L.push(`| ${r.n} | ${r.labUpMs} ms | ${r.load.load1}${r.load.idle ? '' : ' (busy)'} | ${r.load.waitedS} s | ${doc.config.warmup} | ${r.failures.length ? r.failures.map((f) => `${f.what} run ${f.run}: ${f.message.split('\n')[0]}`).join('<br>') : 'none'} |`);
+  }
+  const notes = doc.sizes.flatMap((r) => [...r.notes.map((x) => `N=${r.n}: ${x}`), ...r.heavyProcesses.map((p) => `N=${r.n}: busy process at start: ${p.trim().replace(/\s+/g, ' ').slice(0, 160)}`)]);
+  if (notes.length) {
+    L.push('', '## Notes', '');
+    for (const x of notes) L.push(`- ${x.replace(/\|/g, '\\|')}`);
+  }
+  L.push('', '## Planning at scale (bench/plan-scale.ts)', '', '```json', JSON.stringify(doc.planScale, null, 2), '```', '');
+  L.push('## Method', '');
+  L.push(`- Lab: test/lab (network namespaces with their own dockerd and sshd on bridge zklbr0), image \`${IMAGES.official}\` (official contract, ZooKeeper 3.8.0 on a jlink'ed JRE), \`--net=host\`.`);
+  L.push(`- FLOOR: parallel \`ssh hI docker run -d --net=host\` with ZOO_MY_ID, ZOO_SERVERS (\`;2181\`), ZOO_4LW_COMMANDS_WHITELIST=*, ZOO_ADMINSERVER_ENABLED=false and a per-server data dir bind-mounted at /data; \`srvr\` polled on every server every ${FLOOR_POLL_MS} ms from the first ssh start; containers and data removed between runs.`);
+  L.push(`- APPLY: \`zkplan apply <inventory> --timeout ${APPLY_TIMEOUT_S} --json\` on an inventory from \`Lab.writeInventory\` (profile official, N servers pinned by aliyun.node_index, each host with its own state_dir inside the lab dir); wall time from spawn to exit; the quorum is checked independently afterwards. \`zkplan destroy --purge-data\` between runs.`);
+  L.push(`- NOOP and ROLL (N=3, every measured run): the same inventory applied again, then with \`ports: { admin: ${ROLL_ADMIN_PORT} }\`; ROLL is verified by the AdminServer answering on ${ROLL_ADMIN_PORT} on every server.`);
+  L.push(`- Floor and apply runs alternate within the same lab; ${doc.config.warmup} warm-up run(s) per size are recorded in the JSON but not in the statistics.`);
+  L.push('');
+  return L.join('\n');
+}
+
+interface Report {
+  date: string;
+  startedAt: string;
+  finishedAt: string;
+  config: { sizes: number[]; runs: Record<number, number>; warmup: number; floorPollMs: number; idleLoad: number; cliMode: string };
+  machine: Awaited<ReturnType<typeof machine>>;
+  applyAvailable: boolean;
+  applySkipReason?: string;
+  cliStartup: Stats | null;
+  sizes: SizeResult[];
+  goals: Goal[];
+  planScale: unknown;
+  error?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// main
+
+async function main(): Promise<number> {
+  const startedAt = new Date();
+  const date = startedAt.toISOString().slice(0, 10);
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'zkplan-bench-'));
+  const info = await machine();
+  log(`machine: ${info.cpuModel}, ${info.nproc} CPUs, ${info.memoryGiB} GiB, Linux ${info.kernel}, node ${info.node}`);
+
+  const applyKnown = await hasCommand('apply');
+  const destroyKnown = await hasCommand('destroy');
+  const applyAvailable = applyKnown && destroyKnown;
+  const applySkipReason = applyAvailable
+    ? undefined
+    : `zkplan ${!applyKnown ? 'apply' : 'destroy'} is not a known command (exit 2, "unknown command"); only FLOOR was measured`;
+  if (!applyAvailable) log(`SKIP: ${applySkipReason}`);
+
+  const startup: number[] = [];
+  for (let i = 0; i < 5; i++) startup.push((await zkplan(['--version'], 60_000)).ms);
+
+  const report: Report = {
+    date,
+    startedAt: startedAt.toISOString(),
+    finishedAt: '',
+    config: { sizes, runs: Object.fromEntries(sizes.map((n) => [n, runsFor(n)])), warmup, floorPollMs: FLOOR_POLL_MS, idleLoad, cliMode },
+    machine: info,
+    applyAvailable,
+    ...(applySkipReason ? { applySkipReason } : {}),
+    cliStartup: stats(startup),
+    sizes: [],
+    goals: [],
+    planScale: null,
+  };
+
+  let failed = false;
+  try {
+    for (const n of sizes) {
+      const res = await benchSize(n, applyAvailable, workDir, info);
+      report.sizes.push(res);
+      if (res.aborted) throw new Error(`N=${n}: ${res.failures.at(-1)?.message}`);
+    }
+  } catch (e) {
+    failed = true;
+    report.error = (e as Error).message;
+    log(`ERROR: ${(e as Error).message}`);
+  } finally {
+    log('lab down');
+    await labDown().catch((e: Error) => log(`WARNING: lab down failed: ${e.message}`));
+    await rm(workDir, { recursive: true, force: true });
+  }
+
+  // After the lab is down: the planner is CPU-bound and must not share the CPUs with JVMs.
+  report.planScale = await planScale();
+  report.goals = goals(report.sizes, applyAvailable);
+  report.finishedAt = new Date().toISOString();
+  await mkdir(outDir, { recursive: true });
+  const base = path.join(outDir, `${date}-lab`);
+  await writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(`${base}.md`, markdown(report));
+  log(`wrote ${path.relative(ROOT, base)}.json and .md`);
+  process.stdout.write(markdown(report));
+  const failures = report.sizes.flatMap((r) => r.failures);
+  if (failures.length) log(`${failures.length} step(s) failed: see the failures in ${path.relative(ROOT, base)}.md`);
+  return failed || failures.length ? 1 : 0;
+}
+
+/** `lab-bench.ts --markdown <results.json>`: rewrite the .md beside a results file (goals recomputed). */
+async function markdownOnly(file: string): Promise<number> {
+  const report = JSON.parse(await readFile(file, 'utf8')) as Report;
+  report.goals = goals(report.sizes, report.applyAvailable);
+  await writeFile(file.replace(/\.json$/, '.md'), markdown(report));
+  return 0;
+}
+
+const mdIndex = process.argv.indexOf('--markdown');
+process.exitCode = mdIndex >= 0 ? await markdownOnly(process.argv[mdIndex + 1] ?? '') : await main();

@@ -1,0 +1,61 @@
+#!/bin/bash
+# `npm run bench`: zkplan's deployment benchmarks on the multi-host lab (test/lab), for N = 3, 5, 7
+# hosts in turn (bench/lab-bench.ts), plus the planning-at-scale figures (bench/plan-scale.ts).
+# Results: bench/results/<date>-lab.json and <date>-lab.md. Needs root (the lab: netns, dockerd,
+# iptables). Always leaves the lab down, also on failure or Ctrl-C; exits 1 if a step failed.
+#
+# Environment: see the header of bench/lab-bench.ts (BENCH_SIZES, BENCH_RUNS, BENCH_WARMUP,
+# BENCH_IDLE_LOAD, BENCH_IDLE_WAIT, BENCH_OUT, ZKPLAN_BENCH_CLI=src|dist, BENCH_SKIP_PLAN_SCALE).
+# BENCH_TAKEOVER=1 tears down a lab that is already up instead of refusing to start.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+LAB="$ROOT/test/lab"
+LAB_DIR=${ZKPLAN_LAB_DIR:-/tmp/zkplan-lab}
+
+[ "$(id -u)" = 0 ] || { echo "bench must run as root (network namespaces, dockerd, iptables)" >&2; exit 1; }
+
+# The lab's Debian packages (the same list as test/lab/run.sh).
+PACKAGES="docker.io zookeeper libzookeeper-java openssh-server openssh-client netcat-openbsd docker-compose
+          busybox-static openjdk-17-jdk-headless libjetty9-java libservlet-api-java
+          iproute2 iptables util-linux procps bc"
+missing=()
+for p in $PACKAGES; do
+  dpkg-query -W -f '${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# One lab per machine (fixed bridge and netns names): never pull a lab away from a running
+# test, and never run two benchmarks at once.
+exec 9>/run/zkplan-bench.lock
+flock -n 9 || { echo "another npm run bench is running" >&2; exit 1; }
+if ip netns list 2>/dev/null | grep -q '^zkl-' || [ -e "$LAB_DIR/lab.json" ]; then
+  if [ "${BENCH_TAKEOVER:-}" = 1 ]; then
+    bash "$LAB/lab.sh" down
+  else
+    echo "a lab is already up (another npm run test:lab?):" >&2
+    bash "$LAB/lab.sh" status >&2 || true
+    echo "wait for it, or tear it down with: sudo bash test/lab/lab.sh down (or BENCH_TAKEOVER=1)" >&2
+    exit 1
+  fi
+fi
+
+cleanup() {
+  trap - EXIT INT TERM
+  bash "$LAB/lab.sh" down >/dev/null 2>&1 || echo "WARNING: lab.sh down failed" >&2
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+
+bash "$LAB/build-images.sh" build >/dev/null
+
+cd "$ROOT"
+rc=0
+node --import tsx "$HERE/lab-bench.ts" || rc=$?
+exit $rc

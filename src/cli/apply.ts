@@ -1,0 +1,77 @@
+// zkplan apply <inventory> [--dry-run] [--timeout s] [--force-unlock] [--json] ...
+import type { Command } from 'commander';
+import { OperationalError } from '../common/problems.js';
+import { applyEnsemble, type EnsembleApplyReport } from '../deploy/apply.js';
+import { lineProgress } from '../deploy/progress.js';
+import { hostsOf, openSessions } from '../deploy/sessions.js';
+import { loadTemplates } from '../render/templates.js';
+import { readPlan } from './inventory-file.js';
+import type { Io } from './io.js';
+import { addRemoteOptions, executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
+
+interface ApplyFlags extends RemoteFlags {
+  dryRun?: boolean;
+  forceUnlock?: boolean;
+}
+
+export function registerApply(program: Command, io: Io, setExit: (code: number) => void): void {
+  addRemoteOptions(
+    program
+      .command('apply')
+      .description('deploy host-network ensembles over SSH, roll changes one server at a time (leader last) and prove the ensemble works')
+      .argument('<inventory>', 'inventory YAML file')
+      .option('--dry-run', 'connect and inspect, then print what would be created, changed or left alone')
+      .option('--force-unlock', 'break a deploy lock left by an interrupted run'),
+  ).action(async (file: string, flags: ApplyFlags) => {
+    const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
+    const concurrency = positiveInt(flags.concurrency, '--concurrency');
+    const { inventory, plan } = readPlan(file, io);
+    const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'apply');
+    const templates = loadTemplates();
+    const progress = lineProgress(io);
+    const executor = executorFor(flags, io);
+    const reports: EnsembleApplyReport[] = [];
+    try {
+      const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progress);
+      for (const e of ensembles) {
+        reports.push(
+          await applyEnsemble(inventory, e, sessions, templates, progress, {
+            dryRun: Boolean(flags.dryRun),
+            timeoutMs,
+            concurrency,
+            forceUnlock: Boolean(flags.forceUnlock),
+            command: `zkplan apply ${file}`,
+          }),
+        );
+      }
+    } finally {
+      await executor.closeAll();
+    }
+    io.out(flags.json ? `${JSON.stringify(reports, bigintReplacer, 2)}\n` : summary(reports));
+    if (reports.some((r) => !r.ok)) throw new OperationalError('the ensemble could not be proven to work (see above)');
+    setExit(0);
+  });
+}
+
+function summary(reports: EnsembleApplyReport[]): string {
+  const lines: string[] = [];
+  for (const r of reports) {
+    const c = r.rollout.counts;
+    lines.push(`${r.ensemble}: ${r.dryRun ? 'would have ' : ''}${c.create} to create, ${c.change} to change, ${c.unchanged} unchanged${r.dryRun ? ' (dry run: nothing was changed)' : ''}`);
+    const rows = [...r.rollout.parallel, ...r.rollout.rolling, ...r.rollout.unchanged].sort((a, b) => a.serverId - b.serverId);
+    const mode = (id: number) => r.health?.servers.find((s) => s.id === id)?.mode ?? '-';
+    const table = [['SERVER', 'HOST', 'NAME', 'ACTION', 'MODE', 'REASON'], ...rows.map((a) => [String(a.serverId), a.host, a.name, a.kind, mode(a.serverId), a.reason])];
+    const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+    for (const row of table) lines.push(`  ${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}`);
+    if (r.reachability) {
+      const bad = r.reachability.filter((x) => !x.ok);
+      lines.push(`  peer reachability: ${r.reachability.length - bad.length}/${r.reachability.length} ok${bad.length ? `; unreachable: ${bad.map((x) => `${x.from}→${x.to}:${x.port}`).join(', ')}` : ''}`);
+    }
+    if (r.health) lines.push(`  ${r.health.ok ? 'verified' : 'NOT verified'} in ${(r.elapsedMs / 1000).toFixed(1)} s`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function bigintReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? `0x${value.toString(16)}` : value;
+}

@@ -1,0 +1,44 @@
+// zkplan destroy <inventory> [--purge-data]
+import type { Command } from 'commander';
+import { destroyEnsemble } from '../deploy/destroy.js';
+import { lineProgress } from '../deploy/progress.js';
+import { hostsOf, openSessions } from '../deploy/sessions.js';
+import { readPlan } from './inventory-file.js';
+import type { Io } from './io.js';
+import { addRemoteOptions, executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
+
+interface DestroyFlags extends RemoteFlags {
+  purgeData?: boolean;
+  forceUnlock?: boolean;
+}
+
+export function registerDestroy(program: Command, io: Io, setExit: (code: number) => void): void {
+  addRemoteOptions(
+    program
+      .command('destroy')
+      .description('remove the containers (followers first, leader last); data stays unless --purge-data')
+      .argument('<inventory>', 'inventory YAML file')
+      .option('--purge-data', 'also delete the servers’ data directories')
+      .option('--force-unlock', 'break a deploy lock left by an interrupted run'),
+  ).action(async (file: string, flags: DestroyFlags) => {
+    const concurrency = positiveInt(flags.concurrency, '--concurrency');
+    const { inventory, plan } = readPlan(file, io);
+    const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'destroy');
+    const executor = executorFor(flags, io);
+    const removed: Record<string, string[]> = {};
+    try {
+      const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, lineProgress(io));
+      for (const e of ensembles) {
+        removed[e.name] = await destroyEnsemble(e, sessions, lineProgress(io), {
+          purgeData: Boolean(flags.purgeData),
+          forceUnlock: Boolean(flags.forceUnlock),
+          command: `zkplan destroy ${file}`,
+        });
+      }
+    } finally {
+      await executor.closeAll();
+    }
+    io.out(flags.json ? `${JSON.stringify(removed, null, 2)}\n` : Object.entries(removed).map(([e, r]) => `${e}: removed ${r.length} container${r.length === 1 ? '' : 's'}${flags.purgeData ? ' and their data' : ''}\n`).join(''));
+    setExit(0);
+  });
+}

@@ -1,0 +1,51 @@
+// zkplan status <inventory> [--json]: exit 0 when every ensemble is whole and matches the plan.
+import type { Command } from 'commander';
+import { OperationalError } from '../common/problems.js';
+import { lineProgress } from '../deploy/progress.js';
+import { hostsOf, openSessions } from '../deploy/sessions.js';
+import { ensembleStatus, type EnsembleStatus } from '../deploy/status.js';
+import { bigintReplacer } from './apply.js';
+import { readPlan } from './inventory-file.js';
+import type { Io } from './io.js';
+import { addRemoteOptions, executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
+
+export function registerStatus(program: Command, io: Io, setExit: (code: number) => void): void {
+  addRemoteOptions(
+    program.command('status').description('show each server: container, role, zxid, latency, connections, drift from the plan').argument('<inventory>', 'inventory YAML file'),
+  ).action(async (file: string, flags: RemoteFlags) => {
+    const concurrency = positiveInt(flags.concurrency, '--concurrency');
+    const { inventory, plan } = readPlan(file, io);
+    const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'status');
+    const executor = executorFor(flags, io);
+    const statuses: EnsembleStatus[] = [];
+    try {
+      const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, lineProgress(io, true));
+      for (const e of ensembles) statuses.push(await ensembleStatus(e, sessions, 2000));
+    } finally {
+      await executor.closeAll();
+    }
+    io.out(flags.json ? `${JSON.stringify(statuses, bigintReplacer, 2)}\n` : statuses.map(formatStatus).join('\n'));
+    if (statuses.some((s) => !s.ok)) throw new OperationalError(`not every ensemble is whole and as planned`);
+    setExit(0);
+  });
+}
+
+function formatStatus(s: EnsembleStatus): string {
+  const header = ['SERVER', 'ROLE', 'HOST', 'CONTAINER', 'MODE', 'ZXID', 'LATENCY', 'CONNS', 'DRIFT'];
+  const rows = s.servers.map((x) => [
+    String(x.id),
+    x.role,
+    x.host,
+    `${x.name} ${x.container}`,
+    x.mode ?? 'down',
+    x.zxid ?? '-',
+    x.latencyAvg === null ? '-' : `${x.latencyAvg} ms`,
+    x.connections === null ? '-' : String(x.connections),
+    x.drift.length ? x.drift.join('; ') : 'none',
+  ]);
+  const table = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  const lines = [`${s.ensemble}: ${s.ok ? 'whole and as planned' : 'NOT whole or not as planned'}`, ...table.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}`)];
+  for (const p of s.problems) lines.push(`  problem: ${p}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,195 @@
+// zkplan apply for host-network ensembles: connect, lock, inspect, preflight, plan the
+// rollout, push, run, verify. Nothing changes on any host until every preflight passed and
+// the rollout keeps a majority of voters running at every step.
+import { OperationalError } from '../common/problems.js';
+import type { Inventory } from '../inventory/types.js';
+import type { EnsemblePlan } from '../plan/types.js';
+import { renderTarget } from '../render/index.js';
+import type { Templates } from '../render/types.js';
+import { containerLogsTail, removeContainer, runContainer, startContainer } from '../remote/commands/docker.js';
+import { makeDirectories, tcpReachable } from '../remote/commands/host.js';
+import { mapLimit } from '../remote/concurrency.js';
+import { runChecked } from '../remote/session.js';
+import { desiredContainers, ensembleStateDir, envFileContent, type DesiredContainer } from '../rollout/desired.js';
+import { planRollout, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
+import { waitForEnsemble, type EnsembleHealth } from '../verify/ensemble.js';
+import { inspectEnsemble, probeModes } from './inspect.js';
+import { lockEnsemble } from './lock.js';
+import { preflightHost, type HostPreflight } from './preflight.js';
+import type { Progress } from './progress.js';
+import { tunnelDial, verifyMembers, type Sessions } from './sessions.js';
+
+export interface ApplyOptions {
+  dryRun: boolean;
+  timeoutMs: number;
+  concurrency: number;
+  forceUnlock: boolean;
+  command: string;
+}
+
+export interface ReachabilityRow {
+  from: string;
+  to: string;
+  port: number;
+  ok: boolean;
+}
+
+export interface EnsembleApplyReport {
+  ensemble: string;
+  dryRun: boolean;
+  preflight: HostPreflight[];
+  rollout: RolloutPlan;
+  health?: EnsembleHealth;
+  reachability?: ReachabilityRow[];
+  elapsedMs: number;
+  ok: boolean;
+}
+
+const PROBE_TIMEOUT_MS = 2000;
+
+export async function applyEnsemble(
+  inventory: Inventory,
+  ensemble: EnsemblePlan,
+  sessions: Sessions,
+  templates: Templates,
+  progress: Progress,
+  opts: ApplyOptions,
+): Promise<EnsembleApplyReport> {
+  const started = Date.now();
+  const stateDirOf = (host: string) => sessions.get(host)!.host.stateDir;
+  const desired = desiredContainers(ensemble, stateDirOf);
+  const dial = tunnelDial(sessions, ensemble);
+  const lock = opts.dryRun ? undefined : await lockEnsemble(sessions, ensemble.name, opts.command, opts.forceUnlock);
+  try {
+    const observed = await inspectEnsemble(sessions, desired);
+    await probeModes(ensemble, observed, dial, PROBE_TIMEOUT_MS);
+
+    const hosts = [...new Set(desired.map((d) => d.host))];
+    const preflight = await mapLimit(hosts, opts.concurrency, async (h) => {
+      const result = await preflightHost(sessions.get(h)!, ensemble, desired.filter((d) => d.host === h), observed, { pull: !opts.dryRun });
+      progress.step(h, 'preflight', result.ok ? 'ok' : 'fail', result.checks.map((c) => (c.ok ? c.detail : `FAILED ${c.detail}`)).join('; '));
+      return result;
+    });
+    const failed = preflight.filter((p) => !p.ok);
+    if (failed.length > 0) {
+      const lines = failed.flatMap((p) => p.checks.filter((c) => !c.ok).map((c) => `${p.host}: ${c.name}: ${c.detail}`));
+      throw new OperationalError(`preflight failed; nothing was changed on any host\n  ${lines.join('\n  ')}`);
+    }
+
+    const rollout = planRollout(desired, observed);
+    for (const a of [...rollout.parallel, ...rollout.rolling, ...rollout.unchanged]) progress.step(a.host, 'plan', 'info', `${a.name}: ${a.kind} (${a.reason})`);
+    progress.note(`${ensemble.name}: ${rollout.counts.create} to create, ${rollout.counts.change} to change, ${rollout.counts.unchanged} unchanged`);
+    if (rollout.refusal) throw new OperationalError(`refusing to apply ${ensemble.name}: ${rollout.refusal}; nothing was changed`);
+    const report: EnsembleApplyReport = { ensemble: ensemble.name, dryRun: opts.dryRun, preflight, rollout, elapsedMs: 0, ok: true };
+    if (opts.dryRun) return { ...report, elapsedMs: Date.now() - started };
+
+    const changing = [...rollout.parallel, ...rollout.rolling];
+    await pushRecords(ensemble, desired, changing, sessions, templates, stateDirOf, opts.concurrency);
+
+    const members = verifyMembers(ensemble);
+    const verify = (timeoutMs: number) => waitForEnsemble(members, dial, { timeoutMs, pollMs: 100, requestTimeoutMs: PROBE_TIMEOUT_MS });
+    const deadline = started + opts.timeoutMs;
+    const remaining = () => Math.max(1000, deadline - Date.now());
+
+    await mapLimit(rollout.parallel, opts.concurrency, (a) => execute(a, desired, sessions, progress));
+    for (const step of rollout.rolling) {
+      await execute(step, desired, sessions, progress);
+      const health = await verify(remaining());
+      progress.step(step.host, 'verify', health.ok ? 'ok' : 'fail', health.ok ? `ensemble whole again after replacing ${step.name}` : health.problems.join('; '));
+      if (!health.ok) {
+        throw new OperationalError(`rollout of ${ensemble.name} stopped after ${step.name}: the ensemble is not whole\n${describeHealth(health)}`);
+      }
+    }
+
+    const health = await verify(remaining());
+    report.health = health;
+    if (changing.length > 0 || !health.ok) report.reachability = await reachabilityMatrix(ensemble, sessions, health);
+    report.ok = health.ok;
+    report.elapsedMs = Date.now() - started;
+    progress.note(
+      health.ok
+        ? `${ensemble.name}: verified in ${(health.elapsedMs / 1000).toFixed(1)} s: one leader, followers synced, znode ${health.znode?.path ?? ''} read back through every server`
+        : `${ensemble.name}: NOT verified within the timeout\n${describeHealth(health)}`,
+    );
+    return report;
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function execute(a: ServerAction, desired: readonly DesiredContainer[], sessions: Sessions, progress: Progress): Promise<void> {
+  const d = desired.find((x) => x.serverId === a.serverId)!;
+  const session = sessions.get(a.host)!;
+  try {
+    if (a.kind === 'start') {
+      await runChecked(session, startContainer(d.name));
+    } else {
+      await runChecked(session, makeDirectories(d.mounts.map((m) => m.source)));
+      await session.run(removeContainer(d.name));
+      await runChecked(session, runContainer(d));
+    }
+    progress.step(a.host, a.kind, 'ok', d.name);
+  } catch (e) {
+    const logs = await session.run(containerLogsTail(d.name, 10)).catch(() => undefined);
+    progress.step(a.host, a.kind, 'fail', `${d.name}: ${(e as Error).message}`);
+    throw new OperationalError(`${a.host}: ${a.kind} ${d.name} failed: ${(e as Error).message}${logs?.stdout || logs?.stderr ? `\n  last log lines:\n${indent(logs.stdout + logs.stderr)}` : ''}`);
+  }
+}
+
+/** Each host keeps a record of what is deployed on it: env files and the run script. */
+async function pushRecords(
+  ensemble: EnsemblePlan,
+  desired: readonly DesiredContainer[],
+  changing: readonly ServerAction[],
+  sessions: Sessions,
+  templates: Templates,
+  stateDirOf: (host: string) => string,
+  concurrency: number,
+): Promise<void> {
+  const hosts = [...new Set(changing.map((a) => a.host))];
+  const scripts = renderTarget('run-scripts', ensemble, { set: {}, resolve: true }, templates);
+  await mapLimit(hosts, concurrency, async (host) => {
+    const mine = desired.filter((d) => d.host === host);
+    const script = scripts.find((f) => f.path === `${host}.sh`);
+    const dir = ensembleStateDir(stateDirOf(host), ensemble.name);
+    await sessions.get(host)!.putFiles([
+      ...mine.map((d) => ({ path: d.envFile, content: envFileContent(d.env), mode: 0o600 })),
+      ...(script ? [{ path: `${dir}/run.sh`, content: script.content, mode: 0o755 }] : []),
+    ]);
+  });
+}
+
+/** From every host, can each peer's election port (and the leader's quorum port) be reached? */
+async function reachabilityMatrix(ensemble: EnsemblePlan, sessions: Sessions, health: EnsembleHealth): Promise<ReachabilityRow[]> {
+  const leader = health.servers.find((s) => s.mode === 'leader')?.id;
+  const rows: ReachabilityRow[] = [];
+  await Promise.all(
+    ensemble.servers.map(async (from) => {
+      const session = sessions.get(from.host.name)!;
+      for (const to of ensemble.servers) {
+        if (to.id === from.id) continue;
+        const ports = [to.ports.election, ...(to.id === leader ? [to.ports.quorum] : [])];
+        for (const port of ports) {
+          const r = await session.run(tcpReachable(to.host.address, port));
+          rows.push({ from: from.host.name, to: to.host.name, port, ok: r.code === 0 });
+        }
+      }
+    }),
+  );
+  return rows.sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.port - b.port);
+}
+
+export function describeHealth(h: EnsembleHealth): string {
+  const servers = h.servers.map(
+    (s) => `  server ${s.id} ${s.address}:${s.port}: ${s.mode ?? 'not serving'}${s.zxid !== null ? ` zxid 0x${s.zxid.toString(16)}` : ''}${s.error ? ` (${s.error})` : ''}`,
+  );
+  return [...servers, ...h.problems.map((p) => `  problem: ${p}`)].join('\n');
+}
+
+function indent(text: string): string {
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}

@@ -1,0 +1,51 @@
+// zkplan destroy: removes the containers, followers first and the leader last; data stays
+// on the hosts unless purging.
+import type { EnsemblePlan } from '../plan/types.js';
+import { removeContainer } from '../remote/commands/docker.js';
+import { removePaths } from '../remote/commands/host.js';
+import { runChecked } from '../remote/session.js';
+import { desiredContainers, ensembleStateDir } from '../rollout/desired.js';
+import { probeEnsemble } from '../verify/ensemble.js';
+import { lockEnsemble } from './lock.js';
+import type { Progress } from './progress.js';
+import { tunnelDial, verifyMembers, type Sessions } from './sessions.js';
+
+export interface DestroyOptions {
+  purgeData: boolean;
+  forceUnlock: boolean;
+  command: string;
+}
+
+export async function destroyEnsemble(ensemble: EnsemblePlan, sessions: Sessions, progress: Progress, opts: DestroyOptions): Promise<string[]> {
+  const stateDirOf = (h: string) => sessions.get(h)!.host.stateDir;
+  const desired = desiredContainers(ensemble, stateDirOf);
+  const lock = await lockEnsemble(sessions, ensemble.name, opts.command, opts.forceUnlock);
+  try {
+    const probe = await probeEnsemble(verifyMembers(ensemble), tunnelDial(sessions, ensemble), 1500);
+    const rank = (id: number) => {
+      const mode = probe.servers.find((s) => s.id === id)?.mode;
+      return mode === 'leader' ? 2 : mode === 'follower' || mode === 'observer' ? 1 : 0;
+    };
+    const order = [...desired].sort((a, b) => rank(a.serverId) - rank(b.serverId) || a.serverId - b.serverId);
+    const removed: string[] = [];
+    for (const d of order) {
+      await runChecked(sessions.get(d.host)!, removeContainer(d.name));
+      progress.step(d.host, 'remove', 'ok', d.name);
+      removed.push(`${d.host}/${d.name}`);
+    }
+    const hosts = [...new Set(desired.map((d) => d.host))];
+    await Promise.all(
+      hosts.map(async (h) => {
+        const paths = [
+          `${ensembleStateDir(stateDirOf(h), ensemble.name)}`,
+          ...(opts.purgeData ? desired.filter((d) => d.host === h).flatMap((d) => d.mounts.map((m) => m.source)) : []),
+        ];
+        await runChecked(sessions.get(h)!, removePaths(paths));
+        if (opts.purgeData) progress.step(h, 'purge', 'ok', paths.slice(1).join(' '));
+      }),
+    );
+    return removed;
+  } finally {
+    await lock.release();
+  }
+}

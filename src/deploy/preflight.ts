@@ -1,0 +1,108 @@
+// HostPreflight: everything checked on a host before anything changes anywhere.
+import type { EnsemblePlan } from '../plan/types.js';
+import { dockerServerVersion, imageId, pullImage } from '../remote/commands/docker.js';
+import { clock, directoryCreatable, listeningPorts } from '../remote/commands/host.js';
+import type { HostSession } from '../remote/session.js';
+import type { DesiredContainer } from '../rollout/desired.js';
+import type { ObservedContainer } from '../rollout/rollout.js';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface HostPreflight {
+  host: string;
+  ok: boolean;
+  checks: Check[];
+  dockerVersion?: string;
+  /** host clock minus local clock, milliseconds (round-trip midpoint) */
+  clockSkewMs?: number;
+}
+
+export interface PreflightOptions {
+  /** pull a missing image (apply); a dry run only reports it */
+  pull: boolean;
+}
+
+export async function preflightHost(
+  session: HostSession,
+  ensemble: EnsemblePlan,
+  containers: readonly DesiredContainer[],
+  observed: ReadonlyMap<number, ObservedContainer>,
+  opts: PreflightOptions,
+): Promise<HostPreflight> {
+  const host = session.host.name;
+  const checks: Check[] = [];
+  const result: HostPreflight = { host, ok: true, checks };
+
+  const t0 = Date.now();
+  const [docker, time, listening, image, ...dirs] = await Promise.all([
+    session.run(dockerServerVersion()),
+    session.run(clock()),
+    session.run(listeningPorts()),
+    session.run(imageId(ensemble.image)),
+    ...containers.map((c) => session.run(directoryCreatable(c.mounts[0]!.source))),
+  ]);
+  const t1 = Date.now();
+
+  if (docker.code === 0) {
+    result.dockerVersion = docker.stdout.trim();
+    checks.push({ name: 'docker', ok: true, detail: `Docker ${result.dockerVersion}` });
+  } else {
+    checks.push({ name: 'docker', ok: false, detail: `Docker is not reachable: ${firstLine(docker.stderr)}` });
+  }
+
+  if (time.code === 0) {
+    result.clockSkewMs = Math.round(Number(time.stdout.trim()) * 1000 - (t0 + t1) / 2);
+    checks.push({ name: 'clock', ok: true, detail: `clock skew ${result.clockSkewMs} ms (±${t1 - t0} ms)` });
+  }
+
+  if (image.code === 0) {
+    checks.push({ name: 'image', ok: true, detail: `image ${ensemble.image} present` });
+  } else if (opts.pull && docker.code === 0) {
+    const pulled = await session.run(pullImage(ensemble.image), { timeoutMs: 600_000 });
+    checks.push(
+      pulled.code === 0
+        ? { name: 'image', ok: true, detail: `image ${ensemble.image} pulled` }
+        : { name: 'image', ok: false, detail: `image ${ensemble.image} is missing and cannot be pulled: ${firstLine(pulled.stderr)}` },
+    );
+  } else {
+    checks.push({ name: 'image', ok: opts.pull ? false : true, detail: `image ${ensemble.image} is not present${opts.pull ? '' : ' (apply would pull it)'}` });
+  }
+
+  const inUse = new Set(
+    listening.stdout
+      .split('\n')
+      .map((l) => Number(/:(\d+)\s*$/.exec(l.trim())?.[1]))
+      .filter((p) => Number.isFinite(p)),
+  );
+  const busy: string[] = [];
+  for (const c of containers) {
+    const ours = observed.get(c.serverId)?.running === true;
+    const server = ensemble.servers.find((s) => s.id === c.serverId)!;
+    for (const [what, port] of Object.entries(server.ports)) {
+      if (port !== undefined && inUse.has(port) && !ours) busy.push(`${what} port ${port}`);
+    }
+  }
+  checks.push(
+    busy.length === 0
+      ? { name: 'ports', ok: true, detail: 'ports free (or held by this ensemble)' }
+      : { name: 'ports', ok: false, detail: `in use by something else: ${busy.join(', ')}` },
+  );
+
+  const badDirs = containers.filter((_, i) => dirs[i]!.code !== 0).map((c) => c.mounts[0]!.source);
+  checks.push(
+    badDirs.length === 0
+      ? { name: 'data dir', ok: true, detail: 'data directories creatable' }
+      : { name: 'data dir', ok: false, detail: `cannot create ${badDirs.join(', ')}` },
+  );
+
+  result.ok = checks.every((c) => c.ok);
+  return result;
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}

@@ -1,0 +1,46 @@
+// One SSH session per host, opened in parallel (bounded), reused by every step.
+import { OperationalError } from '../common/problems.js';
+import type { Host } from '../inventory/types.js';
+import type { EnsemblePlan } from '../plan/types.js';
+import { mapLimitSettled } from '../remote/concurrency.js';
+import type { Executor, HostSession } from '../remote/session.js';
+import type { Dial } from '../verify/dial.js';
+import type { Member } from '../verify/types.js';
+import type { Progress } from './progress.js';
+
+export type Sessions = Map<string, HostSession>;
+
+export async function openSessions(executor: Executor, hosts: readonly Host[], concurrency: number, progress: Progress): Promise<Sessions> {
+  const settled = await mapLimitSettled(hosts, concurrency, async (h) => {
+    const session = await executor.session(h);
+    progress.step(h.name, 'connect', 'ok', `${h.ssh.user ?? ''}${h.ssh.user ? '@' : ''}${h.address}`);
+    return session;
+  });
+  const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${hosts[i]!.name}: ${(s.reason as Error).message}`] : []));
+  if (failures.length > 0) {
+    for (const f of failures) progress.note(`connect failed: ${f}`);
+    throw new OperationalError(`cannot reach ${failures.length} host${failures.length > 1 ? 's' : ''}; nothing was changed on any host\n  ${failures.join('\n  ')}`);
+  }
+  return new Map(settled.map((s, i) => [hosts[i]!.name, (s as PromiseFulfilledResult<HostSession>).value]));
+}
+
+/** The hosts of the inventory that run servers of these ensembles, in inventory order. */
+export function hostsOf(all: readonly Host[], ensembles: readonly EnsemblePlan[]): Host[] {
+  const used = new Set(ensembles.flatMap((e) => e.servers.map((s) => s.host.name)));
+  return all.filter((h) => used.has(h.name));
+}
+
+/** Verify reaches each server's client port through its own host's SSH connection. */
+export function tunnelDial(sessions: Sessions, ensemble: EnsemblePlan): Dial {
+  const byAddress = new Map(ensemble.servers.map((s) => [s.host.address, s.host.name]));
+  return async (address, port) => {
+    const host = byAddress.get(address);
+    const session = host === undefined ? undefined : sessions.get(host);
+    if (!session) throw new Error(`no SSH session for ${address}`);
+    return session.dial('127.0.0.1', port);
+  };
+}
+
+export function verifyMembers(ensemble: EnsemblePlan): Member[] {
+  return ensemble.servers.map((s) => ({ id: s.id, role: s.role, address: s.host.address, port: s.ports.client }));
+}

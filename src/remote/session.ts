@@ -1,0 +1,63 @@
+// What every step on a host needs, whichever transport carries it (SSH or the local machine).
+
+import type { Duplex } from 'node:stream';
+import type { Host } from '../inventory/types.js';
+import { OperationalError } from '../common/problems.js';
+import { shellCommand } from '../common/shell.js';
+
+export interface RunOptions {
+  stdin?: string | Buffer;
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface FileToPut {
+  path: string;
+  content: string | Buffer;
+  /** Permission bits; default 0o644. Applied exactly (not filtered through the remote umask). */
+  mode?: number;
+}
+
+export interface HostSession {
+  readonly host: Host;
+  /** Runs argv as one command; a non-zero exit is a result, not an error. */
+  run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  /** Creates parent directories and replaces each file atomically (temp name + rename). */
+  putFiles(files: readonly FileToPut[]): Promise<void>;
+  /** undefined when the file does not exist. */
+  readFile(path: string): Promise<Buffer | undefined>;
+  /** A TCP stream to address:port as seen from the host. */
+  dial(address: string, port: number): Promise<Duplex>;
+  close(): Promise<void>;
+}
+
+export interface Executor {
+  session(host: Host): Promise<HostSession>;
+  closeAll(): Promise<void>;
+}
+
+export const DEFAULT_FILE_MODE = 0o644;
+
+/** Runs argv and turns a non-zero exit into an OperationalError carrying the command and stderr. */
+export async function runChecked(session: HostSession, argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
+  const result = await session.run(argv, opts);
+  if (result.code !== 0) {
+    const stderr = result.stderr.trim();
+    throw new OperationalError(
+      `${session.host.name}: command failed with exit code ${result.code}: ${brief(shellCommand(argv))}` +
+        (stderr ? `\n${stderr}` : ''),
+    );
+  }
+  return result;
+}
+
+/** Keeps error messages readable when a command carries a whole script or file. */
+export function brief(text: string, max = 200): string {
+  const oneLine = text.replace(/\s*\n\s*/g, ' ');
+  return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+}

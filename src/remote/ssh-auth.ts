@@ -1,0 +1,55 @@
+// Which credentials to offer, in ssh's order: the agent's keys, then the identity files.
+// zkplan never prompts, so an encrypted key is only usable through the agent.
+
+import { readFile } from 'node:fs/promises';
+import ssh2 from 'ssh2';
+import type { AnyAuthMethod, ParsedKey } from 'ssh2';
+import type { SshTarget } from './ssh-target.js';
+
+export interface AuthPlan {
+  methods: AnyAuthMethod[];
+  /** What could not be offered, appended to an "authentication refused" message. */
+  notes: string[];
+  /** Set when nothing at all can be offered; the connection is not even attempted. */
+  fatal?: string;
+}
+
+export async function planAuth(target: SshTarget): Promise<AuthPlan> {
+  const methods: AnyAuthMethod[] = [];
+  const notes: string[] = [];
+  const encrypted: string[] = [];
+  if (target.agentSocket !== undefined) methods.push({ type: 'agent', username: target.user, agent: target.agentSocket });
+  for (const file of target.identityFiles) {
+    let data: Buffer;
+    try {
+      data = await readFile(file);
+    } catch (err) {
+      notes.push(`identity file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (err as Error).message}`);
+      continue;
+    }
+    const parsed = ssh2.utils.parseKey(data);
+    if (parsed instanceof Error) {
+      if (/encrypted|passphrase/i.test(parsed.message)) {
+        encrypted.push(file);
+        if (target.agentSocket === undefined) notes.push(`identity file ${file} is encrypted and no ssh-agent is running (SSH_AUTH_SOCK unset)`);
+      } else {
+        notes.push(`identity file ${file}: ${parsed.message}`);
+      }
+      continue;
+    }
+    const key: ParsedKey | undefined = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (key === undefined || !key.isPrivateKey()) {
+      notes.push(`identity file ${file} does not contain a private key`);
+      continue;
+    }
+    methods.push({ type: 'publickey', username: target.user, key });
+  }
+  if (methods.length > 0) return { methods, notes };
+  const fatal =
+    encrypted.length > 0
+      ? `identity file ${encrypted.join(', ')} is encrypted and no ssh-agent is available (SSH_AUTH_SOCK unset); ` +
+        `zkplan does not prompt for passphrases: start ssh-agent and run ssh-add ${encrypted[0]}`
+      : `no ssh-agent (SSH_AUTH_SOCK unset) and no usable identity file` +
+        (notes.length > 0 ? ` (${notes.join('; ')})` : ` (tried ${target.identityFiles.join(', ') || 'none: no default key in ~/.ssh'})`);
+  return { methods, notes, fatal };
+}

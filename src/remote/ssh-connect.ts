@@ -1,0 +1,120 @@
+// Opens one authenticated ssh2 connection to a target, over TCP or over a stream that a jump
+// host forwarded, and turns every way that can fail into an OperationalError naming the host.
+
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import type { Client, ConnectConfig } from 'ssh2';
+import { OperationalError } from '../common/problems.js';
+import { planAuth } from './ssh-auth.js';
+import { loadKnownHosts, preferredHostKeyAlgorithms, verifyHostKey, type HostKeyVerification } from './host-key-policy.js';
+import type { SshTarget } from './ssh-target.js';
+
+export interface ConnectOptions {
+  acceptNewHostKeys: boolean;
+  connectTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
+  /** A stream to the target's SSH port, opened through a jump host. */
+  sock?: Duplex;
+}
+
+export function targetLabel(t: SshTarget): string {
+  const address = t.address.includes(':') ? `[${t.address}]` : t.address;
+  return `${t.hostName} (${address}:${t.port})`;
+}
+
+export async function connectTarget(target: SshTarget, opts: ConnectOptions): Promise<Client> {
+  const label = targetLabel(target);
+  const auth = await planAuth(target);
+  if (auth.fatal !== undefined) throw new OperationalError(`${label}: ${auth.fatal}`);
+  const verification: HostKeyVerification = {
+    address: target.address,
+    port: target.port,
+    knownHostsFiles: target.knownHostsFiles,
+    entries: await loadKnownHosts(target.knownHostsFiles),
+    acceptNew: opts.acceptNewHostKeys,
+    label,
+  };
+
+  const client = new ssh2.Client();
+  // The verifier's own explanation beats ssh2's generic "Host denied (verification failed)".
+  let refusal: OperationalError | undefined;
+  const config: ConnectConfig = {
+    host: target.address,
+    port: target.port,
+    username: target.user,
+    readyTimeout: opts.connectTimeoutMs,
+    keepaliveInterval: opts.keepaliveIntervalMs,
+    keepaliveCountMax: opts.keepaliveCountMax,
+    authHandler: auth.methods,
+    hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+      verifyHostKey(verification, key).then(
+        (err) => {
+          refusal = err;
+          verify(err === undefined);
+        },
+        (err: unknown) => {
+          refusal = new OperationalError(`${label}: host key check failed: ${(err as Error).message}`);
+          verify(false);
+        },
+      );
+    },
+  };
+  const algorithms = preferredHostKeyAlgorithms(verification);
+  if (algorithms) config.algorithms = { serverHostKey: algorithms as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] };
+  if (opts.sock) config.sock = opts.sock;
+
+  return new Promise<Client>((resolve, reject) => {
+    let settled = false;
+    const fail = (err: OperationalError) => {
+      if (settled) return;
+      settled = true;
+      client.removeAllListeners('ready');
+      client.end();
+      reject(err);
+    };
+    client.once('ready', () => {
+      if (settled) return;
+      settled = true;
+      resolve(client);
+    });
+    client.on('error', (err: Error & { level?: string; code?: string }) => {
+      fail(refusal ?? describeConnectError(label, target, err, auth.notes, opts.connectTimeoutMs));
+    });
+    client.once('close', () => fail(refusal ?? new OperationalError(`${label}: connection closed before authentication completed`)));
+    try {
+      client.connect(config);
+    } catch (err) {
+      fail(new OperationalError(`${label}: ${(err as Error).message}`));
+    }
+  });
+}
+
+function describeConnectError(
+  label: string,
+  target: SshTarget,
+  err: Error & { level?: string; code?: string },
+  notes: readonly string[],
+  timeoutMs: number,
+): OperationalError {
+  const why = (() => {
+    switch (err.level) {
+      case 'client-authentication':
+        return `authentication refused for user ${target.user}` + (notes.length > 0 ? ` (${notes.join('; ')})` : '');
+      case 'client-timeout':
+        return `no SSH handshake within ${timeoutMs / 1000} s`;
+      case 'client-dns':
+        return `cannot resolve ${target.address}: ${err.message}`;
+      case 'agent':
+        return `ssh-agent at ${target.agentSocket ?? '?'} failed: ${err.message}`;
+      case 'client-socket':
+        if (err.code === 'ECONNREFUSED') return 'connection refused';
+        if (err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH') return 'host unreachable';
+        if (err.code === 'ETIMEDOUT') return 'connection timed out';
+        return `connection failed: ${err.message}`;
+      default:
+        return `SSH ${err.level ?? 'connection'} error: ${err.message}`;
+    }
+  })();
+  return new OperationalError(`${label}: ${why}`, { cause: err });
+}

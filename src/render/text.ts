@@ -1,0 +1,43 @@
+// Small text rules shared by the targets.
+import type { EnsemblePlan, PlacementConstraint } from '../plan/types.js';
+
+/** Comment text stays one line whatever a value contains. */
+export function oneLine(s: string): string {
+  return s.replace(/[\p{Cc}\u2028\u2029]/gu, '?');
+}
+
+/**
+ * Compose and the Aliyun console interpolate `$` in every value; literals are written `$$`.
+ * Only values zkplan writes as variables on purpose (`${ZOOKEEPER_k}`) keep a single `$`.
+ */
+export function composeLiteral(s: string): string {
+  return s.replace(/\$/g, '$$$$');
+}
+
+/** Host address client ports are published on (single-host networks). */
+export function publishAddress(ensemble: EnsemblePlan): string {
+  // The inventory has `publish_address`; read it if the plan carries it, as the planner may add it.
+  const value = (ensemble as EnsemblePlan & { publishAddress?: unknown }).publishAddress;
+  return typeof value === 'string' && value !== '' ? value : '127.0.0.1';
+}
+
+/** `host:published:target`, IPv6 host addresses in brackets as Docker expects. */
+export function portMapping(address: string, published: number, target: number): string {
+  const host = address.includes(':') ? `[${address}]` : address;
+  return `${host}:${published}:${target}`;
+}
+
+/** Classic Swarm / Aliyun: an environment entry the scheduler strips and obeys. */
+export function classicConstraint(c: PlacementConstraint): string {
+  return c.kind === 'label' ? `constraint:${c.label}==${c.value}` : `constraint:node==${c.value}`;
+}
+
+/** Swarm mode: a deploy.placement.constraints entry. */
+export function swarmConstraint(c: PlacementConstraint): string {
+  return c.kind === 'label' ? `node.labels.${c.label} == ${c.value}` : `node.hostname == ${c.value}`;
+}
+
+export function serverRange(ensemble: EnsemblePlan): string {
+  const vars = ensemble.servers.map((s) => s.variable);
+  return vars.length <= 3 ? vars.join(', ') : `${vars[0]} .. ${vars[vars.length - 1]}`;
+}

@@ -1,0 +1,92 @@
+// The rollout plan: what apply will create, change or leave alone on each host, and in which
+// order — computed from the desired containers and what inspection found, without side effects.
+// Servers that are not running are (re)started together; running servers whose configuration
+// changed are replaced one at a time, observers and followers first, the leader last, and only
+// if no step would leave fewer than a majority of voters running.
+import { majorityOf } from '../plan/quorum.js';
+import type { DesiredContainer } from './desired.js';
+
+export interface ObservedContainer {
+  exists: boolean;
+  running: boolean;
+  configHash?: string;
+  /** from `srvr`, when the server answered */
+  mode?: string;
+}
+
+export type ActionKind = 'create' | 'change' | 'start' | 'unchanged';
+
+export interface ServerAction {
+  serverId: number;
+  host: string;
+  name: string;
+  kind: ActionKind;
+  reason: string;
+}
+
+export interface RolloutPlan {
+  /** servers not serving now: replaced or started together, in parallel */
+  parallel: ServerAction[];
+  /** running servers to replace one by one, in this order */
+  rolling: ServerAction[];
+  unchanged: ServerAction[];
+  counts: { create: number; change: number; unchanged: number };
+  /** set when a step would break the quorum budget; apply then changes nothing */
+  refusal?: string;
+}
+
+export function planRollout(desired: readonly DesiredContainer[], observed: ReadonlyMap<number, ObservedContainer>): RolloutPlan {
+  const parallel: ServerAction[] = [];
+  const rolling: (ServerAction & { order: number })[] = [];
+  const unchanged: ServerAction[] = [];
+  for (const d of desired) {
+    const o = observed.get(d.serverId) ?? { exists: false, running: false };
+    const base = { serverId: d.serverId, host: d.host, name: d.name };
+    const same = o.configHash === d.configHash;
+    if (!o.exists) parallel.push({ ...base, kind: 'create', reason: 'no container' });
+    else if (!same && !o.running) parallel.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}, container stopped` });
+    else if (!o.running) parallel.push({ ...base, kind: 'start', reason: 'container stopped' });
+    else if (!same) {
+      const order = d.role === 'observer' ? 0 : o.mode === 'leader' ? 2 : 1;
+      rolling.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}${o.mode ? ` (${o.mode})` : ''}`, order });
+    } else unchanged.push({ ...base, kind: 'unchanged', reason: 'configuration matches' });
+  }
+  rolling.sort((a, b) => a.order - b.order || a.serverId - b.serverId);
+  const plan: RolloutPlan = {
+    parallel,
+    rolling: rolling.map(({ order: _order, ...a }) => a),
+    unchanged,
+    counts: {
+      create: parallel.filter((a) => a.kind === 'create').length,
+      change: parallel.filter((a) => a.kind !== 'create').length + rolling.length,
+      unchanged: unchanged.length,
+    },
+  };
+  const refusal = quorumBudget(desired, observed, plan);
+  return refusal ? { ...plan, refusal } : plan;
+}
+
+/**
+ * During each rolling step one running voter is down. Count voters that will be running
+ * (running now and healthy, plus the ones the parallel phase starts) and refuse when a step
+ * would leave fewer than a majority.
+ */
+function quorumBudget(desired: readonly DesiredContainer[], observed: ReadonlyMap<number, ObservedContainer>, plan: RolloutPlan): string | undefined {
+  const voters = desired.filter((d) => d.role === 'participant');
+  const majority = majorityOf(voters.length);
+  const startedNow = new Set(plan.parallel.map((a) => a.serverId));
+  const up = voters.filter((d) => startedNow.has(d.serverId) || (observed.get(d.serverId)?.running && observed.get(d.serverId)?.mode !== undefined));
+  const down = voters.filter((d) => !up.includes(d)).map((d) => d.name);
+  for (const step of plan.rolling) {
+    const isVoter = voters.some((v) => v.serverId === step.serverId);
+    const during = up.length - (isVoter ? 1 : 0);
+    if (during < majority) {
+      return (
+        `replacing ${step.name} would leave ${during} of ${voters.length} voters running (majority is ${majority})` +
+        (down.length ? `; already not serving: ${down.join(', ')}` : '') +
+        '; bring the missing servers back first'
+      );
+    }
+  }
+  return undefined;
+}

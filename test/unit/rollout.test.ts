@@ -1,0 +1,72 @@
+// The rollout plan: what apply creates, changes or leaves alone, in which order, within the quorum budget.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { DesiredContainer } from '../../src/rollout/desired.js';
+import { planRollout, type ObservedContainer } from '../../src/rollout/rollout.js';
+
+function desired(n: number, observers = 0): DesiredContainer[] {
+  return Array.from({ length: n + observers }, (_, i) => ({
+    serverId: i + 1,
+    role: i < n ? 'participant' : 'observer',
+    host: `h${i + 1}`,
+    name: `zk${i + 1}`,
+    image: 'zookeeper:3.9',
+    env: [],
+    mounts: [],
+    labels: {},
+    configHash: 'new',
+    envFile: `/etc/zkplan/zk/zk${i + 1}.env`,
+  }));
+}
+
+const running = (mode: string, configHash = 'old'): ObservedContainer => ({ exists: true, running: true, configHash, mode });
+
+describe('planRollout', () => {
+  it('creates everything at once on a fresh ensemble', () => {
+    const plan = planRollout(desired(3), new Map());
+    assert.deepEqual(plan.parallel.map((a) => a.kind), ['create', 'create', 'create']);
+    assert.deepEqual(plan.counts, { create: 3, change: 0, unchanged: 0 });
+    assert.equal(plan.refusal, undefined);
+  });
+
+  it('changes nothing when every container matches', () => {
+    const observed = new Map([1, 2, 3].map((id) => [id, running(id === 3 ? 'leader' : 'follower', 'new')]));
+    const plan = planRollout(desired(3), observed);
+    assert.deepEqual(plan.counts, { create: 0, change: 0, unchanged: 3 });
+    assert.equal(plan.parallel.length + plan.rolling.length, 0);
+  });
+
+  it('rolls observers and followers first and the leader last', () => {
+    const observed = new Map<number, ObservedContainer>([
+      [1, running('follower')],
+      [2, running('leader')],
+      [3, running('follower')],
+      [4, running('observer')],
+    ]);
+    const plan = planRollout(desired(3, 1), observed);
+    assert.deepEqual(plan.rolling.map((a) => a.name), ['zk4', 'zk1', 'zk3', 'zk2']);
+    assert.equal(plan.refusal, undefined);
+  });
+
+  it('refuses when a step would leave fewer than a majority of voters running', () => {
+    const observed = new Map<number, ObservedContainer>([
+      [1, running('follower')],
+      [2, running('leader')],
+      [3, { exists: true, running: true, configHash: 'new' }], // running but not answering
+    ]);
+    const plan = planRollout(desired(3), observed);
+    assert.match(plan.refusal ?? '', /replacing zk1 would leave 1 of 3 voters running \(majority is 2\); already not serving: zk3/);
+  });
+
+  it('starts stopped servers in the parallel phase and counts them in the budget', () => {
+    const observed = new Map<number, ObservedContainer>([
+      [1, running('follower')],
+      [2, running('leader')],
+      [3, { exists: true, running: false, configHash: 'new' }],
+    ]);
+    const plan = planRollout(desired(3), observed);
+    assert.deepEqual(plan.parallel.map((a) => [a.name, a.kind]), [['zk3', 'start']]);
+    assert.deepEqual(plan.rolling.map((a) => a.name), ['zk1', 'zk2']);
+    assert.equal(plan.refusal, undefined);
+  });
+});
