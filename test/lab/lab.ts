@@ -85,9 +85,8 @@ export function run(argv: readonly string[], opts: ExecOptions = {}): Promise<Ex
 }
 
 /** Quote one word for a POSIX shell (the remote side of ssh). */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
+import { shellQuote } from '../../src/common/shell.js';
+export { shellQuote };
 
 export interface InventoryOptions {
   profile: 'aliyun' | 'official';

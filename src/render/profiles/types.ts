@@ -28,9 +28,8 @@ export interface ImageProfile {
   environment(server: ServerPlan, ensemble: EnsemblePlan, addressing: Addressing): EnvPair[];
 }
 
-export function versionAtLeast(v: ZkVersion, major: number, minor: number): boolean {
-  return v.major > major || (v.major === major && v.minor >= minor);
-}
+/** One version comparison for the whole project: the planner's. */
+export { atLeast as versionAtLeast } from '../../plan/version.js';
 
 /**
  * One state directory: the server's data directory itself. Several: one subdirectory each,
