@@ -12,7 +12,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 LAB="$ROOT/test/lab"
-LAB_DIR=${ZKPLAN_LAB_DIR:-/tmp/zkplan-lab}
+LAB_ID=${ZKPLAN_LAB_ID:-0}
+LAB_DIR=${ZKPLAN_LAB_DIR:-/tmp/zkplan-lab$([ "$LAB_ID" = 0 ] || echo "-$LAB_ID")}
 
 [ "$(id -u)" = 0 ] || { echo "bench must run as root (network namespaces, dockerd, iptables)" >&2; exit 1; }
 
@@ -34,7 +35,7 @@ fi
 # test, and never run two benchmarks at once.
 exec 9>/run/zkplan-bench.lock
 flock -n 9 || { echo "another npm run bench is running" >&2; exit 1; }
-if ip netns list 2>/dev/null | grep -q '^zkl-' || [ -e "$LAB_DIR/lab.json" ]; then
+if ip netns list 2>/dev/null | grep -qE "^zkl$([ "$LAB_ID" = 0 ] || echo "$LAB_ID")-h[0-9]+" || [ -e "$LAB_DIR/lab.json" ]; then
   if [ "${BENCH_TAKEOVER:-}" = 1 ]; then
     bash "$LAB/lab.sh" down
   else

@@ -17,7 +17,8 @@
 set -euo pipefail
 
 CACHE=${ZKPLAN_LAB_CACHE:-/var/cache/zkplan-lab}
-LAB_DIR=${ZKPLAN_LAB_DIR:-/tmp/zkplan-lab}
+LAB_ID=${ZKPLAN_LAB_ID:-0}
+LAB_DIR=${ZKPLAN_LAB_DIR:-/tmp/zkplan-lab$([ "$LAB_ID" = 0 ] || echo "-$LAB_ID")}
 ALIYUN_TAG=zkplan-lab/aliyun-contract:latest
 OFFICIAL_TAG=zkplan-lab/zookeeper:3.8.0
 PKGS="libzookeeper-java openjdk-17-jdk-headless openjdk-17-jre-headless busybox-static libjetty9-java

@@ -49,7 +49,7 @@ describe('zkplan lab (3 hosts)', { timeout: 180_000 }, () => {
     await lab.writeInventory(file, { profile: 'aliyun' });
     const inv = YAML.parse(await readFile(file, 'utf8'));
     assert.equal(inv.hosts.length, N);
-    assert.deepEqual(inv.hosts[1], { name: 'h2', address: '10.200.0.12', labels: { 'aliyun.node_index': 2, zone: 'z2' } });
+    assert.deepEqual(inv.hosts[1], { name: 'h2', address: lab.host(2).address, labels: { 'aliyun.node_index': 2, zone: 'z2' }, state_dir: path.join(lab.info.stateDir, 'h2', 'zkplan') });
     assert.equal(inv.ssh.known_hosts, lab.info.knownHosts);
     assert.equal(inv.ensembles[0].image, IMAGES.aliyun);
     assert.equal(inv.ensembles[0].zookeeper_version, '3.4');

@@ -5,16 +5,21 @@
 #   lab.sh down      idempotent; also cleans a crashed lab whose state dir is gone
 #   lab.sh status    one line per host; exit 0 only if every host answers
 #
-# Each host is a network namespace on bridge zklbr0 (10.200.0.1/24, host i at
-# 10.200.0.(10+i)) with its own dockerd (+ its own managed containerd) and sshd.
+# Each host is a network namespace on bridge zklbr<ID> (10.20<ID>.0.1/24, host i at
+# 10.20<ID>.0.(10+i)) with its own dockerd (+ its own managed containerd) and sshd.
 # The namespaces have no default route, so nothing a test does can leave the machine.
 # See /work/shared/LAB.md for the measurements and gotchas behind these choices.
 set -euo pipefail
 
-LAB_DIR=${ZKPLAN_LAB_DIR:-/tmp/zkplan-lab}
-BR=zklbr0
-NET=10.200.0
-NS_PREFIX=zkl-h
+# ZKPLAN_LAB_ID (0-9) lets several labs run side by side (one per developer or helper):
+# each has its own state dir, bridge, subnet and namespace names. Lab 0 is the default.
+ID=${ZKPLAN_LAB_ID:-0}
+[[ "$ID" =~ ^[0-9]$ ]] || { echo "ZKPLAN_LAB_ID must be one digit, not '$ID'" >&2; exit 2; }
+if [ "$ID" = 0 ]; then SUFFIX=""; else SUFFIX="-$ID"; fi
+LAB_DIR=${ZKPLAN_LAB_DIR:-/tmp/zkplan-lab$SUFFIX}
+BR=zklbr$ID
+NET=10.20$ID.0
+if [ "$ID" = 0 ]; then NS_PREFIX=zkl-h; else NS_PREFIX=zkl$ID-h; fi
 MAX_HOSTS=20   # addresses .11-.30; keeps host addresses clear of the bridge (.1)
 
 t0=$(date +%s.%N)
@@ -120,7 +125,7 @@ cmd_down() {
   grep -oE " $LAB_DIR(/[^ ]*)? " /proc/mounts | tr -d ' ' | sort -r | while read -r m; do
     umount -l "$m" 2>/dev/null || true
   done
-  for m in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^zkl-" || true); do
+  for m in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$NS_PREFIX[0-9]+$" || true); do
     ip netns del "$m" 2>/dev/null || true
   done
   ip link del "$BR" 2>/dev/null || true
@@ -212,8 +217,8 @@ cmd_up() {
   for i in $(seq 1 "$n"); do
     A=$(host_addr "$i")
     ip netns add "$NS_PREFIX$i"
-    ip link add "vzkl$i" type veth peer name eth0 netns "$NS_PREFIX$i"
-    ip link set "vzkl$i" master "$BR" up
+    ip link add "v$NS_PREFIX$i" type veth peer name eth0 netns "$NS_PREFIX$i"
+    ip link set "v$NS_PREFIX$i" master "$BR" up
     ip -n "$NS_PREFIX$i" addr add "$A/24" dev eth0
     ip -n "$NS_PREFIX$i" link set eth0 up
     ip -n "$NS_PREFIX$i" link set lo up

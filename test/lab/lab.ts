@@ -12,7 +12,9 @@ import YAML from 'yaml';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const LAB_SH = path.join(HERE, 'lab.sh');
 export const BUILD_IMAGES_SH = path.join(HERE, 'build-images.sh');
-export const LAB_DIR = process.env.ZKPLAN_LAB_DIR ?? '/tmp/zkplan-lab';
+/** ZKPLAN_LAB_ID (0-9) selects one of several labs that can run side by side; see lab.sh. */
+export const LAB_ID = process.env.ZKPLAN_LAB_ID ?? '0';
+export const LAB_DIR = process.env.ZKPLAN_LAB_DIR ?? `/tmp/zkplan-lab${LAB_ID === '0' ? '' : `-${LAB_ID}`}`;
 
 export const IMAGES = {
   aliyun: 'zkplan-lab/aliyun-contract:latest',
@@ -158,6 +160,9 @@ export class Lab {
         name: h.name,
         address: h.address,
         labels: { 'aliyun.node_index': i + 1, zone: `z${(i % 3) + 1}` },
+        // Lab hosts share one root filesystem: each needs its own zkplan state (deploy
+        // records, locks), as separate machines would have.
+        state_dir: path.join(this.info.stateDir, h.name, 'zkplan'),
       })),
       ensembles: [ensemble],
     });
