@@ -11,7 +11,9 @@ import { makeDirectories, tcpReachable } from '../remote/commands/host.js';
 import { mapLimit } from '../remote/concurrency.js';
 import { runChecked } from '../remote/session.js';
 import { desiredContainers, ensembleStateDir, envFileContent, type DesiredContainer } from '../rollout/desired.js';
-import { planRollout, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
+import { majorityOf } from '../plan/quorum.js';
+import { nextStep, planRollout, type ObservedContainer, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
+import type { Dial } from '../verify/dial.js';
 import { waitForEnsemble, type EnsembleHealth } from '../verify/ensemble.js';
 import { inspectEnsemble, probeModes } from './inspect.js';
 import { lockEnsemble } from './lock.js';
@@ -84,22 +86,15 @@ export async function applyEnsemble(
     if (opts.dryRun) return { ...report, elapsedMs: Date.now() - started };
 
     const changing = [...rollout.parallel, ...rollout.rolling];
-    await pushRecords(ensemble, desired, changing, sessions, templates, stateDirOf, opts.concurrency);
-
     const members = verifyMembers(ensemble);
     const verify = (timeoutMs: number) => waitForEnsemble(members, dial, { timeoutMs, pollMs: 100, requestTimeoutMs: PROBE_TIMEOUT_MS });
     const deadline = started + opts.timeoutMs;
     const remaining = () => Math.max(1000, deadline - Date.now());
 
+    const push = (actions: readonly ServerAction[]) => pushRecords(ensemble, desired, actions, sessions, templates, stateDirOf, opts.concurrency);
+    await push(rollout.parallel);
     await mapLimit(rollout.parallel, opts.concurrency, (a) => execute(a, desired, sessions, progress));
-    for (const step of rollout.rolling) {
-      await execute(step, desired, sessions, progress);
-      const health = await verify(remaining());
-      progress.step(step.host, 'verify', health.ok ? 'ok' : 'fail', health.ok ? `ensemble whole again after replacing ${step.name}` : health.problems.join('; '));
-      if (!health.ok) {
-        throw new OperationalError(`rollout of ${ensemble.name} stopped after ${step.name}: the ensemble is not whole\n${describeHealth(health)}`);
-      }
-    }
+    await rollOneByOne({ ensemble, desired, sessions, dial, progress, verify, remaining, deadline, push }, rollout.rolling);
 
     const health = await verify(remaining());
     report.health = health;
@@ -115,6 +110,119 @@ export async function applyEnsemble(
   } finally {
     await lock?.release();
   }
+}
+
+interface RollContext {
+  ensemble: EnsemblePlan;
+  desired: readonly DesiredContainer[];
+  sessions: Sessions;
+  dial: Dial;
+  progress: Progress;
+  verify: (timeoutMs: number) => Promise<EnsembleHealth>;
+  remaining: () => number;
+  deadline: number;
+  push: (actions: readonly ServerAction[]) => Promise<void>;
+}
+
+// How long one verification round waits before the containers are looked at again.
+const SETTLE_ROUND_MS = 10_000;
+
+/**
+ * Replaces running servers one at a time. What runs is looked at again before every step, so
+ * the order (not serving first, the leader last) follows the ensemble as it is now: a leader
+ * that crashed or was re-elected during the rollout is not mistaken for a follower. After each
+ * step the ensemble must be whole again, except for pending servers that went down meanwhile:
+ * those are replaced next, since taking them away costs the quorum nothing.
+ */
+async function rollOneByOne(ctx: RollContext, rolling: readonly ServerAction[]): Promise<void> {
+  const { ensemble, desired, sessions, progress } = ctx;
+  const voters = desired.filter((d) => d.role === 'participant');
+  const majority = majorityOf(voters.length);
+  const pending = [...rolling];
+  const done = new Set<number>();
+  while (pending.length > 0) {
+    const now = await observe(ctx);
+    const step = nextStep(pending, desired, now)!;
+    const serving = voters.filter((v) => now.get(v.serverId)?.mode !== undefined);
+    if (serving.some((v) => v.serverId === step.serverId) && serving.length - 1 < majority) {
+      // A server went down since the last verification: replacing a serving one now would
+      // break the quorum. Wait for the ensemble to be whole again, within the timeout.
+      if (Date.now() >= ctx.deadline) throw await stopped(ctx, `replacing ${step.name} would leave ${serving.length - 1} of ${voters.length} voters serving`, done, pending);
+      progress.note(`${ensemble.name}: only ${serving.length} of ${voters.length} voters serving; waiting before replacing ${step.name}`);
+      const health = await ctx.verify(Math.min(SETTLE_ROUND_MS, ctx.remaining()));
+      if (!health.ok && Date.now() >= ctx.deadline) throw await stopped(ctx, `the ensemble did not become whole before replacing ${step.name}`, done, pending, health);
+      continue;
+    }
+    pending.splice(pending.indexOf(step), 1);
+    await ctx.push([step]);
+    await execute(step, desired, sessions, progress);
+    done.add(step.serverId);
+    await settle(ctx, step, done, pending);
+  }
+}
+
+/** Waits for the ensemble to be whole after a step; fails at once if the new container does not stay up. */
+async function settle(ctx: RollContext, step: ServerAction, done: ReadonlySet<number>, pending: readonly ServerAction[]): Promise<void> {
+  for (;;) {
+    const health = await ctx.verify(Math.min(SETTLE_ROUND_MS, ctx.remaining()));
+    if (health.ok) {
+      ctx.progress.step(step.host, 'verify', 'ok', `ensemble whole again after replacing ${step.name}`);
+      return;
+    }
+    const now = await observe(ctx);
+    const mine = now.get(step.serverId);
+    if (!mine?.running || (mine.restartCount ?? 0) > 0 || mine.status === 'restarting') {
+      const logs = await ctx.sessions.get(step.host)!.run(containerLogsTail(step.name, 10)).catch(() => undefined);
+      const tail = logs?.stdout || logs?.stderr ? `\n  last log lines of ${step.name}:\n${indent(`${logs.stdout}${logs.stderr}`)}` : '';
+      ctx.progress.step(step.host, 'verify', 'fail', `${step.name} does not stay up: ${containerState(mine)}`);
+      throw await stopped(ctx, `the new ${step.name} on ${step.host} does not stay up (${containerState(mine)})${tail}`, done, pending, health, now);
+    }
+    const down = pending.filter((p) => !now.get(p.serverId)?.running || now.get(p.serverId)?.status === 'restarting');
+    if (down.length > 0) {
+      ctx.progress.step(step.host, 'verify', 'info', `${down.map((d) => d.name).join(', ')} went down while ${step.name} was replaced; replacing ${down.length > 1 ? 'them' : 'it'} next`);
+      return;
+    }
+    if (Date.now() >= ctx.deadline) {
+      ctx.progress.step(step.host, 'verify', 'fail', health.problems.join('; '));
+      throw await stopped(ctx, 'the ensemble is not whole', done, pending, health, now);
+    }
+  }
+}
+
+async function observe(ctx: RollContext): Promise<Map<number, ObservedContainer>> {
+  const now = await inspectEnsemble(ctx.sessions, ctx.desired);
+  await probeModes(ctx.ensemble, now, ctx.dial, PROBE_TIMEOUT_MS);
+  return now;
+}
+
+/** The error that stops a rollout: why, and the state of every server. */
+async function stopped(
+  ctx: RollContext,
+  why: string,
+  done: ReadonlySet<number>,
+  pending: readonly ServerAction[],
+  health?: EnsembleHealth,
+  seen?: Map<number, ObservedContainer>,
+): Promise<OperationalError> {
+  const now = seen ?? (await observe(ctx).catch(() => new Map<number, ObservedContainer>()));
+  const waiting = new Set(pending.map((p) => p.serverId));
+  const lines = ctx.desired.map((d) => {
+    const o = now.get(d.serverId);
+    const probe = health?.servers.find((s) => s.id === d.serverId);
+    const mode = o?.mode ?? probe?.mode ?? 'not serving';
+    const where = done.has(d.serverId) ? 'replaced' : waiting.has(d.serverId) ? 'not replaced (stopped before it)' : 'unchanged';
+    return `  server ${d.serverId} ${d.name} on ${d.host}: container ${containerState(o)}, ${mode}, ${where}`;
+  });
+  const problems = health ? health.problems.map((p) => `  problem: ${p}`) : [];
+  return new OperationalError(`rollout of ${ctx.ensemble.name} stopped: ${why}\n${[...lines, ...problems].join('\n')}`);
+}
+
+function containerState(o: ObservedContainer | undefined): string {
+  if (!o?.exists) return 'missing';
+  const status = o.status ?? (o.running ? 'running' : 'stopped');
+  const exit = !o.running || status === 'restarting' ? `, last exit code ${o.exitCode ?? '?'}` : '';
+  const restarts = o.restartCount ? `, restarted ${o.restartCount} time${o.restartCount > 1 ? 's' : ''}` : '';
+  return `${status}${exit}${restarts}`;
 }
 
 async function execute(a: ServerAction, desired: readonly DesiredContainer[], sessions: Sessions, progress: Progress): Promise<void> {
@@ -136,7 +244,11 @@ async function execute(a: ServerAction, desired: readonly DesiredContainer[], se
   }
 }
 
-/** Each host keeps a record of what is deployed on it: env files and the run script. */
+/**
+ * Each host keeps a record of what is deployed on it: env files and the run script. Pushed just
+ * before the servers it describes are (re)created, so a stopped rollout leaves the record of the
+ * servers it did not reach as it was.
+ */
 async function pushRecords(
   ensemble: EnsemblePlan,
   desired: readonly DesiredContainer[],
@@ -147,9 +259,10 @@ async function pushRecords(
   concurrency: number,
 ): Promise<void> {
   const hosts = [...new Set(changing.map((a) => a.host))];
+  if (hosts.length === 0) return;
   const scripts = renderTarget('run-scripts', ensemble, { set: {}, resolve: true }, templates);
   await mapLimit(hosts, concurrency, async (host) => {
-    const mine = desired.filter((d) => d.host === host);
+    const mine = desired.filter((d) => d.host === host && changing.some((a) => a.serverId === d.serverId));
     const script = scripts.find((f) => f.path === `${host}.sh`);
     const dir = ensembleStateDir(stateDirOf(host), ensemble.name);
     await sessions.get(host)!.putFiles([
