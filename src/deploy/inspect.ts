@@ -1,7 +1,7 @@
 // What runs now: zkplan's containers on each host and, for the running ones, their role.
 import type { EnsemblePlan } from '../plan/types.js';
 import { inspectContainers } from '../remote/commands/docker.js';
-import { LABEL_HASH, LABEL_SERVER, type DesiredContainer } from '../rollout/desired.js';
+import { LABEL_HASH, LABEL_PORTS, LABEL_SERVER, type DesiredContainer } from '../rollout/desired.js';
 import type { ObservedContainer } from '../rollout/rollout.js';
 import type { Dial } from '../verify/dial.js';
 import { probeServer } from '../verify/ensemble.js';
@@ -44,6 +44,7 @@ export async function inspectEnsemble(sessions: Sessions, desired: readonly Desi
                 restartCount: info.RestartCount ?? 0,
                 exitCode: info.State.ExitCode,
                 ...(labels[LABEL_HASH] ? { configHash: labels[LABEL_HASH] } : {}),
+                ...(labels[LABEL_PORTS] !== undefined ? { ports: labels[LABEL_PORTS].split(',').filter(Boolean).map(Number) } : {}),
                 ...(labels[LABEL_SERVER] && labels[LABEL_SERVER] !== String(c.serverId) ? { configHash: 'foreign' } : {}),
               }
             : { exists: false, running: false },

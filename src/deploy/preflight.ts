@@ -78,12 +78,21 @@ export async function preflightHost(
       .map((l) => Number(/:(\d+)\s*$/.exec(l.trim())?.[1]))
       .filter((p) => Number.isFinite(p)),
   );
+  // A busy port is fine only when one of this ensemble's running containers on this host holds
+  // it: a changed port that something else holds would make the new container fail to start.
+  const held = new Set<number>();
+  for (const c of containers) {
+    const o = observed.get(c.serverId);
+    if (!o?.running) continue;
+    const server = ensemble.servers.find((s) => s.id === c.serverId)!;
+    // containers made before zkplan labelled their ports: assume they hold the planned ones
+    for (const p of o.ports ?? Object.values(server.ports)) if (p !== undefined) held.add(p);
+  }
   const busy: string[] = [];
   for (const c of containers) {
-    const ours = observed.get(c.serverId)?.running === true;
     const server = ensemble.servers.find((s) => s.id === c.serverId)!;
     for (const [what, port] of Object.entries(server.ports)) {
-      if (port !== undefined && inUse.has(port) && !ours) busy.push(`${what} port ${port}`);
+      if (port !== undefined && inUse.has(port) && !held.has(port)) busy.push(`${what} port ${port}`);
     }
   }
   checks.push(

@@ -8,6 +8,8 @@ import type { EnvPair } from '../render/profiles/types.js';
 export const LABEL_ENSEMBLE = 'io.zkplan.ensemble';
 export const LABEL_SERVER = 'io.zkplan.server-id';
 export const LABEL_HASH = 'io.zkplan.config-hash';
+/** the ports the container listens on (host networking), so preflight knows which busy ports are its own */
+export const LABEL_PORTS = 'io.zkplan.ports';
 
 /** zkplan's record of an ensemble on each host: env files, run script, plan. */
 export function ensembleStateDir(stateRoot: string, ensemble: string): string {
@@ -50,7 +52,14 @@ export function desiredContainers(ensemble: EnsemblePlan, stateDirOf: (host: str
       image: ensemble.image,
       env,
       mounts,
-      labels: { [LABEL_ENSEMBLE]: ensemble.name, [LABEL_SERVER]: String(server.id), [LABEL_HASH]: configHash },
+      labels: {
+        [LABEL_ENSEMBLE]: ensemble.name,
+        [LABEL_SERVER]: String(server.id),
+        [LABEL_HASH]: configHash,
+        [LABEL_PORTS]: Object.values(server.ports)
+          .filter((p): p is number => p !== undefined)
+          .join(','),
+      },
       configHash,
       envFile: `${dir}/${server.name}.env`,
     };

@@ -17,6 +17,8 @@ export interface ObservedContainer {
   /** how often Docker restarted the container after it exited (restart policy) */
   restartCount?: number;
   exitCode?: number;
+  /** ports the running container holds (its io.zkplan.ports label; absent on older containers) */
+  ports?: number[];
 }
 
 export type ActionKind = 'create' | 'change' | 'start' | 'unchanged';

@@ -195,6 +195,23 @@ describe('zkplan apply under faults (lab)', { skip: !isRoot && 'needs root', tim
     assert.deepEqual(leftoverLocks(), []);
   });
 
+  it('fails preflight on a changed port that something else holds, even while the ensemble runs', async () => {
+    await healthy();
+    const before = await snapshot();
+    // every lab host's sshd listens on 22; zkplan's running containers hold 2181, not 22
+    const inv = inventory('port-taken', (doc) => doc.setIn(['ensembles', 0, 'ports'], doc.createNode({ client: 22 })));
+    const r = await apply(inv);
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, /preflight failed; nothing was changed on any host/, show(r));
+    for (const h of ['h1', 'h2', 'h3']) assert.match(r.stderr, new RegExp(`${h}: ports: in use by something else: client port 22`), show(r));
+    // the lock was taken and released (its directory changed); nothing else did
+    const files = (s: HostState[]) => s.map((h) => ({ containers: h.containers, files: Object.entries(h.files).filter(([, v]) => v.startsWith('f ')) }));
+    const now = await snapshot();
+    assert.deepEqual(files(now), files(before));
+    assert.deepEqual(leftoverLocks(), []);
+    healthyState = now;
+  });
+
   it('changes nothing anywhere when a host refuses authentication, and names it', async () => {
     await healthy();
     const before = await snapshot();
