@@ -66,6 +66,7 @@ export async function applyEnsemble(
 
     const hosts = [...new Set(desired.map((d) => d.host))];
     const preflight = await mapLimit(hosts, opts.concurrency, async (h) => {
+      progress.step(h, 'preflight', 'start');
       const result = await preflightHost(sessions.get(h)!, ensemble, desired.filter((d) => d.host === h), observed, { pull: !opts.dryRun });
       progress.step(h, 'preflight', result.ok ? 'ok' : 'fail', result.checks.map((c) => (c.ok ? c.detail : `FAILED ${c.detail}`)).join('; '));
       return result;
@@ -94,6 +95,7 @@ export async function applyEnsemble(
     await mapLimit(rollout.parallel, opts.concurrency, (a) => execute(a, desired, sessions, progress));
     for (const step of rollout.rolling) {
       await execute(step, desired, sessions, progress);
+      progress.step(step.host, 'verify', 'start', `waiting for the ensemble to be whole again after replacing ${step.name}`);
       const health = await verify(remaining());
       progress.step(step.host, 'verify', health.ok ? 'ok' : 'fail', health.ok ? `ensemble whole again after replacing ${step.name}` : health.problems.join('; '));
       if (!health.ok) {
@@ -101,7 +103,12 @@ export async function applyEnsemble(
       }
     }
 
+    for (const h of hosts) progress.step(h, 'verify', 'start', 'one leader, followers synced, znode read back');
     const health = await verify(remaining());
+    for (const s of ensemble.servers) {
+      const seen = health.servers.find((x) => x.id === s.id);
+      progress.step(s.host.name, 'verify', health.ok ? 'ok' : 'fail', `${s.name}: ${seen?.mode ?? 'not serving'}`);
+    }
     report.health = health;
     if (changing.length > 0 || !health.ok) report.reachability = await reachabilityMatrix(ensemble, sessions, health);
     report.ok = health.ok;
@@ -120,6 +127,7 @@ export async function applyEnsemble(
 async function execute(a: ServerAction, desired: readonly DesiredContainer[], sessions: Sessions, progress: Progress): Promise<void> {
   const d = desired.find((x) => x.serverId === a.serverId)!;
   const session = sessions.get(a.host)!;
+  progress.step(a.host, a.kind, 'start', d.name);
   try {
     if (a.kind === 'start') {
       await runChecked(session, startContainer(d.name));
