@@ -10,7 +10,7 @@ import type { Sessions } from './sessions.js';
 interface DockerInspect {
   Name: string;
   State: { Running: boolean; Status: string; ExitCode: number };
-  Config: { Image: string; Labels: Record<string, string> | null };
+  Config: { Image: string; Env: string[] | null; Labels: Record<string, string> | null };
 }
 
 export interface ObservedState {
@@ -40,6 +40,8 @@ export async function inspectEnsemble(sessions: Sessions, desired: readonly Desi
                 exists: true,
                 running: info.State.Running,
                 status: info.State.Status,
+                image: info.Config.Image,
+                env: info.Config.Env ?? [],
                 ...(labels[LABEL_HASH] ? { configHash: labels[LABEL_HASH] } : {}),
                 ...(labels[LABEL_SERVER] && labels[LABEL_SERVER] !== String(c.serverId) ? { configHash: 'foreign' } : {}),
               }

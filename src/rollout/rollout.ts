@@ -12,6 +12,9 @@ export interface ObservedContainer {
   configHash?: string;
   /** from `srvr`, when the server answered */
   mode?: string;
+  /** from `docker inspect`: what the container runs now, to say what a change changes */
+  image?: string;
+  env?: readonly string[];
 }
 
 export type ActionKind = 'create' | 'change' | 'start' | 'unchanged';
@@ -44,11 +47,11 @@ export function planRollout(desired: readonly DesiredContainer[], observed: Read
     const base = { serverId: d.serverId, host: d.host, name: d.name };
     const same = o.configHash === d.configHash;
     if (!o.exists) parallel.push({ ...base, kind: 'create', reason: 'no container' });
-    else if (!same && !o.running) parallel.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}, container stopped` });
+    else if (!same && !o.running) parallel.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}${whatChanged(d, o)}, container stopped` });
     else if (!o.running) parallel.push({ ...base, kind: 'start', reason: 'container stopped' });
     else if (!same) {
       const order = d.role === 'observer' ? 0 : o.mode === 'leader' ? 2 : 1;
-      rolling.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}${o.mode ? ` (${o.mode})` : ''}`, order });
+      rolling.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}${whatChanged(d, o)}${o.mode ? ` (${o.mode})` : ''}`, order });
     } else unchanged.push({ ...base, kind: 'unchanged', reason: 'configuration matches' });
   }
   rolling.sort((a, b) => a.order - b.order || a.serverId - b.serverId);
@@ -64,6 +67,28 @@ export function planRollout(desired: readonly DesiredContainer[], observed: Read
   };
   const refusal = quorumBudget(desired, observed, plan);
   return refusal ? { ...plan, refusal } : plan;
+}
+
+/**
+ * Names what differs between the container and the plan: the image, and the environment
+ * variables zkplan sets whose value differs (names only: values may be secrets). The image's
+ * own variables are in the container's environment too, so one zkplan no longer sets cannot be
+ * told apart from those and goes unnamed; the hash still says the configuration changed.
+ */
+export function whatChanged(d: DesiredContainer, o: ObservedContainer): string {
+  const parts: string[] = [];
+  if (o.image !== undefined && o.image !== d.image) parts.push(`image ${o.image} → ${d.image}`);
+  if (o.env !== undefined) {
+    const now = new Map(
+      o.env.map((e) => {
+        const i = e.indexOf('=');
+        return i < 0 ? [e, ''] : [e.slice(0, i), e.slice(i + 1)];
+      }),
+    );
+    const keys = d.env.filter(([k, v]) => now.get(k) !== v).map(([k]) => k);
+    if (keys.length > 0) parts.push(`environment ${keys.join(', ')}`);
+  }
+  return parts.length > 0 ? `: ${parts.join('; ')}` : '';
 }
 
 /**
