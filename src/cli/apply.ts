@@ -68,7 +68,7 @@ function summary(reports: EnsembleApplyReport[]): string {
       const bad = r.reachability.filter((x) => !x.ok);
       lines.push(`  peer reachability: ${r.reachability.length - bad.length}/${r.reachability.length} ok${bad.length ? `; unreachable: ${bad.map((x) => `${x.from}→${x.to}:${x.port}`).join(', ')}` : ''}`);
     }
-    if (r.health) lines.push(`  ${r.health.ok ? 'verified' : 'NOT verified'} in ${(r.elapsedMs / 1000).toFixed(1)} s`);
+    if (r.health) lines.push(`  ${r.health.ok ? 'verified' : 'NOT verified'}; apply took ${(r.elapsedMs / 1000).toFixed(1)} s`);
   }
   return `${lines.join('\n')}\n`;
 }

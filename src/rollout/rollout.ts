@@ -17,6 +17,9 @@ export interface ObservedContainer {
   /** how often Docker restarted the container after it exited (restart policy) */
   restartCount?: number;
   exitCode?: number;
+  /** from `docker inspect`: what the container runs now, to say what a change changes */
+  image?: string;
+  env?: readonly string[];
 }
 
 export type ActionKind = 'create' | 'change' | 'start' | 'unchanged';
@@ -49,10 +52,10 @@ export function planRollout(desired: readonly DesiredContainer[], observed: Read
     const base = { serverId: d.serverId, host: d.host, name: d.name };
     const same = o.configHash === d.configHash;
     if (!o.exists) parallel.push({ ...base, kind: 'create', reason: 'no container' });
-    else if (!same && !o.running) parallel.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}, container stopped` });
+    else if (!same && !o.running) parallel.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}${whatChanged(d, o)}, container stopped` });
     else if (!o.running) parallel.push({ ...base, kind: 'start', reason: 'container stopped' });
     else if (!same) {
-      rolling.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}${o.mode ? ` (${o.mode})` : ''}`, order: rollOrder(d, o) });
+      rolling.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}${whatChanged(d, o)}${o.mode ? ` (${o.mode})` : ''}`, order: rollOrder(d, o) });
     } else unchanged.push({ ...base, kind: 'unchanged', reason: 'configuration matches' });
   }
   rolling.sort((a, b) => a.order - b.order || a.serverId - b.serverId);
@@ -86,6 +89,28 @@ export function rollOrder(d: Pick<DesiredContainer, 'role'>, o: ObservedContaine
 export function nextStep<T extends { serverId: number }>(pending: readonly T[], desired: readonly DesiredContainer[], observed: ReadonlyMap<number, ObservedContainer>): T | undefined {
   const rank = (a: T) => rollOrder(desired.find((d) => d.serverId === a.serverId)!, observed.get(a.serverId));
   return [...pending].sort((a, b) => rank(a) - rank(b) || a.serverId - b.serverId)[0];
+}
+
+/**
+ * Names what differs between the container and the plan: the image, and the environment
+ * variables zkplan sets whose value differs (names only: values may be secrets). The image's
+ * own variables are in the container's environment too, so one zkplan no longer sets cannot be
+ * told apart from those and goes unnamed; the hash still says the configuration changed.
+ */
+export function whatChanged(d: DesiredContainer, o: ObservedContainer): string {
+  const parts: string[] = [];
+  if (o.image !== undefined && o.image !== d.image) parts.push(`image ${o.image} → ${d.image}`);
+  if (o.env !== undefined) {
+    const now = new Map(
+      o.env.map((e) => {
+        const i = e.indexOf('=');
+        return i < 0 ? [e, ''] : [e.slice(0, i), e.slice(i + 1)];
+      }),
+    );
+    const keys = d.env.filter(([k, v]) => now.get(k) !== v).map(([k]) => k);
+    if (keys.length > 0) parts.push(`environment ${keys.join(', ')}`);
+  }
+  return parts.length > 0 ? `: ${parts.join('; ')}` : '';
 }
 
 /**
