@@ -35,7 +35,10 @@ export interface RolloutPlan {
   refusal?: string;
 }
 
-export function planRollout(desired: readonly DesiredContainer[], observed: ReadonlyMap<number, ObservedContainer>): RolloutPlan {
+/** What the rollout needs to know of a desired container; `zkplan up --local` has its own container shape. */
+export type RolloutInput = Pick<DesiredContainer, 'serverId' | 'role' | 'host' | 'name' | 'configHash'>;
+
+export function planRollout(desired: readonly RolloutInput[], observed: ReadonlyMap<number, ObservedContainer>): RolloutPlan {
   const parallel: ServerAction[] = [];
   const rolling: (ServerAction & { order: number })[] = [];
   const unchanged: ServerAction[] = [];
@@ -71,7 +74,7 @@ export function planRollout(desired: readonly DesiredContainer[], observed: Read
  * (running now and healthy, plus the ones the parallel phase starts) and refuse when a step
  * would leave fewer than a majority.
  */
-function quorumBudget(desired: readonly DesiredContainer[], observed: ReadonlyMap<number, ObservedContainer>, plan: RolloutPlan): string | undefined {
+function quorumBudget(desired: readonly RolloutInput[], observed: ReadonlyMap<number, ObservedContainer>, plan: RolloutPlan): string | undefined {
   const voters = desired.filter((d) => d.role === 'participant');
   const majority = majorityOf(voters.length);
   const startedNow = new Set(plan.parallel.map((a) => a.serverId));
