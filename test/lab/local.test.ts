@@ -16,12 +16,20 @@ import type { LocalDownReport } from '../../src/deploy/local/down.js';
 import type { LocalUpReport } from '../../src/deploy/local/up.js';
 import type { Dial } from '../../src/verify/dial.js';
 import { writeAndReadBack } from '../../src/verify/znode.js';
+import { openSession } from '../../src/verify/zk-session.js';
 import { IMAGES, labUp, run, type ExecResult, type Lab, type LabHost } from './lab.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const HOST = 1;
 const METHODS = ['bridge', 'links', 'static-ip'] as const;
 const OWNED = ['--filter', 'label=io.zkplan.local=true'];
+/** The lab image under a second name: a changed image for the rollout, without a registry. */
+const RETAGGED = 'zkplan-lab/zookeeper-retagged:3.8.0';
+
+/** Progress lines of one step (`local  verify  ok  …`) on stderr. */
+function stepsOf(stderr: string, step: string): string[] {
+  return stderr.split('\n').filter((l) => new RegExp(`^\\s*[\\d.]+s\\s+local\\s+${step}\\s`).test(l));
+}
 
 /** zkplan from the sources (no stale dist), inside the host's network namespace, talking to its dockerd. */
 function zkplan(host: LabHost, args: string[]): Promise<ExecResult> {
@@ -69,6 +77,7 @@ describe('zkplan up --local / down on a lab engine', { timeout: 1_200_000 }, () 
     for (const n of await lines(['network', 'ls', '-q', ...OWNED])) await docker(['network', 'rm', n]);
     const vols = await lines(['volume', 'ls', '-q', ...OWNED]);
     if (vols.length) await docker(['volume', 'rm', ...vols]);
+    await docker(['rmi', RETAGGED]);
   });
 
   for (const method of METHODS) {
@@ -126,12 +135,44 @@ describe('zkplan up --local / down on a lab engine', { timeout: 1_200_000 }, () 
       // Up again: nothing is re-created.
       const again = await zkplan(host, ['up', '--local', '--network', method, '--image', IMAGES.official, '--timeout', '240', '--json']);
       assert.equal(again.code, 0, show(again));
-      const [second] = JSON.parse(again.stdout) as LocalUpReport[];
+      let [second] = JSON.parse(again.stdout) as LocalUpReport[];
       assert.deepEqual(second!.rollout.counts, { create: 0, change: 0, unchanged: 3 });
       assert.equal(second!.network.action, 'kept');
       assert.equal(second!.ok, true);
       const after = JSON.parse((await docker(['container', 'inspect', 'zk1', 'zk2', 'zk3'])).stdout) as typeof inspect;
       assert.deepEqual(after.map((c) => [c.Id, c.State.StartedAt]), inspect.map((c) => [c.Id, c.State.StartedAt]));
+
+      if (method === 'bridge') {
+        // A changed image replaces the running servers one at a time, the leader last, each
+        // step verified; the data volumes carry a znode across the replacement.
+        const writer = await openSession(netnsDial(host), '127.0.0.1', 2182, 60_000);
+        await writer.create('/lab-local-keep', Buffer.from('kept'));
+        await writer.close();
+        const leaderBefore = second!.health.servers.find((s) => s.mode === 'leader')!.id;
+        await docker(['tag', IMAGES.official, RETAGGED]);
+        const changed = await zkplan(host, ['up', '--local', '--network', method, '--image', RETAGGED, '--timeout', '300', '--json']);
+        assert.equal(changed.code, 0, show(changed));
+        const [third] = JSON.parse(changed.stdout) as LocalUpReport[];
+        assert.deepEqual(third!.rollout.counts, { create: 0, change: 3, unchanged: 0 });
+        assert.equal(third!.rollout.rolling.length, 3);
+        assert.equal(third!.rollout.rolling.at(-1)!.name, `zk${leaderBefore}`, 'the leader is replaced last');
+        assert.equal(third!.ok, true);
+        assert.equal((stepsOf(changed.stderr, 'verify')).length, 3, 'verified after every replacement');
+        const replaced = JSON.parse((await docker(['container', 'inspect', 'zk1', 'zk2', 'zk3'])).stdout) as typeof inspect;
+        assert.ok(replaced.every((c, i) => c.Id !== inspect[i]!.Id));
+        const reader = await openSession(netnsDial(host), '127.0.0.1', 2183, 60_000);
+        try {
+          assert.equal((await reader.getData('/lab-local-keep')).toString(), 'kept');
+          await reader.removeRecursive('/lab-local-keep');
+        } finally {
+          await reader.close();
+        }
+        t.diagnostic(`bridge: image change rolled through 3 servers (leader zk${leaderBefore} last) in ${(third!.elapsedMs / 1000).toFixed(1)} s`);
+        // Back to the first image so the checks below see the ensemble `up` made.
+        const back = await zkplan(host, ['up', '--local', '--network', method, '--image', IMAGES.official, '--timeout', '300', '--json']);
+        assert.equal(back.code, 0, show(back));
+        second = (JSON.parse(back.stdout) as LocalUpReport[])[0];
+      }
 
       // Down: containers and network go, the data volumes stay.
       const down = await zkplan(host, ['down', '--json']);
