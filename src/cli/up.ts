@@ -8,6 +8,7 @@ import { bigintReplacer } from './apply.js';
 import type { Io } from './io.js';
 import { addLocalOptions, localEngineSession, localPlan, type LocalFlags } from './local-options.js';
 import { positiveInt } from './remote-options.js';
+import { tableLines } from './table.js';
 
 interface UpFlags extends LocalFlags {
   timeout: string;
@@ -52,8 +53,7 @@ function summary(reports: LocalUpReport[]): string {
       ['SERVER', 'NAME', 'ACTION', 'MODE', 'CLIENT'],
       ...rows.map((a) => [String(a.serverId), a.name, a.kind, server(a.serverId)?.mode ?? '-', `${server(a.serverId)?.address ?? ''}:${server(a.serverId)?.port ?? ''}`]),
     ];
-    const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-    for (const row of table) lines.push(`  ${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}`);
+    lines.push(...tableLines(table));
     lines.push(`  ${r.ok ? 'verified' : 'NOT verified'} in ${(r.elapsedMs / 1000).toFixed(1)} s`);
     lines.push(`  connect string: ${r.connectString}`);
   }

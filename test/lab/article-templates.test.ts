@@ -95,7 +95,8 @@ describe('the reference article\'s templates on three lab hosts', { timeout: 900
     const out = path.join(work, 'aliyun');
     const rendered = await zkplan(['render', inventory, '--target', 'aliyun', '-o', `${out}/`]);
     assert.equal(rendered.code, 0, rendered.err);
-    // Keep only the compose file: the variables must come from the environment, as the console gives them.
+    // Keep only the compose file (compose reads .env from the file's directory): the variables
+    // must come from the environment, as the Aliyun console gives them.
     await rm(path.join(out, '.env'), { force: true });
     assert.deepEqual(await readdir(out), ['docker-compose.yml']);
     const file = path.join(out, 'docker-compose.yml');
@@ -112,7 +113,11 @@ describe('the reference article\'s templates on three lab hosts', { timeout: 900
       assert.ok(svc.environment.includes(`ADDITIONAL_ZOOKEEPER_${i + 1}=server.${i + 1}=\${ZOOKEEPER_${i + 1}}:2888:3888`));
     }
 
-    const config = await run([COMPOSE, '-f', file, 'config'], { cwd: out, env: cleanEnv(hostVars), allowFail: true });
+    // Without the variables compose substitutes empty strings and says so: they are really read.
+    const unset = await run([COMPOSE, '-f', file, 'config'], { env: cleanEnv({}), allowFail: true });
+    assert.match(unset.stderr, /The ZOOKEEPER_1 variable is not set/, show(unset));
+    const config = await run([COMPOSE, '-f', file, 'config'], { env: cleanEnv(hostVars), allowFail: true });
+    assert.doesNotMatch(config.stderr, /variable is not set/, show(config));
     assert.equal(config.code, 0, show(config));
     for (const [i, h] of lab.hosts.entries()) assert.ok(config.stdout.includes(`server.${i + 1}=${h.address}:2888:3888`), show(config));
     // compose splits an entry at its first `=`: the constraint survives as key `constraint:…` with value `=2`.
@@ -126,7 +131,6 @@ describe('the reference article\'s templates on three lab hosts', { timeout: 900
     const ups = await Promise.all(
       lab.hosts.map((h, i) =>
         run([COMPOSE, '-p', PROJECT, '-f', file, 'up', '-d', `zookeeper${i + 1}`], {
-          cwd: out,
           env: cleanEnv({ ...hostVars, DOCKER_HOST: `unix://${h.dockerSocket}` }),
           allowFail: true,
           timeoutMs: 180_000,

@@ -12,7 +12,7 @@ import { runChecked, type HostSession } from '../../remote/session.js';
 import { planRollout, type RolloutPlan, type ServerAction } from '../../rollout/rollout.js';
 import { directDialWithTimeout } from '../../verify/dial.js';
 import { probeServer, waitForEnsemble, type EnsembleHealth } from '../../verify/ensemble.js';
-import { describeHealth } from '../apply.js';
+import { describeHealth, indent } from '../apply.js';
 import type { Progress } from '../progress.js';
 import { connectString, localContainers, localMembers, ownerLabels, type LocalContainer } from './desired.js';
 import { networkMismatches, observeContainers, observeNetwork } from './engine.js';
@@ -142,12 +142,4 @@ async function execute(a: ServerAction, desired: readonly LocalContainer[], sess
     const tail = logs?.code === 0 && (logs.stdout || logs.stderr) ? `\n  last log lines:\n${indent(logs.stdout + logs.stderr)}` : '';
     throw new OperationalError(`${a.kind} ${d.name} failed: ${(e as Error).message}${tail}`);
   }
-}
-
-function indent(text: string): string {
-  return text
-    .trim()
-    .split('\n')
-    .map((l) => `    ${l}`)
-    .join('\n');
 }
