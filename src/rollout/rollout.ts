@@ -43,7 +43,10 @@ export interface RolloutPlan {
   refusal?: string;
 }
 
-export function planRollout(desired: readonly DesiredContainer[], observed: ReadonlyMap<number, ObservedContainer>): RolloutPlan {
+/** What the rollout needs to know of a desired container; `zkplan up --local` has its own container shape. */
+export type RolloutInput = Pick<DesiredContainer, 'serverId' | 'role' | 'host' | 'name' | 'configHash' | 'image' | 'env'>;
+
+export function planRollout(desired: readonly RolloutInput[], observed: ReadonlyMap<number, ObservedContainer>): RolloutPlan {
   const parallel: ServerAction[] = [];
   const rolling: (ServerAction & { order: number })[] = [];
   const unchanged: ServerAction[] = [];
@@ -97,7 +100,7 @@ export function nextStep<T extends { serverId: number }>(pending: readonly T[], 
  * own variables are in the container's environment too, so one zkplan no longer sets cannot be
  * told apart from those and goes unnamed; the hash still says the configuration changed.
  */
-export function whatChanged(d: DesiredContainer, o: ObservedContainer): string {
+export function whatChanged(d: RolloutInput, o: ObservedContainer): string {
   const parts: string[] = [];
   if (o.image !== undefined && o.image !== d.image) parts.push(`image ${o.image} → ${d.image}`);
   if (o.env !== undefined) {
@@ -118,7 +121,7 @@ export function whatChanged(d: DesiredContainer, o: ObservedContainer): string {
  * (running now and healthy, plus the ones the parallel phase starts) and refuse when a step
  * would leave fewer than a majority.
  */
-function quorumBudget(desired: readonly DesiredContainer[], observed: ReadonlyMap<number, ObservedContainer>, plan: RolloutPlan): string | undefined {
+function quorumBudget(desired: readonly RolloutInput[], observed: ReadonlyMap<number, ObservedContainer>, plan: RolloutPlan): string | undefined {
   const voters = desired.filter((d) => d.role === 'participant');
   const majority = majorityOf(voters.length);
   const startedNow = new Set(plan.parallel.map((a) => a.serverId));
