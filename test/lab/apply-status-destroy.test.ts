@@ -154,10 +154,12 @@ for (const contract of CONTRACTS) {
       });
     }
 
-    it('status reports a removed container as drift and exits 1; apply brings it back', async () => {
+    it('status reports a removed and a stopped container as drift and exits 1; apply brings them back', async () => {
       const q = await waitForQuorum(lab.addresses, 60_000);
       const victim = lab.addresses.indexOf(q.followers[0]!) + 1;
+      const stopped = lab.addresses.indexOf(q.followers[1]!) + 1;
       await lab.docker(victim, ['rm', '-f', nameOf(victim)]);
+      await lab.docker(stopped, ['stop', nameOf(stopped)]);
 
       const r = await zkplanCli(['status', inventory]);
       assert.equal(r.code, 1, explain(r));
@@ -173,11 +175,18 @@ for (const contract of CONTRACTS) {
       assert.equal(gone.container, 'missing');
       assert.equal(gone.mode, null);
       assert.deepEqual(gone.drift, ['container missing']);
-      for (const x of s.servers.filter((x: any) => x.id !== victim)) assert.deepEqual(x.drift, []);
+      const down = s.servers.find((x: any) => x.id === stopped);
+      assert.equal(down.container, 'exited');
+      assert.equal(down.mode, null);
+      assert.deepEqual(down.drift, ['container exited']);
+      for (const x of s.servers.filter((x: any) => x.id !== victim && x.id !== stopped)) assert.deepEqual(x.drift, []);
 
+      // Both come back together (neither is serving, so neither counts against the quorum budget).
       const fix = await zkplanCli(['apply', inventory, ...CLI_TIMEOUT]);
       assert.equal(fix.code, 0, explain(fix));
-      assert.match(fix.stdout, new RegExp(`^${ens}: 1 to create, 0 to change, 2 unchanged$`, 'm'));
+      assert.match(fix.stdout, new RegExp(`^${ens}: 1 to create, 1 to change, 1 unchanged$`, 'm'));
+      assert.match(fix.stdout, new RegExp(`^\\s+${victim}\\s+h${victim}\\s+${nameOf(victim)}\\s+create\\s`, 'm'));
+      assert.match(fix.stdout, new RegExp(`^\\s+${stopped}\\s+h${stopped}\\s+${nameOf(stopped)}\\s+start\\s`, 'm'));
       const again = await zkplanCli(['status', inventory]);
       assert.equal(again.code, 0, explain(again));
     });
