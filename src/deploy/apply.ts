@@ -68,6 +68,7 @@ export async function applyEnsemble(
 
     const hosts = [...new Set(desired.map((d) => d.host))];
     const preflight = await mapLimit(hosts, opts.concurrency, async (h) => {
+      progress.step(h, 'preflight', 'start');
       const result = await preflightHost(sessions.get(h)!, ensemble, desired.filter((d) => d.host === h), observed, { pull: !opts.dryRun });
       progress.step(h, 'preflight', result.ok ? 'ok' : 'fail', result.checks.map((c) => (c.ok ? c.detail : `FAILED ${c.detail}`)).join('; '));
       return result;
@@ -96,7 +97,12 @@ export async function applyEnsemble(
     await mapLimit(rollout.parallel, opts.concurrency, (a) => execute(a, desired, sessions, progress));
     await rollOneByOne({ ensemble, desired, sessions, dial, progress, verify, remaining, deadline, push }, rollout.rolling);
 
+    for (const h of hosts) progress.step(h, 'verify', 'start', 'one leader, followers synced, znode read back');
     const health = await verify(remaining());
+    for (const s of ensemble.servers) {
+      const seen = health.servers.find((x) => x.id === s.id);
+      progress.step(s.host.name, 'verify', health.ok ? 'ok' : 'fail', `${s.name}: ${seen?.mode ?? 'not serving'}`);
+    }
     report.health = health;
     if (changing.length > 0 || !health.ok) report.reachability = await reachabilityMatrix(ensemble, sessions, health);
     report.ok = health.ok;
@@ -157,6 +163,7 @@ async function rollOneByOne(ctx: RollContext, rolling: readonly ServerAction[]):
     await ctx.push([step]);
     await execute(step, desired, sessions, progress);
     done.add(step.serverId);
+    progress.step(step.host, 'verify', 'start', `waiting for the ensemble to be whole again after replacing ${step.name}`);
     await settle(ctx, step, done, pending);
   }
 }
@@ -228,6 +235,7 @@ function containerState(o: ObservedContainer | undefined): string {
 async function execute(a: ServerAction, desired: readonly DesiredContainer[], sessions: Sessions, progress: Progress): Promise<void> {
   const d = desired.find((x) => x.serverId === a.serverId)!;
   const session = sessions.get(a.host)!;
+  progress.step(a.host, a.kind, 'start', d.name);
   try {
     if (a.kind === 'start') {
       await runChecked(session, startContainer(d.name));
@@ -299,7 +307,7 @@ export function describeHealth(h: EnsembleHealth): string {
   return [...servers, ...h.problems.map((p) => `  problem: ${p}`)].join('\n');
 }
 
-function indent(text: string): string {
+export function indent(text: string): string {
   return text
     .trim()
     .split('\n')

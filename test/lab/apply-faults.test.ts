@@ -4,18 +4,15 @@
 // change while writes continue, and hostile values in the inventory.
 // Needs root; run with ZKPLAN_LAB_ID set (see test/lab/README.md).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import zookeeper from 'node-zookeeper-client';
 import YAML from 'yaml';
-import { labUp, run, waitForQuorum, type ExecResult, type Lab } from './lab.js';
+import { ensureBuilt, labUp, startZkplan, startZnodeWriter, waitForQuorum, zkplanCli, znodeChildren, type ExecResult, type Lab } from './lab.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const isRoot = process.getuid?.() === 0;
 const ENSEMBLE = 'zkf';
 const BROKEN_IMAGE = 'zkplan-lab/broken-release:1';
@@ -27,22 +24,9 @@ let dir: string;
 let good: string; // the healthy inventory every test starts from
 const markers: string[] = [];
 
-function zkplan(args: readonly string[], timeoutMs = 300_000): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/zkplan.js'), ...args], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: timeoutMs,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
-  });
-}
+// HOME is a scratch dir: the operator's own ~/.ssh/config must not change what the tests see.
+const cliEnv = () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8' });
+const zkplan = (args: readonly string[]): Promise<ExecResult> => zkplanCli(args, { env: cliEnv(), timeoutMs: 300_000 });
 
 const apply = (inventory: string, ...flags: string[]) => zkplan(['apply', inventory, '--timeout', APPLY_TIMEOUT_S, ...flags]);
 
@@ -154,8 +138,7 @@ function sshFingerprint(pubKeyLine: string): string {
 describe('zkplan apply under faults (lab)', { skip: !isRoot && 'needs root', timeout: 480_000 }, () => {
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'zkplan-apply-faults-'));
-    const build = await run(['npm', 'run', 'build'], { allowFail: true, env: { ...process.env }, timeoutMs: 300_000 });
-    assert.equal(build.code, 0, build.stderr || build.stdout);
+    await ensureBuilt();
     lab = await labUp(3);
     good = path.join(dir, 'good.yml');
     await lab.writeInventory(good, { profile: 'official', ensembleName: ENSEMBLE });
@@ -325,21 +308,15 @@ describe('zkplan apply under faults (lab)', { skip: !isRoot && 'needs root', tim
     await healthy();
     const { leader } = await waitForQuorum(lab.addresses, 60_000);
     const ids = await Promise.all(lab.hosts.map((_, k) => containerId(k + 1, containerName(k + 1))));
-    const writer = startWriter(lab.addresses.map((a) => `${a}:2181`).join(','), '/apply-faults');
+    const servers = lab.addresses.map((a) => `${a}:2181`);
+    const writer = await startZnodeWriter(servers, '/apply-faults');
     try {
-      await writer.started;
       const change = inventory('rolling-change', (doc) => doc.setIn(['ensembles', 0, 'admin_server'], false));
-      const child = spawn(process.execPath, [path.join(ROOT, 'bin/zkplan.js'), 'apply', change, '--timeout', '240'], {
-        cwd: dir,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
+      const { child, done } = startZkplan(['apply', change, '--timeout', '240'], { env: cliEnv() });
       let stderr = '';
       let killed: number | undefined;
       let killing: Promise<unknown> | undefined;
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      child.stderr!.on('data', (d: string) => {
         stderr += d;
         // the first follower's new container runs and apply waits for the ensemble: kill the leader now
         if (killing === undefined && /\bchange\s+ok\s+/.test(stderr)) {
@@ -347,30 +324,30 @@ describe('zkplan apply under faults (lab)', { skip: !isRoot && 'needs root', tim
           killing = lab.docker(killed, ['kill', containerName(killed)]);
         }
       });
-      const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+      const r = await done;
       await killing;
-      const r = { code, stdout, stderr };
       t.diagnostic(`rolling apply with the leader (h${killed}) killed: ${show(r)}`);
       assert.ok(killed !== undefined, `the leader was killed during the rollout\n${show(r)}`);
-      assert.equal(code, 0, show(r));
-      assert.match(stdout, /0 to create, 3 to change, 0 unchanged/, show(r));
-      assert.match(stdout, /verified/);
+      assert.equal(r.code, 0, show(r));
+      assert.match(r.stdout, /0 to create, 3 to change, 0 unchanged/, show(r));
+      assert.match(r.stdout, /verified/);
       // every server runs a new container; the killed leader's was replaced too
       const after = await Promise.all(lab.hosts.map((_, k) => containerId(k + 1, containerName(k + 1))));
       for (const i of [1, 2, 3]) assert.notEqual(after[i - 1], ids[i - 1], `${containerName(i)} replaced`);
       await waitForQuorum(lab.addresses, 60_000);
       // a few more writes after the rollout, then stop
-      const target = writer.acked.size + 3;
+      const target = writer.acknowledged.length + 3;
       const until = Date.now() + 60_000;
-      while (writer.acked.size < target && Date.now() < until) await new Promise((res) => setTimeout(res, 200));
+      while (writer.acknowledged.length < target && Date.now() < until) await new Promise((res) => setTimeout(res, 200));
     } finally {
       await writer.stop();
     }
-    assert.ok(writer.acked.size >= 10, `writes were acknowledged during the rollout (${writer.acked.size})`);
-    const present = await listChildren(lab.addresses.map((a) => `${a}:2181`).join(','), '/apply-faults');
-    const lost = [...writer.acked].filter((p) => !present.has(p.split('/').pop()!));
-    t.diagnostic(`${writer.acked.size} writes acknowledged, ${writer.errors} failed or unanswered, ${present.size} znodes present`);
-    assert.deepEqual(lost, [], `${writer.acked.size} acknowledged, ${present.size} present, errors seen: ${writer.errors}`);
+    const present = await znodeChildren(servers, '/apply-faults');
+    assert.ok(writer.acknowledged.length >= 10, `writes were acknowledged during the rollout (${writer.acknowledged.length})`);
+    const have = new Set(present);
+    const lost = writer.acknowledged.filter((p) => !have.has(p.split('/').pop()!));
+    t.diagnostic(`${writer.acknowledged.length} writes acknowledged, ${writer.retries} retried, ${present.length} znodes present`);
+    assert.deepEqual(lost, [], `${writer.acknowledged.length} acknowledged, ${present.length} present`);
     assert.deepEqual(leftoverLocks(), []);
   });
 
@@ -442,73 +419,3 @@ describe('zkplan apply under faults (lab)', { skip: !isRoot && 'needs root', tim
     assert.deepEqual(leftoverLocks(), []);
   });
 });
-
-interface Writer {
-  started: Promise<void>;
-  acked: Set<string>;
-  errors: number;
-  stop(): Promise<void>;
-}
-
-/** Creates sequential znodes one after another, retrying on errors; records each acknowledged path. */
-function startWriter(connect: string, parent: string): Writer {
-  const client = zookeeper.createClient(connect, { sessionTimeout: 30_000, spinDelay: 200, retries: 0 });
-  const acked = new Set<string>();
-  let stopping = false;
-  const w: Writer = { started: Promise.resolve(), acked, errors: 0, stop: async () => {} };
-  let loop: Promise<void> = Promise.resolve();
-  w.started = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`writer: no session with ${connect}`)), 60_000);
-    client.once('connected', () => {
-      clearTimeout(timer);
-      client.mkdirp(parent, (err) => {
-        if (err) return reject(err);
-        loop = (async () => {
-          let i = 0;
-          while (!stopping) {
-            const ok = await new Promise<boolean>((res) => {
-              // a create that never answers (connection lost mid-flight) is not acknowledged; move on
-              const t = setTimeout(() => res(false), 15_000);
-              client.create(`${parent}/n-`, Buffer.from(String(i)), zookeeper.CreateMode.PERSISTENT_SEQUENTIAL, (e, p) => {
-                clearTimeout(t);
-                if (e) return res(false);
-                acked.add(p);
-                res(true);
-              });
-            });
-            if (ok) i++;
-            else w.errors++;
-            await new Promise((r) => setTimeout(r, ok ? 50 : 250));
-          }
-        })();
-        resolve();
-      });
-    });
-    client.connect();
-  });
-  w.stop = async () => {
-    stopping = true;
-    await loop;
-    client.close();
-  };
-  return w;
-}
-
-function listChildren(connect: string, parent: string): Promise<Set<string>> {
-  const client = zookeeper.createClient(connect, { sessionTimeout: 30_000, spinDelay: 200, retries: 3 });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      client.close();
-      reject(new Error(`no session with ${connect} to list ${parent}`));
-    }, 60_000);
-    client.once('connected', () => {
-      client.getChildren(parent, (err, children) => {
-        clearTimeout(timer);
-        client.close();
-        if (err) reject(err);
-        else resolve(new Set(children));
-      });
-    });
-    client.connect();
-  });
-}
