@@ -177,7 +177,7 @@ export async function applySwarmEnsemble(
  * leader last, as src/rollout ordered them. The quorum budget is the same in any order: each
  * step takes one voter down.
  */
-function movingFirst(plan: RolloutPlan, observed: ObservedStack): RolloutPlan {
+export function movingFirst(plan: RolloutPlan, observed: ObservedStack): RolloutPlan {
   const moves = (a: ServerAction) => {
     const on = observed.byServer.get(a.serverId)?.runningOn;
     return on !== undefined && on !== a.host;
