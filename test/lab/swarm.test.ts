@@ -1,7 +1,8 @@
 // zkplan apply/status/destroy --target swarm against a real Swarm of lab engines: h1 manager,
 // h2..h4 workers. Three servers pinned by node label to h1..h3; h4 is where a server moves.
 // Host-network stack: deploy, re-deploy (nothing restarts), a change rolled leader last, a move
-// by relabelling, status, destroy (volumes kept). Overlay stack: deploy, verify, destroy --purge-data.
+// by relabelling, status, destroy (volumes kept). Overlay stack: deploy, verify, re-deploy, move,
+// destroy --purge-data.
 // Needs root; run with ZKPLAN_LAB_ID set (see test/lab/README.md).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -269,9 +270,19 @@ describe('swarm target on a lab Swarm', { skip: isRoot ? false : 'needs root (la
     assert.deepEqual(again.report.rollout.counts, { create: 0, change: 0, unchanged: 3 });
     t.diagnostic(`swarm overlay network: unchanged re-deploy proven in ${again.run.ms} ms`);
 
-    const d = await zkplan('destroy', overlay, '--target', 'swarm', '--purge-data');
+    // Over the overlay, peers address each other by service name: moving server 3 changes no
+    // service definition, only the pin label; zkplan still moves it in a step of its own.
+    const moved = await writeInventory('overlay-moved.yml', { name: 'zko', pins: { 1: 1, 2: 2, 4: 3 }, extra: { network: 'overlay' } });
+    const move = await applyJson(moved);
+    assert.deepEqual(move.report.rollout.counts, { create: 0, change: 1, unchanged: 2 });
+    assert.deepEqual(updates(move.run.err), ['zko_zko3']);
+    assert.deepEqual(await placement('zko'), { zko_zko1: 'h1', zko_zko2: 'h2', zko_zko3: 'h4' });
+    await proveEnsemble([addr(1), addr(2), addr(4)]);
+    t.diagnostic(`swarm overlay network: move of server 3 (h3 → h4) to a proven ensemble ${move.run.ms} ms`);
+
+    const d = await zkplan('destroy', moved, '--target', 'swarm', '--purge-data');
     assert.equal(d.code, 0, d.err);
-    for (const i of [1, 2, 3]) assert.deepEqual(await volumes(i, 'zko'), [], `h${i} volumes purged`);
+    for (const i of [1, 2, 3, 4]) assert.deepEqual(await volumes(i, 'zko'), [], `h${i} volumes purged`);
     const nets = await lab.docker(1, ['network', 'ls', '--format', '{{.Name}}']);
     assert.doesNotMatch(nets.stdout, /^zko-net$/m);
   });

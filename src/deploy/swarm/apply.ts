@@ -100,7 +100,16 @@ export async function applySwarmEnsemble(
       const s = stack.services.find((x) => x.serverId === d.serverId)!;
       return { ...d, name: s.service, configHash: s.configHash };
     });
-    const rollout = movingFirst(planRollout(desired, observed.byServer), observed);
+    // A service whose definition is unchanged but whose task runs on another node than planned
+    // (overlay: addresses are service names, only the pin label moves) must still be moved
+    // in its own step, not left to Swarm's rescheduling when the label moves.
+    const forRollout = new Map(
+      [...observed.byServer].map(([id, o]) => {
+        const planned = stack.services.find((x) => x.serverId === id)!.host;
+        return [id, o.running && o.runningOn !== undefined && o.runningOn !== planned ? { ...o, configHash: `${o.configHash ?? 'unknown'} on ${o.runningOn}` } : o];
+      }),
+    );
+    const rollout = movingFirst(planRollout(desired, forRollout), observed);
     const rollingIds = new Set(rollout.rolling.map((a) => String(a.serverId)));
     const labelsAt = (c: LabelChange) => c.values.find((v) => rollingIds.has(v));
     const upfront = labels.changes.filter((c) => labelsAt(c) === undefined);
