@@ -7,6 +7,7 @@ import { hostsOf, openSessions } from '../deploy/sessions.js';
 import { loadTemplates } from '../render/templates.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
+import { tableLines } from './table.js';
 import { applySwarm, isSwarmTarget, TARGET_OPTION } from './swarm.js';
 import { addRemoteOptions, executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
 
@@ -65,8 +66,7 @@ function summary(reports: EnsembleApplyReport[]): string {
     const rows = [...r.rollout.parallel, ...r.rollout.rolling, ...r.rollout.unchanged].sort((a, b) => a.serverId - b.serverId);
     const mode = (id: number) => r.health?.servers.find((s) => s.id === id)?.mode ?? '-';
     const table = [['SERVER', 'HOST', 'NAME', 'ACTION', 'MODE', 'REASON'], ...rows.map((a) => [String(a.serverId), a.host, a.name, a.kind, mode(a.serverId), a.reason])];
-    const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-    for (const row of table) lines.push(`  ${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}`);
+    lines.push(...tableLines(table));
     if (r.reachability) {
       const bad = r.reachability.filter((x) => !x.ok);
       lines.push(`  peer reachability: ${r.reachability.length - bad.length}/${r.reachability.length} ok${bad.length ? `; unreachable: ${bad.map((x) => `${x.from}→${x.to}:${x.port}`).join(', ')}` : ''}`);

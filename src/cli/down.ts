@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { downLocal, type LocalDownReport } from '../deploy/local/down.js';
 import { DEFAULT_IMAGE } from '../deploy/local/default-inventory.js';
-import { lineProgress } from '../deploy/progress.js';
+import { progressFor } from '../deploy/progress.js';
 import type { Io } from './io.js';
 import { addLocalOptions, localEngineSession, localPlan, type LocalFlags } from './local-options.js';
 
@@ -21,10 +21,14 @@ export function registerDown(program: Command, io: Io, setExit: (code: number) =
     .action(async (file: string | undefined, flags: DownFlags) => {
       // Down finds everything by label, so the built-in default's network method does not matter.
       const { ensembles } = localPlan(file, flags, io, { network: 'bridge', image: DEFAULT_IMAGE });
-      const progress = lineProgress(io);
+      const progress = progressFor(io);
       const session = localEngineSession();
       const reports: LocalDownReport[] = [];
-      for (const e of ensembles) reports.push(await downLocal(e, session, progress, { purgeData: Boolean(flags.purgeData) }));
+      try {
+        for (const e of ensembles) reports.push(await downLocal(e, session, progress, { purgeData: Boolean(flags.purgeData) }));
+      } finally {
+        progress.close?.();
+      }
       io.out(flags.json ? `${JSON.stringify(reports, null, 2)}\n` : summary(reports));
       setExit(0);
     });

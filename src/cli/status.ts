@@ -7,6 +7,7 @@ import { ensembleStatus, type EnsembleStatus } from '../deploy/status.js';
 import { bigintReplacer } from './apply.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
+import { tableLines } from './table.js';
 import { statusSwarm, isSwarmTarget, TARGET_OPTION } from './swarm.js';
 import { addRemoteOptions, executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
 
@@ -47,8 +48,7 @@ function formatStatus(s: EnsembleStatus): string {
     x.drift.length ? x.drift.join('; ') : 'none',
   ]);
   const table = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-  const lines = [`${s.ensemble}: ${s.ok ? 'whole and as planned' : 'NOT whole or not as planned'}`, ...table.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}`)];
+  const lines = [`${s.ensemble}: ${s.ok ? 'whole and as planned' : 'NOT whole or not as planned'}`, ...tableLines(table)];
   for (const p of s.problems) lines.push(`  problem: ${p}`);
   return `${lines.join('\n')}\n`;
 }

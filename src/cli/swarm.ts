@@ -2,7 +2,7 @@
 // stack through the manager. Sessions go to every inventory host: the manager runs the Swarm
 // commands, the others are where verify reaches the servers and where volumes live.
 import { OperationalError, UsageError } from '../common/problems.js';
-import { lineProgress } from '../deploy/progress.js';
+import { progressFor } from '../deploy/progress.js';
 import { openSessions } from '../deploy/sessions.js';
 import { applySwarmEnsemble, type SwarmApplyReport } from '../deploy/swarm/apply.js';
 import { destroySwarmEnsemble, type SwarmDestroyReport } from '../deploy/swarm/destroy.js';
@@ -13,6 +13,7 @@ import { loadTemplates } from '../render/templates.js';
 import { bigintReplacer } from './apply.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
+import { tableLines } from './table.js';
 import { executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
 
 export const TARGET_OPTION = ['--target <target>', 'host (containers over SSH, the default) or swarm (a Swarm-mode stack through the manager)', 'host'] as const;
@@ -32,7 +33,7 @@ async function withSwarm<T>(file: string, flags: RemoteFlags, io: Io, command: s
   const executor = executorFor(flags, io);
   const results: T[] = [];
   try {
-    const sessions = await openSessions(executor, inventory.hosts, concurrency, lineProgress(io, quiet));
+    const sessions = await openSessions(executor, inventory.hosts, concurrency, progressFor(io, quiet));
     for (const e of ensembles) results.push(await each(inventory, e, sessions));
   } finally {
     await executor.closeAll();
@@ -43,10 +44,10 @@ async function withSwarm<T>(file: string, flags: RemoteFlags, io: Io, command: s
 export async function applySwarm(file: string, flags: RemoteFlags & { dryRun?: boolean; forceUnlock?: boolean }, io: Io, setExit: (code: number) => void): Promise<void> {
   const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
   const templates = loadTemplates();
-  const progress = lineProgress(io);
+  const progress = progressFor(io);
   const reports: SwarmApplyReport[] = await withSwarm(file, flags, io, 'apply', false, (inv, e, sessions) =>
     applySwarmEnsemble(inv, e, sessions, templates, progress, { dryRun: Boolean(flags.dryRun), timeoutMs, forceUnlock: Boolean(flags.forceUnlock), command: `zkplan apply --target swarm ${file}` }),
-  );
+  ).finally(() => progress.close?.());
   io.out(flags.json ? `${JSON.stringify(reports, bigintReplacer, 2)}\n` : reports.map(applySummary).join(''));
   if (reports.some((r) => !r.ok)) throw new OperationalError('the ensemble could not be proven to work (see above)');
   setExit(0);
@@ -59,7 +60,7 @@ function applySummary(r: SwarmApplyReport): string {
   for (const l of r.labels) lines.push(`  node labels ${l}`);
   const rows = [...r.rollout.parallel, ...r.rollout.rolling, ...r.rollout.unchanged].sort((a, b) => a.serverId - b.serverId);
   const mode = (id: number) => r.health?.servers.find((s) => s.id === id)?.mode ?? '-';
-  lines.push(...table([['SERVER', 'HOST', 'SERVICE', 'ACTION', 'MODE', 'REASON'], ...rows.map((a) => [String(a.serverId), a.host, a.name, a.kind, mode(a.serverId), a.reason])]));
+  lines.push(...tableLines([['SERVER', 'HOST', 'SERVICE', 'ACTION', 'MODE', 'REASON'], ...rows.map((a) => [String(a.serverId), a.host, a.name, a.kind, mode(a.serverId), a.reason])]));
   if (r.health) lines.push(`  ${r.health.ok ? 'verified' : 'NOT verified'} in ${(r.elapsedMs / 1000).toFixed(1)} s`);
   return `${lines.join('\n')}\n`;
 }
@@ -74,7 +75,7 @@ export async function statusSwarm(file: string, flags: RemoteFlags, io: Io, setE
 
 function statusText(s: SwarmEnsembleStatus): string {
   const lines = [`${s.ensemble}: ${s.ok ? 'whole and as planned' : 'NOT whole or not as planned'} (stack ${s.ensemble})`];
-  lines.push(...table([['SERVER', 'ROLE', 'HOST', 'SERVICE', 'TASK', 'ON', 'MODE', 'ZXID', 'DRIFT'], ...s.servers.map((x) => [String(x.id), x.role, x.host, x.service, x.task, x.runningOn ?? '-', x.mode ?? 'down', x.zxid ?? '-', x.drift.length ? x.drift.join('; ') : 'none'])]));
+  lines.push(...tableLines([['SERVER', 'ROLE', 'HOST', 'SERVICE', 'TASK', 'ON', 'MODE', 'ZXID', 'DRIFT'], ...s.servers.map((x) => [String(x.id), x.role, x.host, x.service, x.task, x.runningOn ?? '-', x.mode ?? 'down', x.zxid ?? '-', x.drift.length ? x.drift.join('; ') : 'none'])]));
   for (const p of s.problems) lines.push(`  problem: ${p}`);
   return `${lines.join('\n')}\n`;
 }
@@ -82,19 +83,14 @@ function statusText(s: SwarmEnsembleStatus): string {
 export async function destroySwarm(file: string, flags: RemoteFlags & { purgeData?: boolean; forceUnlock?: boolean }, io: Io, setExit: (code: number) => void): Promise<void> {
   const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
   const templates = loadTemplates();
-  const progress = lineProgress(io);
+  const progress = progressFor(io);
   const reports: SwarmDestroyReport[] = await withSwarm(file, flags, io, 'destroy', false, (inv, e, sessions) =>
     destroySwarmEnsemble(inv, e, sessions, templates, progress, { purgeData: Boolean(flags.purgeData), forceUnlock: Boolean(flags.forceUnlock), command: `zkplan destroy --target swarm ${file}`, timeoutMs }),
-  );
+  ).finally(() => progress.close?.());
   io.out(
     flags.json
       ? `${JSON.stringify(reports, null, 2)}\n`
       : reports.map((r) => `${r.ensemble}: removed stack ${r.stack} and ${r.labels.length} node label set${r.labels.length === 1 ? '' : 's'}${flags.purgeData ? ' and the volumes' : '; volumes kept'}\n`).join(''),
   );
   setExit(0);
-}
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}`);
 }

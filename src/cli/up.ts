@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { formatProblem, OperationalError, UsageError } from '../common/problems.js';
 import { DEFAULT_IMAGE, SINGLE_HOST_NETWORKS } from '../deploy/local/default-inventory.js';
 import { upLocal, type LocalUpReport } from '../deploy/local/up.js';
-import { lineProgress } from '../deploy/progress.js';
+import { progressFor } from '../deploy/progress.js';
 import { bigintReplacer } from './apply.js';
 import type { Io } from './io.js';
 import { addLocalOptions, localEngineSession, localPlan, type LocalFlags } from './local-options.js';
@@ -29,12 +29,16 @@ export function registerUp(program: Command, io: Io, setExit: (code: number) => 
       const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
       const { plan, ensembles } = localPlan(file, flags, io, { network: 'bridge', image: DEFAULT_IMAGE });
       for (const w of plan.warnings) io.err(`${formatProblem(w)}\n`);
-      const progress = lineProgress(io);
+      const progress = progressFor(io);
       const session = localEngineSession();
       const reports: LocalUpReport[] = [];
-      for (const e of ensembles) {
-        progress.note(`${e.name}: ${e.servers.length} servers on network ${e.dockerNetwork?.name ?? '?'} (${e.network}), image ${e.image}`);
-        reports.push(await upLocal(e, session, progress, { timeoutMs }));
+      try {
+        for (const e of ensembles) {
+          progress.note(`${e.name}: ${e.servers.length} servers on network ${e.dockerNetwork?.name ?? '?'} (${e.network}), image ${e.image}`);
+          reports.push(await upLocal(e, session, progress, { timeoutMs }));
+        }
+      } finally {
+        progress.close?.();
       }
       io.out(flags.json ? `${JSON.stringify(reports, bigintReplacer, 2)}\n` : summary(reports));
       if (reports.some((r) => !r.ok)) throw new OperationalError('the ensemble could not be proven to work (see above)');
