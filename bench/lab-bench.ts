@@ -654,9 +654,9 @@ function markdown(doc: Report): string {
     ).filter(([, xs]) => xs && xs.some((x) => x.phases && Object.keys(x.phases).length)),
   );
   if (phaseRows.length) {
-    const names = ['start-up', 'connect', 'lock+inspect+preflight', 'probe modes', 'push', 'run (parallel)', 'verify', 'reachability', 'unlock'];
+    const names = ['start-up', 'connect', 'lock+inspect+preflight', 'probe modes', 'push', 'run (parallel)', 'rolling steps', 'verify', 'reachability', 'unlock'];
     L.push('## Where the time goes (ZKPLAN_TRACE phase medians, ms)', '');
-    L.push('start-up = process start to the first SSH connection (node, modules, inventory, plan); rolling steps are inside verify/run totals of ROLL.', '');
+    L.push('start-up = process start to the first SSH connection (node, modules, inventory, plan); rolling steps = each change and the verify after it, one server at a time.', '');
     L.push(`| run | ${names.join(' | ')} | wall |`, `|---|${names.map(() => '---:').join('|')}|---:|`);
     for (const [label, xs] of phaseRows) {
       const med = (name: string) => stats(xs!.flatMap((x) => (x.phases?.[name] !== undefined ? [x.phases[name]!] : [])))?.median ?? '–';

@@ -107,6 +107,7 @@ export async function applyEnsemble(
     const remaining = () => Math.max(1000, deadline - Date.now());
 
     await traced('run (parallel)', () => mapLimit(rollout.parallel, opts.concurrency, (a) => execute(a, desired, runOn, progress)));
+    const rolling = tracePhase('rolling steps');
     for (const step of rollout.rolling) {
       await execute(step, desired, runOn, progress);
       const health = await verify(remaining());
@@ -116,6 +117,7 @@ export async function applyEnsemble(
       }
     }
 
+    rolling.end(`${rollout.rolling.length} step(s)`);
     const health = await traced('verify', () => verify(remaining()));
     report.health = health;
     if (changing.length > 0 || !health.ok) report.reachability = await traced('reachability', () => reachabilityMatrix(ensemble, sessions, health));
