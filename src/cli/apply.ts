@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { OperationalError } from '../common/problems.js';
 import { applyEnsemble, type EnsembleApplyReport } from '../deploy/apply.js';
-import { lineProgress } from '../deploy/progress.js';
+import { progressFor } from '../deploy/progress.js';
 import { hostsOf, openSessions } from '../deploy/sessions.js';
 import { loadTemplates } from '../render/templates.js';
 import { readPlan } from './inventory-file.js';
@@ -28,7 +28,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     const { inventory, plan } = readPlan(file, io);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'apply');
     const templates = loadTemplates();
-    const progress = lineProgress(io);
+    const progress = progressFor(io);
     const executor = executorFor(flags, io);
     const reports: EnsembleApplyReport[] = [];
     try {
@@ -45,6 +45,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
         );
       }
     } finally {
+      progress.close?.();
       await executor.closeAll();
     }
     io.out(flags.json ? `${JSON.stringify(reports, bigintReplacer, 2)}\n` : summary(reports));

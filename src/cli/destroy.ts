@@ -1,7 +1,7 @@
 // zkplan destroy <inventory> [--purge-data]
 import type { Command } from 'commander';
 import { destroyEnsemble } from '../deploy/destroy.js';
-import { lineProgress } from '../deploy/progress.js';
+import { progressFor } from '../deploy/progress.js';
 import { hostsOf, openSessions } from '../deploy/sessions.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
@@ -26,16 +26,18 @@ export function registerDestroy(program: Command, io: Io, setExit: (code: number
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'destroy');
     const executor = executorFor(flags, io);
     const removed: Record<string, string[]> = {};
+    const progress = progressFor(io);
     try {
-      const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, lineProgress(io));
+      const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progress);
       for (const e of ensembles) {
-        removed[e.name] = await destroyEnsemble(e, sessions, lineProgress(io), {
+        removed[e.name] = await destroyEnsemble(e, sessions, progress, {
           purgeData: Boolean(flags.purgeData),
           forceUnlock: Boolean(flags.forceUnlock),
           command: `zkplan destroy ${file}`,
         });
       }
     } finally {
+      progress.close?.();
       await executor.closeAll();
     }
     io.out(flags.json ? `${JSON.stringify(removed, null, 2)}\n` : Object.entries(removed).map(([e, r]) => `${e}: removed ${r.length} container${r.length === 1 ? '' : 's'}${flags.purgeData ? ' and their data' : ''}\n`).join(''));

@@ -8,6 +8,8 @@ export interface Io {
   readText(path: string): string;
   writeFile(path: string, content: string, mode?: number): void;
   isTTY: boolean;
+  /** Width of the terminal on stderr (where progress goes); undefined when stderr is not one. */
+  errColumns?: number;
   env: NodeJS.ProcessEnv;
 }
 
@@ -20,5 +22,8 @@ export const processIo: Io = {
     writeFileSync(p, content, mode !== undefined ? { mode } : {});
   },
   isTTY: Boolean(process.stdout.isTTY),
+  get errColumns() {
+    return process.stderr.isTTY ? process.stderr.columns || 80 : undefined;
+  },
   env: process.env,
 };

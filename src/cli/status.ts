@@ -1,7 +1,7 @@
 // zkplan status <inventory> [--json]: exit 0 when every ensemble is whole and matches the plan.
 import type { Command } from 'commander';
 import { OperationalError } from '../common/problems.js';
-import { lineProgress } from '../deploy/progress.js';
+import { progressFor } from '../deploy/progress.js';
 import { hostsOf, openSessions } from '../deploy/sessions.js';
 import { ensembleStatus, type EnsembleStatus } from '../deploy/status.js';
 import { bigintReplacer } from './apply.js';
@@ -19,7 +19,7 @@ export function registerStatus(program: Command, io: Io, setExit: (code: number)
     const executor = executorFor(flags, io);
     const statuses: EnsembleStatus[] = [];
     try {
-      const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, lineProgress(io, true));
+      const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progressFor(io, true));
       for (const e of ensembles) statuses.push(await ensembleStatus(e, sessions, 2000));
     } finally {
       await executor.closeAll();

@@ -8,12 +8,14 @@ import { renderTarget } from '../render/index.js';
 import type { Templates } from '../render/types.js';
 import { containerLogsTail, removeContainer, runContainer, startContainer } from '../remote/commands/docker.js';
 import { makeDirectories, tcpReachable } from '../remote/commands/host.js';
-import { allOf, runBatch, type BatchCommand } from '../remote/batch.js';
 import { mapLimit } from '../remote/concurrency.js';
+import { allOf, runBatch, type BatchCommand } from '../remote/batch.js';
 import { traced, tracePhase } from '../remote/trace.js';
 import { checkResult, type HostSession, type RunResult } from '../remote/session.js';
 import { desiredContainers, ensembleStateDir, envFileContent, type DesiredContainer } from '../rollout/desired.js';
-import { planRollout, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
+import { majorityOf } from '../plan/quorum.js';
+import { nextStep, planRollout, type ObservedContainer, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
+import type { Dial } from '../verify/dial.js';
 import { waitForEnsemble, type EnsembleHealth } from '../verify/ensemble.js';
 import { inspectCommand, observedFrom, probeModes } from './inspect.js';
 import { lockAndRun } from './lock.js';
@@ -67,6 +69,7 @@ export async function applyEnsemble(
   // One exec per host, all hosts at once: lock, inspect and every preflight probe.
   const hosts = [...new Set(desired.map((d) => d.host))];
   const mine = (h: string) => desired.filter((d) => d.host === h);
+  for (const h of hosts) progress.step(h, 'preflight', 'start');
   const phaseA = tracePhase('lock+inspect+preflight');
   const { lock, byHost, run: runOn } = await lockAndRun(sessions, ensemble.name, { command: opts.command, forceUnlock: opts.forceUnlock, lock: !opts.dryRun }, (h) =>
     hosts.includes(h) ? [inspectCommand(mine(h)), ...preflightCommands(ensemble, mine(h))] : [],
@@ -99,26 +102,22 @@ export async function applyEnsemble(
     if (opts.dryRun) return { ...report, elapsedMs: Date.now() - started };
 
     const changing = [...rollout.parallel, ...rollout.rolling];
-    await traced('push', () => pushRecords(ensemble, desired, changing, sessions, templates, stateDirOf, opts.concurrency));
-
     const members = verifyMembers(ensemble);
     const verify = (timeoutMs: number) => waitForEnsemble(members, dial, { timeoutMs, pollMs: 100, requestTimeoutMs: POLL_REQUEST_TIMEOUT_MS });
     const deadline = started + opts.timeoutMs;
     const remaining = () => Math.max(1000, deadline - Date.now());
 
+    const push = (actions: readonly ServerAction[]) => pushRecords(ensemble, desired, actions, sessions, templates, stateDirOf, opts.concurrency);
+    await traced('push', () => push(rollout.parallel));
     await traced('run (parallel)', () => mapLimit(rollout.parallel, opts.concurrency, (a) => execute(a, desired, runOn, progress)));
-    const rolling = tracePhase('rolling steps');
-    for (const step of rollout.rolling) {
-      await execute(step, desired, runOn, progress);
-      const health = await verify(remaining());
-      progress.step(step.host, 'verify', health.ok ? 'ok' : 'fail', health.ok ? `ensemble whole again after replacing ${step.name}` : health.problems.join('; '));
-      if (!health.ok) {
-        throw new OperationalError(`rollout of ${ensemble.name} stopped after ${step.name}: the ensemble is not whole\n${describeHealth(health)}`);
-      }
-    }
+    await traced('rolling steps', () => rollOneByOne({ ensemble, desired, sessions, runOn, dial, progress, verify, remaining, deadline, push }, rollout.rolling));
 
-    rolling.end(`${rollout.rolling.length} step(s)`);
+    for (const h of hosts) progress.step(h, 'verify', 'start', 'one leader, followers synced, znode read back');
     const health = await traced('verify', () => verify(remaining()));
+    for (const s of ensemble.servers) {
+      const seen = health.servers.find((x) => x.id === s.id);
+      progress.step(s.host.name, 'verify', health.ok ? 'ok' : 'fail', `${s.name}: ${seen?.mode ?? 'not serving'}`);
+    }
     report.health = health;
     if (changing.length > 0 || !health.ok) report.reachability = await traced('reachability', () => reachabilityMatrix(ensemble, sessions, health));
     report.ok = health.ok;
@@ -136,9 +135,130 @@ export async function applyEnsemble(
 
 type RunOn = (host: string, argv: readonly string[]) => Promise<RunResult>;
 
+interface RollContext {
+  ensemble: EnsemblePlan;
+  desired: readonly DesiredContainer[];
+  sessions: Sessions;
+  /** Runs through the exec that holds the lock (no shell start), see lockAndRun. */
+  runOn: RunOn;
+  dial: Dial;
+  progress: Progress;
+  verify: (timeoutMs: number) => Promise<EnsembleHealth>;
+  remaining: () => number;
+  deadline: number;
+  push: (actions: readonly ServerAction[]) => Promise<void>;
+}
+
+// How long one verification round waits before the containers are looked at again.
+const SETTLE_ROUND_MS = 10_000;
+
+/**
+ * Replaces running servers one at a time. What runs is looked at again before every step, so
+ * the order (not serving first, the leader last) follows the ensemble as it is now: a leader
+ * that crashed or was re-elected during the rollout is not mistaken for a follower. After each
+ * step the ensemble must be whole again, except for pending servers that went down meanwhile:
+ * those are replaced next, since taking them away costs the quorum nothing.
+ */
+async function rollOneByOne(ctx: RollContext, rolling: readonly ServerAction[]): Promise<void> {
+  const { ensemble, desired, sessions, progress } = ctx;
+  const voters = desired.filter((d) => d.role === 'participant');
+  const majority = majorityOf(voters.length);
+  const pending = [...rolling];
+  const done = new Set<number>();
+  while (pending.length > 0) {
+    const now = await observe(ctx);
+    const step = nextStep(pending, desired, now)!;
+    const serving = voters.filter((v) => now.get(v.serverId)?.mode !== undefined);
+    if (serving.some((v) => v.serverId === step.serverId) && serving.length - 1 < majority) {
+      // A server went down since the last verification: replacing a serving one now would
+      // break the quorum. Wait for the ensemble to be whole again, within the timeout.
+      if (Date.now() >= ctx.deadline) throw await stopped(ctx, `replacing ${step.name} would leave ${serving.length - 1} of ${voters.length} voters serving`, done, pending);
+      progress.note(`${ensemble.name}: only ${serving.length} of ${voters.length} voters serving; waiting before replacing ${step.name}`);
+      const health = await ctx.verify(Math.min(SETTLE_ROUND_MS, ctx.remaining()));
+      if (!health.ok && Date.now() >= ctx.deadline) throw await stopped(ctx, `the ensemble did not become whole before replacing ${step.name}`, done, pending, health);
+      continue;
+    }
+    pending.splice(pending.indexOf(step), 1);
+    await ctx.push([step]);
+    await execute(step, desired, ctx.runOn, progress);
+    done.add(step.serverId);
+    progress.step(step.host, 'verify', 'start', `waiting for the ensemble to be whole again after replacing ${step.name}`);
+    await settle(ctx, step, done, pending);
+  }
+}
+
+/** Waits for the ensemble to be whole after a step; fails at once if the new container does not stay up. */
+async function settle(ctx: RollContext, step: ServerAction, done: ReadonlySet<number>, pending: readonly ServerAction[]): Promise<void> {
+  for (;;) {
+    const health = await ctx.verify(Math.min(SETTLE_ROUND_MS, ctx.remaining()));
+    if (health.ok) {
+      ctx.progress.step(step.host, 'verify', 'ok', `ensemble whole again after replacing ${step.name}`);
+      return;
+    }
+    const now = await observe(ctx);
+    const mine = now.get(step.serverId);
+    if (!mine?.running || (mine.restartCount ?? 0) > 0 || mine.status === 'restarting') {
+      const logs = await ctx.runOn(step.host, containerLogsTail(step.name, 10)).catch(() => undefined);
+      const tail = logs?.stdout || logs?.stderr ? `\n  last log lines of ${step.name}:\n${indent(`${logs.stdout}${logs.stderr}`)}` : '';
+      ctx.progress.step(step.host, 'verify', 'fail', `${step.name} does not stay up: ${containerState(mine)}`);
+      throw await stopped(ctx, `the new ${step.name} on ${step.host} does not stay up (${containerState(mine)})${tail}`, done, pending, health, now);
+    }
+    const down = pending.filter((p) => !now.get(p.serverId)?.running || now.get(p.serverId)?.status === 'restarting');
+    if (down.length > 0) {
+      ctx.progress.step(step.host, 'verify', 'info', `${down.map((d) => d.name).join(', ')} went down while ${step.name} was replaced; replacing ${down.length > 1 ? 'them' : 'it'} next`);
+      return;
+    }
+    if (Date.now() >= ctx.deadline) {
+      ctx.progress.step(step.host, 'verify', 'fail', health.problems.join('; '));
+      throw await stopped(ctx, 'the ensemble is not whole', done, pending, health, now);
+    }
+  }
+}
+
+async function observe(ctx: RollContext): Promise<Map<number, ObservedContainer>> {
+  const hosts = [...new Set(ctx.desired.map((d) => d.host))];
+  const found = new Map(
+    await Promise.all(hosts.map(async (h) => [h, await ctx.runOn(h, inspectCommand(ctx.desired.filter((d) => d.host === h)).argv)] as const)),
+  );
+  const now = observedFrom(ctx.desired, (h) => found.get(h));
+  await probeModes(ctx.ensemble, now, ctx.dial, PROBE_TIMEOUT_MS);
+  return now;
+}
+
+/** The error that stops a rollout: why, and the state of every server. */
+async function stopped(
+  ctx: RollContext,
+  why: string,
+  done: ReadonlySet<number>,
+  pending: readonly ServerAction[],
+  health?: EnsembleHealth,
+  seen?: Map<number, ObservedContainer>,
+): Promise<OperationalError> {
+  const now = seen ?? (await observe(ctx).catch(() => new Map<number, ObservedContainer>()));
+  const waiting = new Set(pending.map((p) => p.serverId));
+  const lines = ctx.desired.map((d) => {
+    const o = now.get(d.serverId);
+    const probe = health?.servers.find((s) => s.id === d.serverId);
+    const mode = o?.mode ?? probe?.mode ?? 'not serving';
+    const where = done.has(d.serverId) ? 'replaced' : waiting.has(d.serverId) ? 'not replaced (stopped before it)' : 'unchanged';
+    return `  server ${d.serverId} ${d.name} on ${d.host}: container ${containerState(o)}, ${mode}, ${where}`;
+  });
+  const problems = health ? health.problems.map((p) => `  problem: ${p}`) : [];
+  return new OperationalError(`rollout of ${ctx.ensemble.name} stopped: ${why}\n${[...lines, ...problems].join('\n')}`);
+}
+
+function containerState(o: ObservedContainer | undefined): string {
+  if (!o?.exists) return 'missing';
+  const status = o.status ?? (o.running ? 'running' : 'stopped');
+  const exit = !o.running || status === 'restarting' ? `, last exit code ${o.exitCode ?? '?'}` : '';
+  const restarts = o.restartCount ? `, restarted ${o.restartCount} time${o.restartCount > 1 ? 's' : ''}` : '';
+  return `${status}${exit}${restarts}`;
+}
+
 async function execute(a: ServerAction, desired: readonly DesiredContainer[], runOn: RunOn, progress: Progress): Promise<void> {
   const d = desired.find((x) => x.serverId === a.serverId)!;
   const run = async (argv: readonly string[]) => checkResult(a.host, argv, await runOn(a.host, argv));
+  progress.step(a.host, a.kind, 'start', d.name);
   try {
     if (a.kind === 'start') {
       await run(startContainer(d.name));
@@ -156,7 +276,11 @@ async function execute(a: ServerAction, desired: readonly DesiredContainer[], ru
   }
 }
 
-/** Each host keeps a record of what is deployed on it: env files and the run script. */
+/**
+ * Each host keeps a record of what is deployed on it: env files and the run script. Pushed just
+ * before the servers it describes are (re)created, so a stopped rollout leaves the record of the
+ * servers it did not reach as it was.
+ */
 async function pushRecords(
   ensemble: EnsemblePlan,
   desired: readonly DesiredContainer[],
@@ -167,9 +291,10 @@ async function pushRecords(
   concurrency: number,
 ): Promise<void> {
   const hosts = [...new Set(changing.map((a) => a.host))];
+  if (hosts.length === 0) return;
   const scripts = renderTarget('run-scripts', ensemble, { set: {}, resolve: true }, templates);
   await mapLimit(hosts, concurrency, async (host) => {
-    const mine = desired.filter((d) => d.host === host);
+    const mine = desired.filter((d) => d.host === host && changing.some((a) => a.serverId === d.serverId));
     const script = scripts.find((f) => f.path === `${host}.sh`);
     const dir = ensembleStateDir(stateDirOf(host), ensemble.name);
     await sessions.get(host)!.putFiles([

@@ -2,10 +2,11 @@
 // on the hosts unless purging.
 import type { EnsemblePlan } from '../plan/types.js';
 import { removeContainer } from '../remote/commands/docker.js';
-import { removePaths } from '../remote/commands/host.js';
+import { removeEmptyDirectories, removePaths } from '../remote/commands/host.js';
 import { runChecked } from '../remote/session.js';
 import { desiredContainers, ensembleStateDir } from '../rollout/desired.js';
 import { probeEnsemble } from '../verify/ensemble.js';
+import { inspectEnsemble } from './inspect.js';
 import { lockEnsemble } from './lock.js';
 import type { Progress } from './progress.js';
 import { tunnelDial, verifyMembers, type Sessions } from './sessions.js';
@@ -27,8 +28,15 @@ export async function destroyEnsemble(ensemble: EnsemblePlan, sessions: Sessions
       return mode === 'leader' ? 2 : mode === 'follower' || mode === 'observer' ? 1 : 0;
     };
     const order = [...desired].sort((a, b) => rank(a.serverId) - rank(b.serverId) || a.serverId - b.serverId);
+    const observed = await inspectEnsemble(sessions, desired);
     const removed: string[] = [];
     for (const d of order) {
+      // Only what exists is reported as removed: a second destroy removes nothing.
+      if (!observed.get(d.serverId)?.exists) {
+        progress.step(d.host, 'remove', 'skip', `${d.name}: no container`);
+        continue;
+      }
+      progress.step(d.host, 'remove', 'start', d.name);
       await runChecked(sessions.get(d.host)!, removeContainer(d.name));
       progress.step(d.host, 'remove', 'ok', d.name);
       removed.push(`${d.host}/${d.name}`);
@@ -36,16 +44,22 @@ export async function destroyEnsemble(ensemble: EnsemblePlan, sessions: Sessions
     const hosts = [...new Set(desired.map((d) => d.host))];
     await Promise.all(
       hosts.map(async (h) => {
-        const paths = [
-          `${ensembleStateDir(stateDirOf(h), ensemble.name)}`,
-          ...(opts.purgeData ? desired.filter((d) => d.host === h).flatMap((d) => d.mounts.map((m) => m.source)) : []),
-        ];
-        await runChecked(sessions.get(h)!, removePaths(paths));
-        if (opts.purgeData) progress.step(h, 'purge', 'ok', paths.slice(1).join(' '));
+        // Each server's directory (<data_dir>/<ensemble>/<id>) is zkplan's own: purge it whole,
+        // not just the mounted subdirectories, and the ensemble directory once it is empty.
+        const dataDirs = opts.purgeData ? ensemble.servers.filter((s) => s.host.name === h).map((s) => s.dataDir) : [];
+        await runChecked(sessions.get(h)!, removePaths([ensembleStateDir(stateDirOf(h), ensemble.name), ...dataDirs]));
+        if (opts.purgeData) {
+          await runChecked(sessions.get(h)!, removeEmptyDirectories([...new Set(dataDirs.map(parentDir))]));
+          progress.step(h, 'purge', 'ok', dataDirs.join(' '));
+        }
       }),
     );
     return removed;
   } finally {
     await lock.release();
   }
+}
+
+function parentDir(p: string): string {
+  return p.replace(/\/+$/, '').replace(/\/[^/]*$/, '') || '/';
 }

@@ -12,6 +12,7 @@ import type { Sessions } from './sessions.js';
 interface DockerInspect {
   Name: string;
   State: { Running: boolean; Status: string; ExitCode: number };
+  RestartCount?: number;
   Config: { Image: string; Labels: Record<string, string> | null };
 }
 
@@ -71,6 +72,8 @@ function addObserved(observed: Map<number, Observed>, host: string, containers: 
             exists: true,
             running: info.State.Running,
             status: info.State.Status,
+            restartCount: info.RestartCount ?? 0,
+            exitCode: info.State.ExitCode,
             ...(labels[LABEL_HASH] ? { configHash: labels[LABEL_HASH] } : {}),
             ...(labels[LABEL_SERVER] && labels[LABEL_SERVER] !== String(c.serverId) ? { configHash: 'foreign' } : {}),
           }

@@ -12,6 +12,11 @@ export interface ObservedContainer {
   configHash?: string;
   /** from `srvr`, when the server answered */
   mode?: string;
+  /** Docker's state: running, restarting, exited, ... */
+  status?: string;
+  /** how often Docker restarted the container after it exited (restart policy) */
+  restartCount?: number;
+  exitCode?: number;
 }
 
 export type ActionKind = 'create' | 'change' | 'start' | 'unchanged';
@@ -47,8 +52,7 @@ export function planRollout(desired: readonly DesiredContainer[], observed: Read
     else if (!same && !o.running) parallel.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}, container stopped` });
     else if (!o.running) parallel.push({ ...base, kind: 'start', reason: 'container stopped' });
     else if (!same) {
-      const order = d.role === 'observer' ? 0 : o.mode === 'leader' ? 2 : 1;
-      rolling.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}${o.mode ? ` (${o.mode})` : ''}`, order });
+      rolling.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}${o.mode ? ` (${o.mode})` : ''}`, order: rollOrder(d, o) });
     } else unchanged.push({ ...base, kind: 'unchanged', reason: 'configuration matches' });
   }
   rolling.sort((a, b) => a.order - b.order || a.serverId - b.serverId);
@@ -67,6 +71,24 @@ export function planRollout(desired: readonly DesiredContainer[], observed: Read
 }
 
 /**
+ * Which server to replace first: one that is not serving costs the quorum nothing, so it goes
+ * first; then observers, then followers; the leader last.
+ */
+export function rollOrder(d: Pick<DesiredContainer, 'role'>, o: ObservedContainer | undefined): number {
+  if (!o?.running || o.mode === undefined) return 0;
+  return d.role === 'observer' ? 1 : o.mode === 'leader' ? 3 : 2;
+}
+
+/**
+ * The next of the pending servers to replace, by what runs now: the order is recomputed before
+ * every step because the leader can change during a rollout (a crash, a re-election).
+ */
+export function nextStep<T extends { serverId: number }>(pending: readonly T[], desired: readonly DesiredContainer[], observed: ReadonlyMap<number, ObservedContainer>): T | undefined {
+  const rank = (a: T) => rollOrder(desired.find((d) => d.serverId === a.serverId)!, observed.get(a.serverId));
+  return [...pending].sort((a, b) => rank(a) - rank(b) || a.serverId - b.serverId)[0];
+}
+
+/**
  * During each rolling step one running voter is down. Count voters that will be running
  * (running now and healthy, plus the ones the parallel phase starts) and refuse when a step
  * would leave fewer than a majority.
@@ -75,11 +97,11 @@ function quorumBudget(desired: readonly DesiredContainer[], observed: ReadonlyMa
   const voters = desired.filter((d) => d.role === 'participant');
   const majority = majorityOf(voters.length);
   const startedNow = new Set(plan.parallel.map((a) => a.serverId));
-  const up = voters.filter((d) => startedNow.has(d.serverId) || (observed.get(d.serverId)?.running && observed.get(d.serverId)?.mode !== undefined));
-  const down = voters.filter((d) => !up.includes(d)).map((d) => d.name);
+  const up = new Set(voters.filter((d) => startedNow.has(d.serverId) || (observed.get(d.serverId)?.running && observed.get(d.serverId)?.mode !== undefined)).map((d) => d.serverId));
+  const down = voters.filter((d) => !up.has(d.serverId)).map((d) => d.name);
   for (const step of plan.rolling) {
-    const isVoter = voters.some((v) => v.serverId === step.serverId);
-    const during = up.length - (isVoter ? 1 : 0);
+    // Replacing a server that is not serving takes nothing away from the quorum.
+    const during = up.size - (up.has(step.serverId) ? 1 : 0);
     if (during < majority) {
       return (
         `replacing ${step.name} would leave ${during} of ${voters.length} voters running (majority is ${majority})` +
@@ -87,6 +109,8 @@ function quorumBudget(desired: readonly DesiredContainer[], observed: ReadonlyMa
         '; bring the missing servers back first'
       );
     }
+    // apply waits for the ensemble to be whole after each step
+    if (voters.some((v) => v.serverId === step.serverId)) up.add(step.serverId);
   }
   return undefined;
 }

@@ -1,4 +1,4 @@
-// Minimal types for node-zookeeper-client 1.1.3 (it ships none): only what verify uses.
+// Minimal types for node-zookeeper-client 1.1.3 (it ships none): only what verify and the lab tests use.
 declare module 'node-zookeeper-client' {
   import type { EventEmitter } from 'node:events';
 
@@ -26,6 +26,8 @@ declare module 'node-zookeeper-client' {
     connect(): void;
     close(): void;
     create(path: string, data: Buffer, callback: Callback<string>): void;
+    create(path: string, data: Buffer, mode: number, callback: Callback<string>): void;
+    getChildren(path: string, callback: Callback<string[]>): void;
     mkdirp(path: string, callback: Callback<string>): void;
     getData(path: string, callback: (error: Exception | Error | null, data: Buffer | undefined, stat: Stat) => void): void;
     removeRecursive(path: string, callback: (error: Exception | Error | null) => void): void;
@@ -35,9 +37,12 @@ declare module 'node-zookeeper-client' {
 
   export function createClient(connectionString: string, options?: ClientOptions): Client;
 
+  export const CreateMode: { PERSISTENT: number; PERSISTENT_SEQUENTIAL: number; EPHEMERAL: number; EPHEMERAL_SEQUENTIAL: number };
+
   const zookeeper: {
     createClient: typeof createClient;
     Exception: typeof Exception;
+    CreateMode: typeof CreateMode;
   };
   export default zookeeper;
 }

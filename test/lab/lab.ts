@@ -1,8 +1,8 @@
 // Lab API for zkplan's multi-host tests: simulated Docker hosts (network namespaces with their
 // own dockerd + sshd, made by lab.sh) and the two locally built ZooKeeper images.
 // Test harness only; needs root. See test/lab/README.md.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -64,14 +64,20 @@ export class CommandError extends Error {
 }
 
 export function run(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  return start(argv, opts).done;
+}
+
+/** Like run(), but hands back the child at once (for commands a test runs side by side). */
+export function start(argv: readonly string[], opts: ExecOptions & { cwd?: string } = {}): { child: ChildProcess; done: Promise<ExecResult> } {
   const [cmd, ...args] = argv;
   if (cmd === undefined) throw new TypeError('run: empty argv');
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      env: opts.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: opts.timeoutMs,
-    });
+  const child = spawn(cmd, args, {
+    env: opts.env ?? process.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    timeout: opts.timeoutMs,
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+  });
+  const done = new Promise<ExecResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -82,8 +88,41 @@ export function run(argv: readonly string[], opts: ExecOptions = {}): Promise<Ex
       if (result.code !== 0 && !opts.allowFail) reject(new CommandError(argv, result));
       else resolve(result);
     });
+    // A child that exits without reading its stdin must not crash the test with EPIPE.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
+  return { child, done };
+}
+
+export const REPO_ROOT = path.resolve(HERE, '../..');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** bin/zkplan.js runs dist/: rebuild it when any source is newer than the last build. */
+export async function ensureBuilt(): Promise<void> {
+  const main = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
+  if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(path.join(REPO_ROOT, 'src'))) return;
+  await run(['npx', 'tsc', '-p', path.join(REPO_ROOT, 'tsconfig.json')], { timeoutMs: 300_000 });
+}
+
+/**
+ * Start the built CLI the way an operator runs it (`zkplan args…`), from the repository root.
+ * Never rejects on a non-zero exit: tests assert on the code. Call ensureBuilt() first.
+ */
+export function startZkplan(args: readonly string[], opts: ExecOptions = {}): { child: ChildProcess; done: Promise<ExecResult> } {
+  return start([process.execPath, path.join(REPO_ROOT, 'bin', 'zkplan.js'), ...args], { ...opts, allowFail: true, cwd: REPO_ROOT });
+}
+
+export function zkplanCli(args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  return startZkplan(args, opts).done;
 }
 
 /** Quote one word for a POSIX shell (the remote side of ssh). */
@@ -271,5 +310,113 @@ export async function waitForQuorum(addresses: readonly string[], timeoutMs = 30
       throw new Error(`no quorum after ${timeoutMs} ms: ${JSON.stringify(modes)}`);
     }
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// node-zookeeper-client's callback API, only the calls the writer below needs.
+interface ZkClient {
+  connect(): void;
+  close(): void;
+  once(event: 'connected' | 'expired', listener: () => void): void;
+  on(event: 'expired', listener: () => void): void;
+  create(path: string, data: Buffer, cb: (err: (Error & { getCode?: () => number }) | null) => void): void;
+  mkdirp(path: string, cb: (err: Error | null) => void): void;
+  getChildren(path: string, cb: (err: Error | null, children: string[]) => void): void;
+}
+const NODE_EXISTS = -110;
+
+async function zkClient(servers: readonly string[], timeoutMs: number): Promise<ZkClient> {
+  const zookeeper = (await import('node-zookeeper-client')).default as unknown as {
+    createClient(connect: string, opts: object): ZkClient;
+  };
+  const client = zookeeper.createClient(servers.join(','), { sessionTimeout: 30_000, spinDelay: 200, retries: 0 });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.close();
+      reject(new Error(`no ZooKeeper session with ${servers.join(',')} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    client.once('connected', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    client.connect();
+  });
+  return client;
+}
+
+function zkCall<T>(timeoutMs: number, startCall: (cb: (err: (Error & { getCode?: () => number }) | null, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ZooKeeper call timed out after ${timeoutMs} ms`)), timeoutMs);
+    startCall((err, value) => {
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(value as T);
+    });
+  });
+}
+
+export interface ZnodeWriter {
+  /** Paths whose create the ensemble acknowledged (or that a retry found already there). */
+  readonly acknowledged: string[];
+  /** Failed attempts (connection loss, timeouts) that were retried. */
+  readonly retries: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Keeps creating znodes <root>/n000000, n000001, … through the ensemble (servers are
+ * "address:port"), one at a time, until stopped. A create that fails is retried under the
+ * same name, so NODE_EXISTS on a retry means the earlier attempt did land.
+ */
+export async function startZnodeWriter(servers: readonly string[], root: string, pauseMs = 20): Promise<ZnodeWriter> {
+  const acknowledged: string[] = [];
+  let retries = 0;
+  let stopping = false;
+  let client = await zkClient(servers, 60_000);
+  let expired = false;
+  client.on('expired', () => (expired = true));
+  await zkCall<void>(30_000, (cb) => client.mkdirp(root, (e) => cb(e)));
+  const loop = (async () => {
+    for (let i = 0; !stopping; ) {
+      const p = `${root}/n${String(i).padStart(6, '0')}`;
+      try {
+        if (expired) {
+          client.close();
+          client = await zkClient(servers, 30_000);
+          expired = false;
+          client.on('expired', () => (expired = true));
+        }
+        await zkCall<void>(10_000, (cb) =>
+          client.create(p, Buffer.from(p), (e) => cb(e && e.getCode?.() === NODE_EXISTS ? null : e)),
+        );
+        acknowledged.push(p);
+        i++;
+        await new Promise((r) => setTimeout(r, pauseMs));
+      } catch {
+        retries++;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  })();
+  return {
+    acknowledged,
+    get retries() {
+      return retries;
+    },
+    async stop() {
+      stopping = true;
+      await loop;
+      client.close();
+    },
+  };
+}
+
+/** The children of a znode, read through the ensemble (servers are "address:port"). */
+export async function znodeChildren(servers: readonly string[], path: string, timeoutMs = 60_000): Promise<string[]> {
+  const client = await zkClient(servers, timeoutMs);
+  try {
+    return await zkCall<string[]>(timeoutMs, (cb) => client.getChildren(path, (e, children) => cb(e, children)));
+  } finally {
+    client.close();
   }
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DesiredContainer } from '../../src/rollout/desired.js';
-import { planRollout, type ObservedContainer } from '../../src/rollout/rollout.js';
+import { nextStep, planRollout, type ObservedContainer } from '../../src/rollout/rollout.js';
 
 function desired(n: number, observers = 0): DesiredContainer[] {
   return Array.from({ length: n + observers }, (_, i) => ({
@@ -68,5 +68,36 @@ describe('planRollout', () => {
     assert.deepEqual(plan.parallel.map((a) => [a.name, a.kind]), [['zk3', 'start']]);
     assert.deepEqual(plan.rolling.map((a) => a.name), ['zk1', 'zk2']);
     assert.equal(plan.refusal, undefined);
+  });
+});
+
+describe('rollout order', () => {
+  it('replaces a running server that is not serving first: it costs the quorum nothing', () => {
+    const observed = new Map<number, ObservedContainer>([
+      [1, running('follower')],
+      [2, running('leader')],
+      [3, { exists: true, running: true, configHash: 'old', status: 'restarting', restartCount: 4 }], // a crashing container
+    ]);
+    const plan = planRollout(desired(3), observed);
+    assert.deepEqual(plan.rolling.map((a) => a.name), ['zk3', 'zk1', 'zk2']);
+    assert.equal(plan.refusal, undefined);
+  });
+
+  it('recomputes the next step from what runs now: a new leader goes last, a dead server first', () => {
+    const d = desired(3);
+    const pending = [2, 3].map((id) => ({ serverId: id }));
+    // server 3 was the leader when the rollout started; it crashed and server 2 took over
+    const observed = new Map<number, ObservedContainer>([
+      [1, running('follower', 'new')],
+      [2, running('leader')],
+      [3, { exists: true, running: false, configHash: 'old', status: 'exited', exitCode: 137 }],
+    ]);
+    assert.deepEqual(nextStep(pending, d, observed), { serverId: 3 });
+    observed.set(3, running('follower'));
+    assert.deepEqual(nextStep(pending, d, observed), { serverId: 3 });
+    observed.set(2, running('follower'));
+    observed.set(3, running('leader'));
+    assert.deepEqual(nextStep(pending, d, observed), { serverId: 2 });
+    assert.equal(nextStep([], d, observed), undefined);
   });
 });

@@ -28,3 +28,8 @@ export function tcpReachable(address: string, port: number, timeoutSeconds = 2):
 export function removePaths(paths: readonly string[]): string[] {
   return ['rm', '-rf', '--', ...paths];
 }
+
+/** Removes each directory that is empty; a directory still holding something is left alone. */
+export function removeEmptyDirectories(dirs: readonly string[]): string[] {
+  return ['sh', '-c', 'for d in "$@"; do rmdir -- "$d" 2>/dev/null || true; done', 'zkplan-rmdir', ...dirs];
+}

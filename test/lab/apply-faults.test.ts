@@ -1,0 +1,481 @@
+// Faults and bad input for `zkplan apply` (issue 3), each against the real built CLI on a
+// 3-host lab (official image contract): an unreachable host, a refused login, unknown and
+// changed host keys, a container that dies during a rollout, the leader killed during a rolling
+// change while writes continue, and hostile values in the inventory.
+// Needs root; run with ZKPLAN_LAB_ID set (see test/lab/README.md).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import zookeeper from 'node-zookeeper-client';
+import YAML from 'yaml';
+import { labUp, run, waitForQuorum, type ExecResult, type Lab } from './lab.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const isRoot = process.getuid?.() === 0;
+const ENSEMBLE = 'zkf';
+const BROKEN_IMAGE = 'zkplan-lab/broken-release:1';
+// Every test waits for ZooKeeper on a busy 2-core machine: generous, never asserted on.
+const APPLY_TIMEOUT_S = '120';
+
+let lab: Lab;
+let dir: string;
+let good: string; // the healthy inventory every test starts from
+const markers: string[] = [];
+
+function zkplan(args: readonly string[], timeoutMs = 300_000): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/zkplan.js'), ...args], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+  });
+}
+
+const apply = (inventory: string, ...flags: string[]) => zkplan(['apply', inventory, '--timeout', APPLY_TIMEOUT_S, ...flags]);
+
+function show(r: ExecResult): string {
+  return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+/** The lab inventory with `edit` applied to its YAML document; returns the file written. */
+function inventory(name: string, edit: (doc: YAML.Document) => void = () => {}): string {
+  const doc = YAML.parseDocument(readFileSync(good, 'utf8'));
+  edit(doc);
+  const file = path.join(dir, `${name}.yml`);
+  writeFileSync(file, doc.toString());
+  return file;
+}
+
+const stateDir = (i: number) => path.join(lab.info.stateDir, lab.host(i).name, 'zkplan');
+const containerName = (id: number) => `${ENSEMBLE}${id}`;
+
+/** Every file and directory under a tree, with what would show a change (size, mtime, content hash). */
+function tree(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (p: string) => {
+    const st = statSync(p);
+    out[path.relative(root, p) || '.'] = `${st.isDirectory() ? 'd' : 'f'} ${st.size} ${st.mtimeMs}${st.isFile() ? ` ${readFileSync(p).toString('base64').length}` : ''}`;
+    if (st.isDirectory()) for (const e of readdirSync(p)) walk(path.join(p, e));
+  };
+  if (existsSync(root)) walk(root);
+  return out;
+}
+
+interface HostState {
+  containers: string[];
+  files: Record<string, string>;
+}
+
+/** What a change anywhere would alter: every container (id, start time, restarts) and every state file. */
+async function snapshot(): Promise<HostState[]> {
+  return Promise.all(
+    lab.hosts.map(async (_, k) => {
+      const i = k + 1;
+      const ids = (await lab.docker(i, ['ps', '-aq', '--no-trunc'])).stdout.split('\n').filter(Boolean);
+      const containers = ids.length
+        ? (await lab.docker(i, ['inspect', '--format', '{{.Name}} {{.Id}} {{.State.Status}} {{.State.StartedAt}} {{.RestartCount}} {{index .Config.Labels "io.zkplan.config-hash"}}', ...ids])).stdout
+            .split('\n')
+            .filter(Boolean)
+            .sort()
+        : [];
+      return { containers, files: tree(stateDir(i)) };
+    }),
+  );
+}
+
+async function containerId(i: number, name: string): Promise<string> {
+  return (await lab.docker(i, ['inspect', '--format', '{{.Id}}', name])).stdout.trim();
+}
+
+/** Lock files left under any host's state dir (the lock directory itself may stay, empty). */
+function leftoverLocks(): string[] {
+  return lab.hosts.flatMap((_, k) => {
+    const locks = path.join(stateDir(k + 1), 'locks', ENSEMBLE);
+    return existsSync(locks) ? readdirSync(locks).map((f) => path.join(locks, f)) : [];
+  });
+}
+
+async function removeEverything(): Promise<void> {
+  await Promise.all(
+    lab.hosts.map(async (_, k) => {
+      const ids = (await lab.docker(k + 1, ['ps', '-aq', '--filter', `label=io.zkplan.ensemble=${ENSEMBLE}`], { allowFail: true })).stdout.split('\n').filter(Boolean);
+      if (ids.length) await lab.docker(k + 1, ['rm', '-f', ...ids], { allowFail: true });
+      await lab.docker(k + 1, ['rmi', BROKEN_IMAGE], { allowFail: true });
+      rmSync(stateDir(k + 1), { recursive: true, force: true });
+    }),
+  );
+  rmSync(path.join(lab.info.stateDir, 'hostdata', ENSEMBLE), { recursive: true, force: true });
+}
+
+/** The known state every test starts from: the good inventory applied, verified. */
+async function healthy(): Promise<void> {
+  const r = await apply(good);
+  assert.equal(r.code, 0, show(r));
+  await waitForQuorum(lab.addresses, 60_000);
+}
+
+/** An address in the lab's subnet that no host has (lab hosts are .11 up to .30). */
+function deadAddress(): string {
+  return lab.host(1).address.replace(/\.\d+$/, '.29');
+}
+
+function sshFingerprint(pubKeyLine: string): string {
+  const f = path.join(dir, `fp-${markers.length}-${Date.now()}.pub`);
+  writeFileSync(f, `${pubKeyLine}\n`);
+  const r = spawnSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', f], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.split(' ')[1]!;
+}
+
+describe('zkplan apply under faults (lab)', { skip: !isRoot && 'needs root', timeout: 480_000 }, () => {
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'zkplan-apply-faults-'));
+    const build = await run(['npm', 'run', 'build'], { allowFail: true, env: { ...process.env }, timeoutMs: 300_000 });
+    assert.equal(build.code, 0, build.stderr || build.stdout);
+    lab = await labUp(3);
+    good = path.join(dir, 'good.yml');
+    await lab.writeInventory(good, { profile: 'official', ensembleName: ENSEMBLE });
+    await removeEverything();
+  });
+
+  after(async () => {
+    if (lab) await removeEverything();
+    for (const m of markers) rmSync(m, { force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('changes nothing anywhere when a host is unreachable at preflight, and names it', async () => {
+    await healthy();
+    const before = await snapshot();
+    // h3 at an address nothing answers on (and, separately, h2 with nothing listening on its SSH port)
+    const dead = inventory('unreachable', (doc) => {
+      doc.setIn(['hosts', 2, 'address'], deadAddress());
+      doc.setIn(['ensembles', 0, 'admin_server'], false); // a change apply would otherwise roll out
+    });
+    const r = await apply(dead);
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, new RegExp(`h3: .*${deadAddress().replace(/\./g, '\\.')}|cannot reach 1 host[\\s\\S]*h3:`), show(r));
+    assert.match(r.stderr, /nothing was changed on any host/);
+    assert.doesNotMatch(r.stderr, /\n\s+at \S+ \(/, 'no stack trace');
+
+    const closed = inventory('closed-port', (doc) => {
+      doc.setIn(['hosts', 1, 'ssh'], doc.createNode({ port: 1 }));
+      doc.setIn(['ensembles', 0, 'admin_server'], false);
+    });
+    const r2 = await apply(closed);
+    assert.equal(r2.code, 1, show(r2));
+    assert.match(r2.stderr, /cannot reach 1 host[\s\S]*\bh2: /, show(r2));
+    assert.doesNotMatch(r2.stderr, /\bh[13]: /, 'only the unreachable host is named as failing');
+
+    assert.deepEqual(await snapshot(), before, 'no container and no state file changed on any host');
+    assert.deepEqual(leftoverLocks(), []);
+  });
+
+  it('changes nothing anywhere when a host refuses authentication, and names it', async () => {
+    await healthy();
+    const before = await snapshot();
+    const stranger = path.join(dir, 'stranger_key');
+    const kg = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', stranger]);
+    assert.equal(kg.status, 0);
+    const inv = inventory('wrong-key', (doc) => {
+      doc.setIn(['hosts', 1, 'ssh'], doc.createNode({ identity_file: stranger }));
+      doc.setIn(['ensembles', 0, 'admin_server'], false);
+    });
+    const r = await apply(inv);
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, /\bh2: [^\n]*(authenticat|denied|refused)/i, show(r));
+    assert.doesNotMatch(r.stderr, /\bh[13]: [^\n]*(authenticat|denied)/i);
+    assert.deepEqual(await snapshot(), before);
+    assert.deepEqual(leftoverLocks(), []);
+  });
+
+  // The executor-level rules are in ssh.test.ts; this is what an operator sees from the CLI.
+  it('refuses an unknown host key without --accept-new-host-keys and a changed one always, naming host and fingerprints', async () => {
+    await healthy();
+    const before = await snapshot();
+    const lines = readFileSync(lab.info.knownHosts, 'utf8').split('\n').filter(Boolean);
+    const h2 = lab.host(2);
+    const isH2 = (l: string) => l.split(' ')[0]!.split(',').includes(h2.address);
+    assert.equal(lines.filter(isH2).length, 1, 'the lab known_hosts has one line for h2');
+    const with_ = (name: string, khLines: string[]) => {
+      const kh = path.join(dir, `${name}.known_hosts`);
+      writeFileSync(kh, `${khLines.join('\n')}\n`);
+      return { kh, inv: inventory(name, (doc) => doc.setIn(['ssh', 'known_hosts'], kh)) };
+    };
+
+    const unknown = with_('unknown-key', lines.filter((l) => !isH2(l)));
+    const r1 = await apply(unknown.inv);
+    assert.equal(r1.code, 1, show(r1));
+    assert.match(r1.stderr, /\bh2: [^\n]*(unknown|not in|no key)/i, show(r1));
+    assert.doesNotMatch(readFileSync(unknown.kh, 'utf8'), new RegExp(h2.address.replace(/\./g, '\\.')), 'nothing recorded without the flag');
+
+    // changed: h2's line now holds some other key; refused even with --accept-new-host-keys
+    const other = path.join(dir, 'other_host_key');
+    assert.equal(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', other]).status, 0);
+    const otherPub = readFileSync(`${other}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
+    const realPub = lines.find(isH2)!.split(' ').slice(1, 3).join(' ');
+    const changed = with_('changed-key', lines.map((l) => (isH2(l) ? `${h2.address} ${otherPub}` : l)));
+    const r2 = await apply(changed.inv, '--accept-new-host-keys');
+    assert.equal(r2.code, 1, show(r2));
+    assert.match(r2.stderr, /\bh2\b/, show(r2));
+    assert.ok(r2.stderr.includes(sshFingerprint(otherPub)), `expected the recorded fingerprint ${sshFingerprint(otherPub)}\n${show(r2)}`);
+    assert.ok(r2.stderr.includes(sshFingerprint(realPub)), `expected the offered fingerprint ${sshFingerprint(realPub)}\n${show(r2)}`);
+    assert.ok(readFileSync(changed.kh, 'utf8').includes(otherPub), 'the recorded key is left alone');
+
+    assert.deepEqual(await snapshot(), before);
+    assert.deepEqual(leftoverLocks(), []);
+
+    // with the flag, an unknown key is recorded and the (dry) run proceeds
+    const r3 = await apply(unknown.inv, '--accept-new-host-keys', '--dry-run');
+    assert.equal(r3.code, 0, show(r3));
+    assert.ok(readFileSync(unknown.kh, 'utf8').includes(realPub.split(' ')[1]!), 'h2 key recorded');
+    assert.deepEqual(await snapshot(), before);
+  });
+
+  it('stops a rollout at a container that does not stay up, keeps quorum, reports every server, and a good apply repairs it', async () => {
+    await healthy();
+    const { leader } = await waitForQuorum(lab.addresses, 60_000);
+    const leaderHost = lab.addresses.indexOf(leader) + 1;
+    // a bad image release: the image starts, then exits at once
+    await Promise.all(
+      lab.hosts.map(async (_, k) => {
+        const tmp = `zkplan-broken-src-${process.pid}`;
+        await lab.docker(k + 1, ['create', '--name', tmp, 'zkplan-lab/zookeeper:3.8.0']);
+        await lab.docker(k + 1, ['commit', '--change', 'CMD ["sh", "-c", "echo zkplan-test: refusing to start >&2; exit 3"]', tmp, BROKEN_IMAGE]);
+        await lab.docker(k + 1, ['rm', tmp]);
+      }),
+    );
+    const ids = await Promise.all(lab.hosts.map((_, k) => containerId(k + 1, containerName(k + 1))));
+    const bad = inventory('broken-image', (doc) => doc.setIn(['ensembles', 0, 'image'], BROKEN_IMAGE));
+    const r = await apply(bad);
+    assert.equal(r.code, 1, show(r));
+
+    // followers first: the lowest-numbered follower was replaced, and nothing else
+    const first = [1, 2, 3].find((i) => i !== leaderHost)!;
+    const after = await Promise.all(lab.hosts.map((_, k) => containerId(k + 1, containerName(k + 1))));
+    for (const i of [1, 2, 3]) {
+      if (i === first) assert.notEqual(after[i - 1], ids[i - 1], `${containerName(i)} was replaced`);
+      else assert.equal(after[i - 1], ids[i - 1], `${containerName(i)} was not touched`);
+    }
+    assert.match(r.stderr, new RegExp(`rollout of ${ENSEMBLE} stopped: the new ${containerName(first)} on h${first} does not stay up`), show(r));
+    assert.match(r.stderr, /zkplan-test: refusing to start/, 'the container log is shown');
+    for (const i of [1, 2, 3]) {
+      const state = i === first ? 'container (restarting|exited)[^\\n]*, not serving, replaced' : 'container running, (leader|follower), not replaced';
+      assert.match(r.stderr, new RegExp(`server ${i} ${containerName(i)} on h${i}: ${state}`), show(r));
+    }
+    // the untouched two keep the quorum
+    const rest = lab.addresses.filter((_, k) => k + 1 !== first);
+    await waitForQuorum(rest, 60_000);
+    assert.deepEqual(leftoverLocks(), []);
+
+    // the good inventory repairs it
+    const fix = await apply(good);
+    assert.equal(fix.code, 0, show(fix));
+    assert.match(fix.stdout, /0 to create, 1 to change, 2 unchanged/, show(fix));
+    assert.match(fix.stdout, /verified/);
+    await waitForQuorum(lab.addresses, 60_000);
+    const status = await zkplan(['status', good]);
+    assert.equal(status.code, 0, show(status));
+  });
+
+  it('survives the leader being killed during a rolling change and loses no acknowledged write', async () => {
+    await healthy();
+    const { leader } = await waitForQuorum(lab.addresses, 60_000);
+    const ids = await Promise.all(lab.hosts.map((_, k) => containerId(k + 1, containerName(k + 1))));
+    const writer = startWriter(lab.addresses.map((a) => `${a}:2181`).join(','), '/apply-faults');
+    try {
+      await writer.started;
+      const change = inventory('rolling-change', (doc) => doc.setIn(['ensembles', 0, 'admin_server'], false));
+      const child = spawn(process.execPath, [path.join(ROOT, 'bin/zkplan.js'), 'apply', change, '--timeout', '240'], {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      let killed: number | undefined;
+      let killing: Promise<unknown> | undefined;
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+        // the first follower's new container runs and apply waits for the ensemble: kill the leader now
+        if (killing === undefined && /\bchange\s+ok\s+/.test(stderr)) {
+          killed = lab.addresses.indexOf(leader) + 1;
+          killing = lab.docker(killed, ['kill', containerName(killed)]);
+        }
+      });
+      const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+      await killing;
+      const r = { code, stdout, stderr };
+      assert.ok(killed !== undefined, `the leader was killed during the rollout\n${show(r)}`);
+      assert.equal(code, 0, show(r));
+      assert.match(stdout, /0 to create, 3 to change, 0 unchanged/, show(r));
+      assert.match(stdout, /verified/);
+      // every server runs a new container; the killed leader's was replaced too
+      const after = await Promise.all(lab.hosts.map((_, k) => containerId(k + 1, containerName(k + 1))));
+      for (const i of [1, 2, 3]) assert.notEqual(after[i - 1], ids[i - 1], `${containerName(i)} replaced`);
+      await waitForQuorum(lab.addresses, 60_000);
+      // a few more writes after the rollout, then stop
+      const target = writer.acked.size + 3;
+      const until = Date.now() + 60_000;
+      while (writer.acked.size < target && Date.now() < until) await new Promise((res) => setTimeout(res, 200));
+    } finally {
+      await writer.stop();
+    }
+    assert.ok(writer.acked.size >= 10, `writes were acknowledged during the rollout (${writer.acked.size})`);
+    const present = await listChildren(lab.addresses.map((a) => `${a}:2181`).join(','), '/apply-faults');
+    const lost = [...writer.acked].filter((p) => !present.has(p.split('/').pop()!));
+    assert.deepEqual(lost, [], `${writer.acked.size} acknowledged, ${present.size} present, errors seen: ${writer.errors}`);
+    assert.deepEqual(leftoverLocks(), []);
+  });
+
+  it('rejects hostile values with file:line:col or carries them as inert data: nothing is injected', async () => {
+    const tag = `${process.pid}-${Date.now()}`;
+    const marker = (n: number) => {
+      const m = `/tmp/zkplan-PWNED-${tag}-${n}`;
+      markers.push(m);
+      return m;
+    };
+    const hostile = (n: number) => [
+      `$(touch ${marker(n)})`,
+      `x\`touch ${marker(n + 100)}\``,
+      `a'b"c; touch ${marker(n + 200)}`,
+      `line1\ntouch ${marker(n + 300)}`,
+    ];
+    const where: [string, (string | number)[]][] = [
+      ['host name', ['hosts', 0, 'name']],
+      ['host address', ['hosts', 1, 'address']],
+      ['label value', ['hosts', 2, 'labels', 'zone']],
+      ['image', ['ensembles', 0, 'image']],
+      ['ensemble name', ['ensembles', 0, 'name']],
+      ['service prefix', ['ensembles', 0, 'service_prefix']],
+      ['data dir', ['ensembles', 0, 'data_dir']],
+      ['state dir', ['hosts', 0, 'state_dir']],
+      ['ssh user', ['ssh', 'user']],
+      ['ssh jump', ['hosts', 1, 'ssh', 'jump']],
+      ['zookeeper version', ['ensembles', 0, 'zookeeper_version']],
+    ];
+    // One inventory per kind of hostile value, with it in every field at once: the loader
+    // reports every problem of a file, each at its own position.
+    const table = where.map((_, n) => hostile(n));
+    for (let k = 0; k < 4; k++) {
+      const values = table.map((row) => row[k]!);
+      const file = inventory(`hostile-${k}`, (doc) => where.forEach(([, at], n) => doc.setIn(at, values[n])));
+      const text = readFileSync(file, 'utf8');
+      const doc = YAML.parseDocument(text);
+      const r = await zkplan(['apply', file, '--timeout', '30']);
+      assert.equal(r.code, 2, show(r));
+      assert.doesNotMatch(r.stderr, /\n\s+at \S+ \(/, 'no stack trace');
+      where.forEach(([what, at], n) => {
+        const node = doc.getIn(at, true) as YAML.Node;
+        const lines = text.slice(0, node.range![0]).split('\n');
+        const pos = `${file}:${lines.length}:${lines[lines.length - 1]!.length + 1}: `;
+        assert.ok(r.stderr.includes(pos), `${what} = ${JSON.stringify(values[n])}: expected ${pos}\n${show(r)}`);
+      });
+    }
+    // a hostile label key
+    const key = inventory('hostile-label-key', (doc) => doc.setIn(['hosts', 0, 'labels', `$(touch ${marker(999)})`], 'x'));
+    const rk = await zkplan(['apply', key]);
+    assert.equal(rk.code, 2, show(rk));
+    assert.match(rk.stderr, new RegExp(`${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: `));
+
+    // Accepted as data: local paths (identity file) and a flag value go nowhere near a shell.
+    const idPath = `/tmp/zkplan-nokey-$(touch ${marker(1000)})\`touch ${marker(1001)}\`;touch ${marker(1002)}`;
+    const inv = inventory('hostile-identity', (doc) => doc.setIn(['ssh', 'identity_file'], idPath));
+    const ri = await apply(inv);
+    assert.equal(ri.code, 1, show(ri));
+    assert.ok(ri.stderr.includes(idPath), `the path is quoted verbatim\n${show(ri)}`);
+    const re = await zkplan(['apply', good, '--ensemble', `$(touch ${marker(1003)})`]);
+    assert.equal(re.code, 2, show(re));
+
+    // no marker exists: not here and not as seen from the lab hosts (they share this root filesystem)
+    for (const m of markers) assert.equal(existsSync(m), false, `${m} was created: a value was run as a command`);
+    for (const [k] of lab.hosts.entries()) {
+      const out = await lab.ssh(k + 1, `ls /tmp | grep -c zkplan-PWNED-${tag} || true`);
+      assert.equal(out.stdout.trim(), '0', `no marker seen from ${lab.host(k + 1).name}`);
+    }
+    assert.deepEqual(leftoverLocks(), []);
+  });
+});
+
+interface Writer {
+  started: Promise<void>;
+  acked: Set<string>;
+  errors: number;
+  stop(): Promise<void>;
+}
+
+/** Creates sequential znodes one after another, retrying on errors; records each acknowledged path. */
+function startWriter(connect: string, parent: string): Writer {
+  const client = zookeeper.createClient(connect, { sessionTimeout: 30_000, spinDelay: 200, retries: 0 });
+  const acked = new Set<string>();
+  let stopping = false;
+  const w: Writer = { started: Promise.resolve(), acked, errors: 0, stop: async () => {} };
+  let loop: Promise<void> = Promise.resolve();
+  w.started = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`writer: no session with ${connect}`)), 60_000);
+    client.once('connected', () => {
+      clearTimeout(timer);
+      client.mkdirp(parent, (err) => {
+        if (err) return reject(err);
+        loop = (async () => {
+          let i = 0;
+          while (!stopping) {
+            const ok = await new Promise<boolean>((res) => {
+              // a create that never answers (connection lost mid-flight) is not acknowledged; move on
+              const t = setTimeout(() => res(false), 15_000);
+              client.create(`${parent}/n-`, Buffer.from(String(i)), zookeeper.CreateMode.PERSISTENT_SEQUENTIAL, (e, p) => {
+                clearTimeout(t);
+                if (e) return res(false);
+                acked.add(p);
+                res(true);
+              });
+            });
+            if (ok) i++;
+            else w.errors++;
+            await new Promise((r) => setTimeout(r, ok ? 50 : 250));
+          }
+        })();
+        resolve();
+      });
+    });
+    client.connect();
+  });
+  w.stop = async () => {
+    stopping = true;
+    await loop;
+    client.close();
+  };
+  return w;
+}
+
+function listChildren(connect: string, parent: string): Promise<Set<string>> {
+  const client = zookeeper.createClient(connect, { sessionTimeout: 30_000, spinDelay: 200, retries: 3 });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.close();
+      reject(new Error(`no session with ${connect} to list ${parent}`));
+    }, 60_000);
+    client.once('connected', () => {
+      client.getChildren(parent, (err, children) => {
+        clearTimeout(timer);
+        client.close();
+        if (err) reject(err);
+        else resolve(new Set(children));
+      });
+    });
+    client.connect();
+  });
+}
