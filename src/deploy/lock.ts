@@ -20,6 +20,8 @@ import type { Sessions } from './sessions.js';
 
 export interface HeldLock {
   release(): Promise<void>;
+  /** Runs a command on a host through the exec holding the lock: no new shell start there. */
+  run(host: string, argv: readonly string[]): Promise<RunResult>;
 }
 
 export interface HostResults {
@@ -42,8 +44,8 @@ export interface LockedChecks {
 const FIRST_ANSWER_TIMEOUT_MS = 120_000;
 
 export async function lockEnsemble(sessions: Sessions, ensemble: string, command: string, forceUnlock: boolean): Promise<HeldLock> {
-  const { lock } = await lockAndRun(sessions, ensemble, { command, forceUnlock, lock: true }, () => []);
-  return lock!;
+  const { lock, run } = await lockAndRun(sessions, ensemble, { command, forceUnlock, lock: true }, () => []);
+  return { release: lock!.release, run };
 }
 
 /**
@@ -99,10 +101,11 @@ export async function lockAndRun(
     throw new OperationalError(`${[...reasons, ...failures].join('\n')}\nnothing was changed; if no zkplan is running, retry with --force-unlock`);
   }
   const runners = new Map(running.map((x) => [x.h, x.run]));
+  const run = (host: string, argv: readonly string[]) => runners.get(host)?.(argv) ?? sessions.get(host)!.run(argv);
   return {
-    ...(opts.lock ? { lock: { release } } : {}),
+    ...(opts.lock ? { lock: { release, run } } : {}),
     byHost: new Map(running.map((x) => [x.h, { results: x.results, startedAt: x.startedAt, answeredAt: x.answeredAt }])),
-    run: (host, argv) => runners.get(host)?.(argv) ?? sessions.get(host)!.run(argv),
+    run,
   };
 }
 
