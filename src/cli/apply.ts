@@ -7,6 +7,7 @@ import { hostsOf, openSessions } from '../deploy/sessions.js';
 import { loadTemplates } from '../render/templates.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
+import { applySwarm, isSwarmTarget, TARGET_OPTION } from './swarm.js';
 import { addRemoteOptions, executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
 
 interface ApplyFlags extends RemoteFlags {
@@ -20,9 +21,11 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
       .command('apply')
       .description('deploy host-network ensembles over SSH, roll changes one server at a time (leader last) and prove the ensemble works')
       .argument('<inventory>', 'inventory YAML file')
+      .option(...TARGET_OPTION)
       .option('--dry-run', 'connect and inspect, then print what would be created, changed or left alone')
       .option('--force-unlock', 'break a deploy lock left by an interrupted run'),
   ).action(async (file: string, flags: ApplyFlags) => {
+    if (isSwarmTarget(flags.target)) return applySwarm(file, flags, io, setExit);
     const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
     const { inventory, plan } = readPlan(file, io);
@@ -68,7 +71,7 @@ function summary(reports: EnsembleApplyReport[]): string {
       const bad = r.reachability.filter((x) => !x.ok);
       lines.push(`  peer reachability: ${r.reachability.length - bad.length}/${r.reachability.length} ok${bad.length ? `; unreachable: ${bad.map((x) => `${x.from}→${x.to}:${x.port}`).join(', ')}` : ''}`);
     }
-    if (r.health) lines.push(`  ${r.health.ok ? 'verified' : 'NOT verified'} in ${(r.elapsedMs / 1000).toFixed(1)} s`);
+    if (r.health) lines.push(`  ${r.health.ok ? 'verified' : 'NOT verified'}; apply took ${(r.elapsedMs / 1000).toFixed(1)} s`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -5,6 +5,7 @@ import { progressFor } from '../deploy/progress.js';
 import { hostsOf, openSessions } from '../deploy/sessions.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
+import { destroySwarm, isSwarmTarget, TARGET_OPTION } from './swarm.js';
 import { addRemoteOptions, executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
 
 interface DestroyFlags extends RemoteFlags {
@@ -18,9 +19,11 @@ export function registerDestroy(program: Command, io: Io, setExit: (code: number
       .command('destroy')
       .description('remove the containers (followers first, leader last); data stays unless --purge-data')
       .argument('<inventory>', 'inventory YAML file')
+      .option(...TARGET_OPTION)
       .option('--purge-data', 'also delete the servers’ data directories')
       .option('--force-unlock', 'break a deploy lock left by an interrupted run'),
   ).action(async (file: string, flags: DestroyFlags) => {
+    if (isSwarmTarget(flags.target)) return destroySwarm(file, flags, io, setExit);
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
     const { inventory, plan } = readPlan(file, io);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'destroy');

@@ -8,6 +8,8 @@ import { registerRender } from './render.js';
 import { registerApply } from './apply.js';
 import { registerStatus } from './status.js';
 import { registerDestroy } from './destroy.js';
+import { registerUp } from './up.js';
+import { registerDown } from './down.js';
 
 export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
   let exitCode = 0;
@@ -25,6 +27,8 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
   registerApply(program, io, setExit);
   registerStatus(program, io, setExit);
   registerDestroy(program, io, setExit);
+  registerUp(program, io, setExit);
+  registerDown(program, io, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

@@ -12,6 +12,7 @@ export interface RemoteFlags {
   timeout: string;
   json?: boolean;
   sshConfig?: string;
+  target?: string;
 }
 
 export function addRemoteOptions(cmd: Command): Command {

@@ -7,12 +7,15 @@ import { ensembleStatus, type EnsembleStatus } from '../deploy/status.js';
 import { bigintReplacer } from './apply.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
+import { statusSwarm, isSwarmTarget, TARGET_OPTION } from './swarm.js';
 import { addRemoteOptions, executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
 
 export function registerStatus(program: Command, io: Io, setExit: (code: number) => void): void {
   addRemoteOptions(
-    program.command('status').description('show each server: container, role, zxid, latency, connections, drift from the plan').argument('<inventory>', 'inventory YAML file'),
+    program.command('status').description('show each server: container, role, zxid, latency, connections, drift from the plan').argument('<inventory>', 'inventory YAML file')
+      .option(...TARGET_OPTION),
   ).action(async (file: string, flags: RemoteFlags) => {
+    if (isSwarmTarget(flags.target)) return statusSwarm(file, flags, io, setExit);
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
     const { inventory, plan } = readPlan(file, io);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'status');

@@ -362,7 +362,7 @@ export function describeHealth(h: EnsembleHealth): string {
   return [...servers, ...h.problems.map((p) => `  problem: ${p}`)].join('\n');
 }
 
-function indent(text: string): string {
+export function indent(text: string): string {
   return text
     .trim()
     .split('\n')

@@ -13,7 +13,7 @@ interface DockerInspect {
   Name: string;
   State: { Running: boolean; Status: string; ExitCode: number };
   RestartCount?: number;
-  Config: { Image: string; Labels: Record<string, string> | null };
+  Config: { Image: string; Env: string[] | null; Labels: Record<string, string> | null };
 }
 
 export interface ObservedState {
@@ -74,6 +74,8 @@ function addObserved(observed: Map<number, Observed>, host: string, containers: 
             status: info.State.Status,
             restartCount: info.RestartCount ?? 0,
             exitCode: info.State.ExitCode,
+            image: info.Config.Image,
+            env: info.Config.Env ?? [],
             ...(labels[LABEL_HASH] ? { configHash: labels[LABEL_HASH] } : {}),
             ...(labels[LABEL_SERVER] && labels[LABEL_SERVER] !== String(c.serverId) ? { configHash: 'foreign' } : {}),
           }

@@ -22,8 +22,10 @@ export interface HostLine {
   step: string;
   status: StepStatus;
   detail: string;
-  /** when the current step started (or finished, once it has) */
-  since: number;
+  /** when the step started, if it said so */
+  startedAt?: number;
+  /** when it finished (any status but start) */
+  endedAt?: number;
 }
 
 export interface ViewState {
@@ -31,12 +33,22 @@ export interface ViewState {
   hosts: HostLine[];
 }
 
-/** The live view's state after one more event (hosts keep the order they first appeared in). */
+/** The live view's state after one more event (hosts sorted by name, h2 before h10). */
 export function reduceView(state: ViewState, e: ProgressEvent): ViewState {
   if (e.kind === 'note') return state;
-  const line: HostLine = { host: e.host, step: e.step, status: e.status, detail: e.detail ?? '', since: e.at };
-  const i = state.hosts.findIndex((h) => h.host === e.host);
-  return { ...state, hosts: i < 0 ? [...state.hosts, line] : state.hosts.map((h, j) => (j === i ? line : h)) };
+  const prev = state.hosts.find((h) => h.host === e.host);
+  const startedAt = e.status === 'start' ? e.at : prev?.step === e.step && prev.status === 'start' ? prev.startedAt : undefined;
+  const line: HostLine = {
+    host: e.host,
+    step: e.step,
+    status: e.status,
+    // a finished step without words of its own keeps what it said when it started
+    detail: e.detail ?? (startedAt !== undefined && prev?.step === e.step ? prev.detail : ''),
+    ...(startedAt !== undefined ? { startedAt } : {}),
+    ...(e.status !== 'start' ? { endedAt: e.at } : {}),
+  };
+  const hosts = [...state.hosts.filter((h) => h.host !== e.host), line].sort((a, b) => a.host.localeCompare(b.host, 'en', { numeric: true }));
+  return { ...state, hosts };
 }
 
 const STATUS_WORD: Record<StepStatus, string> = { start: '...', ok: 'ok', fail: 'FAIL', skip: 'skip', info: '' };
@@ -50,8 +62,8 @@ export function renderHostLines(state: ViewState, now: number, width: number): s
   const hostWidth = Math.max(4, ...state.hosts.map((h) => h.host.length));
   const stepWidth = Math.max(9, ...state.hosts.map((h) => h.step.length));
   return state.hosts.map((h) => {
-    // A running step shows how long it has been running; a finished one when it finished.
-    const clock = h.status === 'start' ? seconds(now - h.since) : `@${seconds(h.since - state.started)}`;
+    // How long the step has been running, or took.
+    const clock = h.startedAt === undefined ? '' : seconds((h.endedAt ?? now) - h.startedAt);
     const text = `  ${h.host.padEnd(hostWidth)}  ${h.step.padEnd(stepWidth)} ${STATUS_WORD[h.status].padEnd(4)} ${clock.padStart(7)}  ${h.detail}`;
     return fit(text.trimEnd(), width);
   });

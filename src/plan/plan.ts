@@ -105,6 +105,7 @@ function buildEnsemble(
     },
     dataDir: spec.data_dir,
     ...(network ? { dockerNetwork: network } : {}),
+    ...(placement.mode === 'single-host' ? { publishAddress } : {}),
     servers,
     quorum: analyseQuorum(servers),
     connectString: servers

@@ -125,6 +125,8 @@ export interface EnsemblePlan {
   };
   dataDir: string;
   dockerNetwork?: DockerNetworkPlan;
+  /** bridge | links | static-ip: the host address the client ports are published on */
+  publishAddress?: string;
   servers: ServerPlan[];
   quorum: QuorumAnalysis;
   /** client connect string, host:port,... */

@@ -16,9 +16,7 @@ export function composeLiteral(s: string): string {
 
 /** Host address client ports are published on (single-host networks). */
 export function publishAddress(ensemble: EnsemblePlan): string {
-  // The inventory has `publish_address`; read it if the plan carries it, as the planner may add it.
-  const value = (ensemble as EnsemblePlan & { publishAddress?: unknown }).publishAddress;
-  return typeof value === 'string' && value !== '' ? value : '127.0.0.1';
+  return ensemble.publishAddress ?? '127.0.0.1';
 }
 
 /** `host:published:target`, IPv6 host addresses in brackets as Docker expects. */

@@ -17,6 +17,9 @@ export interface ObservedContainer {
   /** how often Docker restarted the container after it exited (restart policy) */
   restartCount?: number;
   exitCode?: number;
+  /** from `docker inspect`: what the container runs now, to say what a change changes */
+  image?: string;
+  env?: readonly string[];
 }
 
 export type ActionKind = 'create' | 'change' | 'start' | 'unchanged';
@@ -40,7 +43,10 @@ export interface RolloutPlan {
   refusal?: string;
 }
 
-export function planRollout(desired: readonly DesiredContainer[], observed: ReadonlyMap<number, ObservedContainer>): RolloutPlan {
+/** What the rollout needs to know of a desired container; `zkplan up --local` has its own container shape. */
+export type RolloutInput = Pick<DesiredContainer, 'serverId' | 'role' | 'host' | 'name' | 'configHash' | 'image' | 'env'>;
+
+export function planRollout(desired: readonly RolloutInput[], observed: ReadonlyMap<number, ObservedContainer>): RolloutPlan {
   const parallel: ServerAction[] = [];
   const rolling: (ServerAction & { order: number })[] = [];
   const unchanged: ServerAction[] = [];
@@ -49,10 +55,10 @@ export function planRollout(desired: readonly DesiredContainer[], observed: Read
     const base = { serverId: d.serverId, host: d.host, name: d.name };
     const same = o.configHash === d.configHash;
     if (!o.exists) parallel.push({ ...base, kind: 'create', reason: 'no container' });
-    else if (!same && !o.running) parallel.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}, container stopped` });
+    else if (!same && !o.running) parallel.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}${whatChanged(d, o)}, container stopped` });
     else if (!o.running) parallel.push({ ...base, kind: 'start', reason: 'container stopped' });
     else if (!same) {
-      rolling.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}${o.mode ? ` (${o.mode})` : ''}`, order: rollOrder(d, o) });
+      rolling.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}${whatChanged(d, o)}${o.mode ? ` (${o.mode})` : ''}`, order: rollOrder(d, o) });
     } else unchanged.push({ ...base, kind: 'unchanged', reason: 'configuration matches' });
   }
   rolling.sort((a, b) => a.order - b.order || a.serverId - b.serverId);
@@ -89,11 +95,33 @@ export function nextStep<T extends { serverId: number }>(pending: readonly T[], 
 }
 
 /**
+ * Names what differs between the container and the plan: the image, and the environment
+ * variables zkplan sets whose value differs (names only: values may be secrets). The image's
+ * own variables are in the container's environment too, so one zkplan no longer sets cannot be
+ * told apart from those and goes unnamed; the hash still says the configuration changed.
+ */
+export function whatChanged(d: RolloutInput, o: ObservedContainer): string {
+  const parts: string[] = [];
+  if (o.image !== undefined && o.image !== d.image) parts.push(`image ${o.image} → ${d.image}`);
+  if (o.env !== undefined) {
+    const now = new Map(
+      o.env.map((e) => {
+        const i = e.indexOf('=');
+        return i < 0 ? [e, ''] : [e.slice(0, i), e.slice(i + 1)];
+      }),
+    );
+    const keys = d.env.filter(([k, v]) => now.get(k) !== v).map(([k]) => k);
+    if (keys.length > 0) parts.push(`environment ${keys.join(', ')}`);
+  }
+  return parts.length > 0 ? `: ${parts.join('; ')}` : '';
+}
+
+/**
  * During each rolling step one running voter is down. Count voters that will be running
  * (running now and healthy, plus the ones the parallel phase starts) and refuse when a step
  * would leave fewer than a majority.
  */
-function quorumBudget(desired: readonly DesiredContainer[], observed: ReadonlyMap<number, ObservedContainer>, plan: RolloutPlan): string | undefined {
+function quorumBudget(desired: readonly RolloutInput[], observed: ReadonlyMap<number, ObservedContainer>, plan: RolloutPlan): string | undefined {
   const voters = desired.filter((d) => d.role === 'participant');
   const majority = majorityOf(voters.length);
   const startedNow = new Set(plan.parallel.map((a) => a.serverId));

@@ -29,6 +29,8 @@ interface Contract {
   ensemble: string;
   /** Extra inventory keys that change every server's configuration. */
   change: Record<string, unknown>;
+  /** What --dry-run names as the change. */
+  says: string;
   /** How the change shows in the new container. */
   changed: (c: ContainerInfo) => boolean;
   /** Host paths mounted into each server, relative to <data_dir>/<ensemble>/<id>. */
@@ -46,6 +48,7 @@ const CONTRACTS: Contract[] = [
     ensemble: 'zkat-o',
     // A real configuration change: the AdminServer moves, which only ZOO_CFG_EXTRA can say.
     change: { ports: { admin: 8081 } },
+    says: 'environment ZOO_CFG_EXTRA',
     changed: (c) => c.env.includes('ZOO_CFG_EXTRA=admin.serverPort=8081'),
     mounts: { '/data': 'data', '/datalog': 'datalog' },
     myid: 'data/myid',
@@ -56,6 +59,7 @@ const CONTRACTS: Contract[] = [
     ensemble: 'zkat-a',
     // An image upgrade (same bits under a new tag, present on every host).
     change: { image: ROLLED_TAG },
+    says: `image ${IMAGES.aliyun} → ${ROLLED_TAG}`,
     changed: (c) => c.image === ROLLED_TAG,
     // One state directory: the server's directory itself is mounted.
     mounts: { '/tmp/zookeeper': '' },
@@ -136,6 +140,8 @@ function progressLines(stderr: string): ProgressLine[] {
 function explain(r: ExecResult): string {
   return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 }
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const hostOf = (lab: Lab, id: number) => lab.host(id).name;
 
@@ -257,7 +263,7 @@ for (const contract of CONTRACTS) {
       assert.match(r.stdout, new RegExp(`^${ens}: would have 0 to create, 3 to change, 0 unchanged \\(dry run: nothing was changed\\)$`, 'm'));
       for (const c of pre) {
         // one row per server: its host, its container, the action and why
-        assert.match(r.stdout, new RegExp(`^\\s+${c.labels['io.zkplan.server-id']}\\s+h${c.host}\\s+${c.name}\\s+change\\s+.*configuration [0-9a-f]{16} → [0-9a-f]{16}`, 'm'));
+        assert.match(r.stdout, new RegExp(`^\\s+${c.labels['io.zkplan.server-id']}\\s+h${c.host}\\s+${c.name}\\s+change\\s+.*configuration [0-9a-f]{16} → [0-9a-f]{16}: ${escape(contract.says)}`, 'm'));
       }
       const post = await containers(lab, ens);
       assert.deepEqual(

@@ -136,6 +136,10 @@ export interface InventoryOptions {
   ensembleName?: string;
   /** Extra keys merged into the ensemble entry (override the defaults). */
   extra?: Record<string, unknown>;
+  /** Flag h1 `swarm: manager` and the other hosts `swarm: worker` (see swarmUp). */
+  swarm?: boolean;
+  /** Replaces the default labels of host hostIndex (1-based); undefined keeps the default. */
+  labels?: (hostIndex: number) => Record<string, string | number> | undefined;
 }
 
 export class Lab {
@@ -198,7 +202,8 @@ export class Lab {
       hosts: this.info.hosts.slice(0, n).map((h, i) => ({
         name: h.name,
         address: h.address,
-        labels: { 'aliyun.node_index': i + 1, zone: `z${(i % 3) + 1}` },
+        labels: opts.labels?.(i + 1) ?? { 'aliyun.node_index': i + 1, zone: `z${(i % 3) + 1}` },
+        ...(opts.swarm ? { swarm: i === 0 ? 'manager' : 'worker' } : {}),
         // Lab hosts share one root filesystem: each needs its own zkplan state (deploy
         // records, locks), as separate machines would have.
         state_dir: path.join(this.info.stateDir, h.name, 'zkplan'),
@@ -252,6 +257,43 @@ export async function labUp(n: number): Promise<Lab> {
     await run(['bash', BUILD_IMAGES_SH, 'load']);
   }
   return lab;
+}
+
+/**
+ * Make the lab's hosts one Swarm: h1 initialises it (advertising its lab address) and is the
+ * manager, every other host joins as a worker. An existing Swarm of exactly these nodes is
+ * reused; anything else is left first (lab.sh down also leaves the Swarm).
+ * The address pool keeps overlay subnets clear of the lab bridge's 10.20<ID>.0.0/24.
+ */
+export async function swarmUp(lab: Lab): Promise<void> {
+  const state = await Promise.all(
+    lab.hosts.map((_, i) => lab.docker(i + 1, ['info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'], { allowFail: true })),
+  );
+  const managerOk = state[0]?.stdout.trim() === 'active true';
+  if (managerOk) {
+    const nodes = await lab.docker(1, ['node', 'ls', '--format', '{{.Status}}']);
+    const statuses = nodes.stdout.trim().split('\n');
+    if (statuses.length === lab.hosts.length && statuses.every((s) => s === 'Ready')) return;
+  }
+  await Promise.all(lab.hosts.map((_, i) => lab.docker(i + 1, ['swarm', 'leave', '--force'], { allowFail: true })));
+  const manager = lab.host(1).address;
+  const pool = `10.21${LAB_ID}.0.0/16`;
+  await lab.docker(1, ['swarm', 'init', '--advertise-addr', manager, '--listen-addr', `${manager}:2377`, '--default-addr-pool', pool]);
+  const token = (await lab.docker(1, ['swarm', 'join-token', '-q', 'worker'])).stdout.trim();
+  await Promise.all(
+    lab.hosts.slice(1).map((h, i) =>
+      lab.docker(i + 2, ['swarm', 'join', '--advertise-addr', h.address, '--listen-addr', `${h.address}:2377`, '--token', token, `${manager}:2377`]),
+    ),
+  );
+  // Joining returns before the manager lists the node as Ready.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const nodes = await lab.docker(1, ['node', 'ls', '--format', '{{.Status}}']);
+    const statuses = nodes.stdout.trim().split('\n');
+    if (statuses.length === lab.hosts.length && statuses.every((s) => s === 'Ready')) return;
+    if (Date.now() > deadline) throw new Error(`swarm nodes not Ready after 60 s: ${nodes.stdout.trim()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 export async function labDown(): Promise<void> {

@@ -8,6 +8,8 @@ import { compileTemplates, renderTarget } from '../../src/render/index.js';
 import { DEFAULT_TEMPLATE_DIR, loadTemplates, TEMPLATE_FILES } from '../../src/render/templates.js';
 import { TEMPLATE_NAMES, type TemplateName } from '../../src/render/types.js';
 import { clonePlan, planOfFile } from './golden/support.js';
+import { loadInventory } from '../../src/inventory/load.js';
+import { planInventory } from '../../src/plan/plan.js';
 
 const NO_OPTIONS = { set: {}, resolve: false };
 
@@ -44,8 +46,17 @@ test('loadTemplates reads templates/ whether run from src or dist', () => {
   assert.deepEqual(Object.keys(loadTemplates()).sort(), [...TEMPLATE_NAMES].sort());
 });
 
+test('publish_address from the inventory reaches the plan and the rendered ports', () => {
+  const text = readFileSync('inventories/article-bridge.yml', 'utf8').replace('network: bridge', 'network: bridge\n    publish_address: 192.0.2.99');
+  const e = planInventory(loadInventory(text, 'article-bridge.yml')).ensembles[0]!;
+  assert.equal(e.publishAddress, '192.0.2.99');
+  assert.match(e.connectString, /^192\.0\.2\.99:2181,/);
+  const compose = renderTarget('compose-bridge', e, NO_OPTIONS, loadTemplates())[0]!.content;
+  assert.match(compose, /- 192\.0\.2\.99:2181:2181/);
+});
+
 test('a publish address from the plan is used for client ports, IPv6 in brackets', () => {
-  const e = clonePlan(planOfFile('inventories/article-bridge.yml')) as ReturnType<typeof planOfFile> & { publishAddress?: string };
+  const e = clonePlan(planOfFile('inventories/article-bridge.yml'));
   e.publishAddress = '::1';
   const compose = renderTarget('compose-bridge', e, NO_OPTIONS, loadTemplates())[0]!.content;
   assert.match(compose, /- "\[::1\]:2182:2181"/);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DesiredContainer } from '../../src/rollout/desired.js';
-import { nextStep, planRollout, type ObservedContainer } from '../../src/rollout/rollout.js';
+import { nextStep, planRollout, whatChanged, type ObservedContainer } from '../../src/rollout/rollout.js';
 
 function desired(n: number, observers = 0): DesiredContainer[] {
   return Array.from({ length: n + observers }, (_, i) => ({
@@ -68,6 +68,17 @@ describe('planRollout', () => {
     assert.deepEqual(plan.parallel.map((a) => [a.name, a.kind]), [['zk3', 'start']]);
     assert.deepEqual(plan.rolling.map((a) => a.name), ['zk1', 'zk2']);
     assert.equal(plan.refusal, undefined);
+  });
+
+  it('says what a change changes: the image and the names (not values) of changed variables', () => {
+    const [d] = desired(1);
+    const want = { ...d!, image: 'zookeeper:3.9.2', env: [['ZOO_MY_ID', '1'], ['ZOO_CFG_EXTRA', 'secret=1'], ['ZOO_NEW', 'x']] as [string, string][] };
+    const o: ObservedContainer = { ...running('follower'), image: 'zookeeper:3.9', env: ['PATH=/bin', 'ZOO_MY_ID=1', 'ZOO_CFG_EXTRA=secret=0'] };
+    assert.equal(whatChanged(want, o), ': image zookeeper:3.9 → zookeeper:3.9.2; environment ZOO_CFG_EXTRA, ZOO_NEW');
+    const plan = planRollout([want], new Map([[1, o]]));
+    assert.equal(plan.rolling[0]?.reason, 'configuration old → new: image zookeeper:3.9 → zookeeper:3.9.2; environment ZOO_CFG_EXTRA, ZOO_NEW (follower)');
+    assert.doesNotMatch(plan.rolling[0]!.reason, /secret/);
+    assert.equal(whatChanged(want, { ...running('follower') }), '', 'nothing to name without inspection data');
   });
 });
 

@@ -1,0 +1,45 @@
+// zkplan down [inventory] [--purge-data] [--json]
+import type { Command } from 'commander';
+import { downLocal, type LocalDownReport } from '../deploy/local/down.js';
+import { DEFAULT_IMAGE } from '../deploy/local/default-inventory.js';
+import { lineProgress } from '../deploy/progress.js';
+import type { Io } from './io.js';
+import { addLocalOptions, localEngineSession, localPlan, type LocalFlags } from './local-options.js';
+
+interface DownFlags extends LocalFlags {
+  purgeData?: boolean;
+}
+
+export function registerDown(program: Command, io: Io, setExit: (code: number) => void): void {
+  addLocalOptions(
+    program
+      .command('down')
+      .description('remove what zkplan up --local made (containers, and the network if zkplan created it); data volumes stay unless --purge-data')
+      .argument('[inventory]', 'inventory YAML file (default: the built-in ensemble)'),
+  )
+    .option('--purge-data', 'also remove the servers\' data volumes')
+    .action(async (file: string | undefined, flags: DownFlags) => {
+      // Down finds everything by label, so the built-in default's network method does not matter.
+      const { ensembles } = localPlan(file, flags, io, { network: 'bridge', image: DEFAULT_IMAGE });
+      const progress = lineProgress(io);
+      const session = localEngineSession();
+      const reports: LocalDownReport[] = [];
+      for (const e of ensembles) reports.push(await downLocal(e, session, progress, { purgeData: Boolean(flags.purgeData) }));
+      io.out(flags.json ? `${JSON.stringify(reports, null, 2)}\n` : summary(reports));
+      setExit(0);
+    });
+}
+
+function summary(reports: LocalDownReport[]): string {
+  return reports
+    .map((r) => {
+      const parts = [
+        r.containers.length ? `removed ${r.containers.join(', ')}` : 'no containers',
+        r.networks.length ? `network ${r.networks.join(', ')} removed` : 'no network of zkplan\'s',
+        r.volumesRemoved.length ? `volumes ${r.volumesRemoved.join(', ')} removed` : '',
+        r.volumesKept.length ? `volumes ${r.volumesKept.join(', ')} kept (--purge-data removes them)` : '',
+      ].filter(Boolean);
+      return `${r.ensemble}: ${parts.join('; ')}\n`;
+    })
+    .join('');
+}

@@ -1,0 +1,78 @@
+// The stack zkplan deploys for an ensemble, as data: the swarm target's rendering with every
+// host address resolved (`docker stack deploy` reads no .env), each service labelled with a
+// hash of its own definition so that a later apply can tell, per service, what changed.
+import { createHash } from 'node:crypto';
+import YAML from 'yaml';
+import type { EnsemblePlan } from '../../plan/types.js';
+import { imageProfile, renderTarget, type Templates } from '../../render/index.js';
+import { LABEL_ENSEMBLE, LABEL_HASH, LABEL_SERVER } from '../../rollout/desired.js';
+
+export interface StackService {
+  serverId: number;
+  role: 'participant' | 'observer';
+  /** the service's key in the stack file */
+  key: string;
+  /** the Swarm service name: `<stack>_<key>` */
+  service: string;
+  /** inventory host the plan puts it on */
+  host: string;
+  configHash: string;
+  /** named volumes as Docker names them on the node (`<stack>_<volume>`) */
+  volumes: string[];
+}
+
+export interface DesiredStack {
+  stack: string;
+  services: StackService[];
+  /** the whole stack file */
+  content: string;
+  /** the stack file with only the given service keys (networks and their volumes kept) */
+  subset(keys: readonly string[]): string;
+}
+
+export function desiredStack(ensemble: EnsemblePlan, templates: Templates): DesiredStack {
+  const stack = ensemble.name;
+  const rendered = renderTarget('swarm', ensemble, { set: {}, resolve: true }, templates).find((f) => f.path === 'docker-stack.yml');
+  if (!rendered) throw new Error('internal error: the swarm target rendered no docker-stack.yml');
+  const doc = YAML.parseDocument(rendered.content);
+  const networks = JSON.stringify((doc.toJS() as { networks?: unknown }).networks ?? null);
+  const profile = imageProfile(ensemble.profile);
+  const services = ensemble.servers.map((s) => {
+    const definition = JSON.stringify((doc.getIn(['services', s.name]) as YAML.YAMLMap).toJSON());
+    const configHash = createHash('sha256').update(definition).update(networks).digest('hex').slice(0, 16);
+    const labels = { [LABEL_ENSEMBLE]: ensemble.name, [LABEL_SERVER]: String(s.id), [LABEL_HASH]: configHash };
+    // Service labels say what the service was deployed from; the same labels on the
+    // container let zkplan see on a node that the new task (not the old one) is running.
+    doc.setIn(['services', s.name, 'deploy', 'labels'], doc.createNode(labels));
+    doc.setIn(['services', s.name, 'labels'], doc.createNode(labels));
+    return {
+      serverId: s.id,
+      role: s.role,
+      key: s.name,
+      service: `${stack}_${s.name}`,
+      host: s.host.name,
+      configHash,
+      volumes: profile.stateDirs.map((d) => `${stack}_${s.name}-${d.name}`),
+    };
+  });
+  const content = doc.toString();
+  return {
+    stack,
+    services,
+    content,
+    subset(keys) {
+      const part = doc.clone();
+      const all = part.get('services') as YAML.YAMLMap;
+      for (const k of services.map((x) => x.key)) if (!keys.includes(k)) all.delete(k);
+      const volumes = part.get('volumes') as YAML.YAMLMap | undefined;
+      if (volumes) {
+        for (const item of [...volumes.items]) {
+          const name = String((item.key as YAML.Scalar).value);
+          if (!keys.some((k) => name.startsWith(`${k}-`))) volumes.delete(name);
+        }
+        if (volumes.items.length === 0) part.delete('volumes');
+      }
+      return part.toString();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+// Docker command builders for single-host ensembles on a user-defined network (`zkplan up --local`):
+// argv arrays, no I/O. Everything zkplan creates carries labels, so `down` finds exactly that.
+
+export interface NetworkSpec {
+  name: string;
+  subnet?: string;
+  gateway?: string;
+  ipRange?: string;
+  labels: Record<string, string>;
+}
+
+export interface VolumeSpec {
+  name: string;
+  target: string;
+}
+
+export interface LocalContainerSpec {
+  name: string;
+  hostname: string;
+  image: string;
+  network: string;
+  ip?: string;
+  /** `<container>:<alias>` */
+  links: string[];
+  /** `[address:]published:target` */
+  publish?: string;
+  volumes: VolumeSpec[];
+  env: [string, string][];
+  labels: Record<string, string>;
+}
+
+function labelArgs(labels: Record<string, string>): string[] {
+  return Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+}
+
+function labelFilters(labels: Record<string, string>): string[] {
+  return Object.entries(labels).flatMap(([k, v]) => ['--filter', `label=${k}=${v}`]);
+}
+
+/** JSON array with the network, or exit 1 when it does not exist. */
+export function inspectNetwork(name: string): string[] {
+  return ['docker', 'network', 'inspect', '--', name];
+}
+
+export function createNetwork(n: NetworkSpec): string[] {
+  return [
+    'docker',
+    'network',
+    'create',
+    '--driver',
+    'bridge',
+    ...(n.subnet ? ['--subnet', n.subnet] : []),
+    ...(n.gateway ? ['--gateway', n.gateway] : []),
+    ...(n.ipRange ? ['--ip-range', n.ipRange] : []),
+    ...labelArgs(n.labels),
+    '--',
+    n.name,
+  ];
+}
+
+/** Names of the networks carrying every one of the labels. */
+export function listNetworks(labels: Record<string, string>): string[] {
+  return ['docker', 'network', 'ls', ...labelFilters(labels), '--format', '{{.Name}}'];
+}
+
+export function removeNetwork(name: string): string[] {
+  return ['docker', 'network', 'rm', '--', name];
+}
+
+/** Creating an existing volume is a no-op, so this is safe to repeat. */
+export function createVolume(name: string, labels: Record<string, string>): string[] {
+  return ['docker', 'volume', 'create', ...labelArgs(labels), '--', name];
+}
+
+export function listVolumes(labels: Record<string, string>): string[] {
+  return ['docker', 'volume', 'ls', ...labelFilters(labels), '--format', '{{.Name}}'];
+}
+
+export function removeVolumes(names: readonly string[]): string[] {
+  return ['docker', 'volume', 'rm', '--', ...names];
+}
+
+/** Names of all containers, running or not, carrying every one of the labels. */
+export function listContainers(labels: Record<string, string>): string[] {
+  return ['docker', 'ps', '--all', ...labelFilters(labels), '--format', '{{.Names}}'];
+}
+
+/** Removes the container and its anonymous volumes (an image's VOLUMEs that zkplan does not name). */
+export function forceRemoveContainers(names: readonly string[]): string[] {
+  return ['docker', 'rm', '--force', '--volumes', '--', ...names];
+}
+
+export function runOnNetwork(c: LocalContainerSpec): string[] {
+  return [
+    'docker',
+    'run',
+    '--detach',
+    '--name',
+    c.name,
+    '--hostname',
+    c.hostname,
+    '--network',
+    c.network,
+    ...(c.ip ? ['--ip', c.ip] : []),
+    ...c.links.flatMap((l) => ['--link', l]),
+    ...(c.publish ? ['--publish', c.publish] : []),
+    '--restart',
+    'always',
+    ...c.volumes.flatMap((v) => ['--volume', `${v.name}:${v.target}`]),
+    // argv goes to docker without a shell, so values with spaces or `;` need no quoting here.
+    ...c.env.flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+    ...labelArgs(c.labels),
+    c.image,
+  ];
+}

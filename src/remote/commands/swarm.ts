@@ -1,0 +1,89 @@
+// Swarm-mode command builders (run on the manager unless noted): argv arrays, no I/O.
+// Values reach scripts as positional parameters, never as script text.
+
+/** `{"LocalNodeState":"active","ControlAvailable":true,...}` of the engine the command runs on. */
+export function swarmInfo(): string[] {
+  return ['docker', 'info', '--format', '{{json .Swarm}}'];
+}
+
+/** JSON array of every node of the Swarm (`docker node inspect` of all `node ls` ids). */
+export function inspectNodes(): string[] {
+  return ['sh', '-c', 'ids=$(docker node ls -q) || exit 1; exec docker node inspect $ids'];
+}
+
+/** Adds and removes node labels in one update. */
+export function updateNodeLabels(node: string, add: Readonly<Record<string, string>>, remove: readonly string[]): string[] {
+  return [
+    'docker',
+    'node',
+    'update',
+    ...Object.entries(add).flatMap(([k, v]) => ['--label-add', `${k}=${v}`]),
+    ...remove.flatMap((k) => ['--label-rm', k]),
+    node,
+  ];
+}
+
+/**
+ * `docker stack deploy` without waiting for convergence (zkplan waits itself, per service) and
+ * without asking a registry for digests: nodes run the image they have. CLIs from 26 on wait
+ * unless told `--detach=true`; older ones do not know the flag and never wait.
+ */
+export function deployStack(file: string, stack: string, prune: boolean): string[] {
+  const script = [
+    'detach=',
+    'if docker stack deploy --help 2>/dev/null | grep -q -- --detach; then detach=--detach=true; fi',
+    `exec docker stack deploy $detach --resolve-image never${prune ? ' --prune' : ''} --compose-file "$1" "$2"`,
+  ].join('\n');
+  return ['sh', '-c', script, 'zkplan-stack-deploy', file, stack];
+}
+
+/** JSON array of the stack's services (`[]` when there are none). */
+export function inspectStackServices(stack: string): string[] {
+  const script = 'ids=$(docker service ls -q --filter "label=com.docker.stack.namespace=$1") || exit 1; if [ -z "$ids" ]; then echo "[]"; else exec docker service inspect $ids; fi';
+  return ['sh', '-c', script, 'zkplan-stack-services', stack];
+}
+
+/** One JSON object per task of the stack that should be running (nothing when the stack has none). */
+export function stackTasks(stack: string): string[] {
+  const script =
+    'out=$(docker stack ps --no-trunc --filter desired-state=running --format "{{json .}}" "$1" 2>&1); rc=$?; ' +
+    'if [ $rc -ne 0 ]; then case "$out" in *"nothing found in stack"*) exit 0;; esac; printf "%s\\n" "$out" >&2; exit $rc; fi; printf "%s\\n" "$out"';
+  return ['sh', '-c', script, 'zkplan-stack-ps', stack];
+}
+
+export function scaleService(service: string, replicas: number): string[] {
+  return ['docker', 'service', 'scale', '--detach', `${service}=${replicas}`];
+}
+
+export function removeStack(stack: string): string[] {
+  return ['docker', 'stack', 'rm', stack];
+}
+
+/** On a node: ids of the stack's containers, running or not. */
+export function stackContainers(stack: string): string[] {
+  return ['docker', 'ps', '--all', '--quiet', '--filter', `label=com.docker.stack.namespace=${stack}`];
+}
+
+/** On a node: ids of running containers of a service (that carry the label, when given). */
+export function runningServiceContainers(service: string, label?: { key: string; value: string }): string[] {
+  return [
+    'docker',
+    'ps',
+    '--quiet',
+    '--filter',
+    'status=running',
+    '--filter',
+    `label=com.docker.swarm.service.name=${service}`,
+    ...(label ? ['--filter', `label=${label.key}=${label.value}`] : []),
+  ];
+}
+
+/** On a node: removes the named volumes; missing ones are not an error. */
+export function removeVolumes(names: readonly string[]): string[] {
+  return ['docker', 'volume', 'rm', '--force', ...names];
+}
+
+/** On a node: the names among these volumes that exist. */
+export function existingVolumes(names: readonly string[]): string[] {
+  return ['sh', '-c', 'for v; do docker volume inspect --format "{{.Name}}" "$v" 2>/dev/null; done; true', 'zkplan-volumes', ...names];
+}
