@@ -1,11 +1,12 @@
 // The per-ensemble deploy lock, taken on every host of the ensemble before anything changes.
 // Taking it shares one exec per host with the read-only checks that follow it (inspect,
-// preflight), and that exec stays open until the release: releasing is closing its stdin, which
-// costs no second shell start on the host (see src/remote/batch.ts). If zkplan dies, sshd closes
-// the exec's stdin and the host releases the lock by itself.
+// preflight), and that exec stays open until the release: it runs the deploy's commands and
+// releases on a word sent to its stdin, so the host's login shell starts once (see
+// src/remote/batch.ts). If zkplan dies, the exec ends without releasing: like a lock taken by a
+// plain exec, an interrupted run's lock stays until --force-unlock.
 import { hostname, userInfo } from 'node:os';
 import { OperationalError } from '../common/problems.js';
-import { batchScript, parseBatch, runBatch, runInHeld, type BatchCommand, type BatchOptions } from '../remote/batch.js';
+import { batchScript, HELD_RELEASE, parseBatch, runBatch, runInHeld, type BatchCommand, type BatchOptions } from '../remote/batch.js';
 import {
   acquireLock,
   ensembleLockDir,
@@ -135,7 +136,7 @@ async function runLocked(
       startedAt,
       answeredAt,
       release: async () => {
-        await held.end();
+        await held.end(HELD_RELEASE);
       },
       run: held.exited ? undefined : (argv) => runInHeld(held, script, argv),
     };

@@ -19,8 +19,10 @@ export interface BatchOptions {
   /** Run first and alone; the others start only once it exited 0 (e.g. taking a lock). */
   gate?: BatchCommand;
   /**
-   * Held mode: after the results, the command waits for stdin to end (HostSession.runHeld), then
-   * runs this, if the gate succeeded. Releasing a lock this way costs no second shell start.
+   * Held mode: after the results, the command stays up (HostSession.runHeld), running further
+   * commands sent on stdin, until it reads the line `release`: then it runs this, if the gate
+   * succeeded. Releasing a lock this way costs no second shell start. Stdin ending without
+   * `release` (zkplan killed, connection lost) does not run it: an interrupted run's lock stays.
    */
   onEnd?: readonly string[];
 }
@@ -65,19 +67,19 @@ export function batchScript(commands: readonly BatchCommand[], opts: BatchOption
   all.forEach((_, i) => lines.push(emit(i)));
   lines.push(`printf '%s end\\n' "$t"`);
   if (opts.onEnd) {
-    // Held: until stdin ends, run more commands sent as `<byte count>\n<command line>` (see
-    // runInHeld), answering each like the checks above. `read` takes a pipe byte by byte and dd
-    // exactly count bytes, so nothing of the next request is swallowed.
+    // Held: run more commands sent as `<byte count>\n<command line>` (see runInHeld), answering
+    // each like the checks above, until `release` (run onEnd) or the end of stdin (do not).
+    // `read` takes a pipe byte by byte and dd exactly count bytes, so nothing of the next
+    // request is swallowed.
     lines.push(
       '[ "$gate" = 0 ] || exit 0',
       'while IFS= read -r n; do',
-      '  case $n in ""|*[!0-9]*) break ;; esac',
+      `  case $n in release) ${shellCommand(opts.onEnd)} >/dev/null 2>&1; exit 0 ;; ""|*[!0-9]*) break ;; esac`,
       '  dd bs=1 count="$n" of="$d/r" 2>/dev/null',
       '  sh "$d/r" >"$d/0.o" 2>"$d/0.e" </dev/null; echo $? >"$d/0.c"',
       `  ${emit(0)}`,
       `  printf '%s end\\n' "$t"`,
       'done',
-      `${shellCommand(opts.onEnd)} >/dev/null 2>&1`,
     );
   }
   lines.push('exit 0');
@@ -111,6 +113,9 @@ export function parseBatch(script: BatchScript, commands: readonly BatchCommand[
   }
   return out;
 }
+
+/** What a held batch (BatchOptions.onEnd) reads as the order to run onEnd and exit. */
+export const HELD_RELEASE = 'release\n';
 
 /** Runs one more command in a held batch (BatchOptions.onEnd): no new exec, no shell start. */
 export async function runInHeld(held: HeldRun, script: BatchScript, argv: readonly string[]): Promise<RunResult> {

@@ -218,7 +218,7 @@ class SshSession implements HostSession {
         chain = next.catch(() => undefined);
         return next;
       };
-      let finish!: () => Promise<RunResult>;
+      let finish!: (input?: string) => Promise<RunResult>;
       const done = this.channels(() =>
         this.exec(command, {}, (s) => {
           stream = s;
@@ -232,9 +232,9 @@ class SshSession implements HostSession {
             }, opts.timeoutMs);
           }
           const ended = new Promise<void>((r) => stream.once('close', () => r()));
-          finish = async () => {
+          finish = async (input?: string) => {
             await chain;
-            if (!closed) stream.end();
+            if (!closed) stream.end(input);
             await ended;
             return done;
           };

@@ -22,7 +22,8 @@ export interface HeldRun {
   exited: boolean;
   /** Writes input to its stdin; resolves with what it prints up to its next marker. In order. */
   exchange(input: string): Promise<string>;
-  end(): Promise<RunResult>;
+  /** Writes `input` (if any), ends stdin and waits for the command to exit. */
+  end(input?: string): Promise<RunResult>;
 }
 
 export interface FileToPut {
@@ -39,8 +40,8 @@ export interface HostSession {
   /**
    * Starts argv and resolves once its stdout printed `marker` (or it exited): `first` is what it
    * printed before. The command keeps running, its stdin open, until `end()` closes stdin and
-   * waits for it to exit. Lets one exec both report and, at the very end, clean up (a deploy
-   * lock) without a second shell start. Optional: callers fall back to two run() calls.
+   * waits for it to exit. Lets one exec report, run more (exchange) and, at the very end, clean
+   * up (a deploy lock) without another shell start. Optional: callers fall back to run() calls.
    */
   runHeld?(argv: readonly string[], marker: string, opts?: RunOptions): Promise<HeldRun>;
   /** Creates parent directories and replaces each file atomically (temp name + rename). */

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { allOf, batchScript, parseBatch, runBatch } from '../../src/remote/batch.js';
+import { allOf, batchScript, HELD_RELEASE, parseBatch, runBatch } from '../../src/remote/batch.js';
 import { LocalSession } from '../../src/remote/local-executor.js';
 import type { Host } from '../../src/inventory/types.js';
 
@@ -67,7 +67,7 @@ describe('batched remote commands', () => {
     assert.ok(!existsSync(path.join(work, 'never')));
   });
 
-  it('held: answers further commands sent on stdin, then runs onEnd at the end of stdin', async () => {
+  it('held: answers further commands sent on stdin, then runs onEnd on `release` only', async () => {
     const flag = path.join(work, 'released');
     mkdirSync(path.join(work, 'lock'));
     const gate = { name: 'lock', argv: ['true'] };
@@ -94,9 +94,17 @@ describe('batched remote commands', () => {
     const answers = out.split(script.marker).slice(1, 3).map((a) => parseBatch(script, [{ name: 'cmd', argv: [] }], a).get('cmd'));
     assert.deepEqual(answers[0], { code: 5, stdout: 'ü', stderr: 'x\n' });
     assert.deepEqual(answers[1], { code: 0, stdout: 'second\n', stderr: '' });
-    assert.ok(!existsSync(flag), 'onEnd waits for the end of stdin');
-    child.stdin.end();
+    assert.ok(!existsSync(flag), 'onEnd waits for release');
+    child.stdin.end(HELD_RELEASE);
     await new Promise((r) => child.on('close', r));
     assert.ok(existsSync(flag));
+
+    // Stdin ending without `release` (zkplan killed): onEnd does not run.
+    const flag2 = path.join(work, 'released2');
+    const script2 = batchScript([], { gate, onEnd: ['touch', flag2] });
+    const child2 = spawn(script2.argv[0]!, script2.argv.slice(1), { stdio: ['pipe', 'ignore', 'inherit'] });
+    child2.stdin.end();
+    await new Promise((r) => child2.on('close', r));
+    assert.ok(!existsSync(flag2), 'an interrupted holder keeps its lock');
   });
 });
