@@ -20,7 +20,8 @@
 //   BENCH_IDLE_LOAD=<x>       wait (up to BENCH_IDLE_WAIT s, default 180) for the 1-min load average
 //                             to fall below x before each size (default 0.5 × nproc)
 //   BENCH_OUT=<dir>           results directory (default bench/results)
-//   ZKPLAN_BENCH_CLI=src|dist how zkplan is run: src = node --import tsx (default), dist = node bin/zkplan.js
+//   ZKPLAN_BENCH_CLI=dist|src how zkplan is run: dist = node bin/zkplan.js (default; run.sh builds it),
+//                             src = node --import tsx (adds about a second of start-up)
 //   BENCH_SKIP_PLAN_SCALE=1   do not run bench/plan-scale.ts
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -29,7 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { fourLetterWord, IMAGES, LAB_DIR, labDown, labUp, type Lab, run, waitForQuorum } from '../test/lab/lab.js';
+import { fourLetterWord, IMAGES, LAB_DIR, LAB_ID, labDown, labUp, type Lab, run, waitForQuorum } from '../test/lab/lab.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -53,7 +54,7 @@ const warmup = Number(process.env.BENCH_WARMUP ?? 1);
 const idleLoad = Number(process.env.BENCH_IDLE_LOAD ?? os.cpus().length * 0.5);
 const idleWaitS = Number(process.env.BENCH_IDLE_WAIT ?? 180);
 const outDir = process.env.BENCH_OUT ?? path.join(HERE, 'results');
-const cliMode = process.env.ZKPLAN_BENCH_CLI ?? 'src';
+const cliMode = process.env.ZKPLAN_BENCH_CLI ?? 'dist';
 
 // ---------------------------------------------------------------------------------------------
 // the zkplan CLI: the one place that decides how it is invoked
@@ -78,7 +79,8 @@ function zkplan(args: readonly string[], timeoutMs = (APPLY_TIMEOUT_S + 60) * 10
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let exitMs = 0;
-    const child = spawn(cmd!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    // ZKPLAN_TRACE: zkplan prints its phase durations to stderr; the bench reports their medians.
+    const child = spawn(cmd!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, env: { ...process.env, ZKPLAN_TRACE: '1' } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -141,6 +143,18 @@ async function waitForIdle(label: string): Promise<{ load1: number; waitedS: num
   return { load1: Number(load.toFixed(2)), waitedS: Math.round((Date.now() - t0) / 1000), idle };
 }
 
+/** Labs of other ZKPLAN_LAB_IDs (their dockerds and JVMs share the CPUs), as `id:hosts`. */
+async function otherLabsUp(): Promise<string[]> {
+  const mine = LAB_ID === '0' ? 'zkl-h' : `zkl${LAB_ID}-h`;
+  const names = (await sh('ip netns list')).split('\n').map((l) => l.split(' ')[0]!).filter((n) => /^zkl\d*-h\d+$/.test(n) && !n.startsWith(mine));
+  const count = new Map<string, number>();
+  for (const n of names) {
+    const id = /^zkl(\d*)-h/.exec(n)![1] || '0';
+    count.set(id, (count.get(id) ?? 0) + 1);
+  }
+  return [...count].map(([id, k]) => `lab ${id}: ${k} hosts`);
+}
+
 /** Other heavy processes (JVMs, node test runners) outside the lab, for the record. */
 async function heavyProcesses(): Promise<string[]> {
   const out = await sh(`ps -eo pid=,pcpu=,rss=,comm=,args= --sort=-pcpu | head -n 8`);
@@ -185,6 +199,7 @@ interface FloorSample {
   startedMs: number;
   leader: string;
   polls: number;
+  load1?: number;
 }
 
 function floorData(lab: Lab): string {
@@ -213,6 +228,7 @@ async function floorRun(lab: Lab, n: number): Promise<FloorSample> {
   const ids = range(n);
   const servers = ids.map((k) => `server.${k}=${lab.host(k).address}:2888:3888;2181`).join(' ');
   const data = floorData(lab);
+  const load1 = Number(loadAvg1().toFixed(2));
   const t0 = performance.now();
   const quorum = pollQuorum(lab.addresses.slice(0, n), t0);
   const started = Promise.all(
@@ -232,7 +248,7 @@ async function floorRun(lab: Lab, n: number): Promise<FloorSample> {
   const [q, s] = await Promise.allSettled([quorum, started]);
   if (s.status === 'rejected') throw s.reason;
   if (q.status === 'rejected') throw q.reason;
-  return { ms: Math.round(q.value.atMs), startedMs: Math.round(s.value), leader: q.value.leader, polls: q.value.polls };
+  return { ms: Math.round(q.value.atMs), startedMs: Math.round(s.value), leader: q.value.leader, polls: q.value.polls, load1 };
 }
 
 async function floorCleanup(lab: Lab, n: number): Promise<void> {
@@ -245,6 +261,10 @@ async function floorCleanup(lab: Lab, n: number): Promise<void> {
 
 interface ApplySample {
   ms: number;
+  /** zkplan's ZKPLAN_TRACE phases: name → ms, and when the first phase began (process start-up) */
+  phases?: Record<string, number>;
+  /** 1-minute load average just before the run (other labs share the machine) */
+  load1?: number;
   counts?: Record<string, number>;
   /** zkplan's own elapsed figure from --json, if it reports one */
   reportedMs?: number;
@@ -283,10 +303,38 @@ function parseApply(stdout: string): { counts?: Record<string, number>; reported
   }
 }
 
-async function apply(file: string): Promise<Timed & ReturnType<typeof parseApply>> {
+async function apply(file: string): Promise<Timed & ReturnType<typeof parseApply> & { phases: Record<string, number>; load1: number }> {
+  const load1 = Number(loadAvg1().toFixed(2));
   const r = await zkplan(['apply', file, '--timeout', String(APPLY_TIMEOUT_S), '--json']);
-  return { ...r, ...parseApply(r.stdout) };
+  return { ...r, ...parseApply(r.stdout), phases: parseTrace(r.stderr), load1 };
 }
+
+/**
+ * `trace <at> ms  <phase> <took> ms` lines (src/remote/trace.ts). 'start-up' is what came before
+ * the first phase (node, module loading, reading the inventory), counted from process start.
+ */
+export function parseTrace(stderr: string): Record<string, number> {
+  const phases: Record<string, number> = {};
+  let first: number | undefined;
+  for (const line of stderr.split('\n')) {
+    const m = /^trace\s+(\d+) ms\s+(.+?)\s+(\d+) ms/.exec(line);
+    if (!m) continue;
+    const at = Number(m[1]);
+    const took = Number(m[3]);
+    first = Math.min(first ?? Infinity, at - took);
+    phases[m[2]!] = (phases[m[2]!] ?? 0) + took;
+  }
+  if (first !== undefined) phases['start-up'] = first;
+  return phases;
+}
+
+const sampleOf = (a: Awaited<ReturnType<typeof apply>>): ApplySample => ({
+  ms: Math.round(a.ms),
+  ...(a.counts ? { counts: a.counts } : {}),
+  ...(a.reportedMs !== undefined ? { reportedMs: a.reportedMs } : {}),
+  phases: a.phases,
+  load1: a.load1,
+});
 
 function describeFailure(r: Timed): string {
   return `exit ${r.code} after ${Math.round(r.ms)} ms: ${tail(r.stderr || r.stdout)}`;
@@ -335,6 +383,8 @@ interface SizeResult {
   n: number;
   load: { load1: number; waitedS: number; idle: boolean };
   heavyProcesses: string[];
+  /** other labs (network namespaces of other ZKPLAN_LAB_IDs) up when this size started */
+  otherLabs: string[];
   labUpMs: number;
   floor: { samples: FloorSample[]; warmup: FloorSample[]; stats: Stats | null; startedStats: Stats | null };
   apply?: { samples: ApplySample[]; warmup: ApplySample[]; stats: Stats | null; reportedStats?: Stats | null };
@@ -352,7 +402,8 @@ interface SizeResult {
 async function benchSize(n: number, applyAvailable: boolean, workDir: string, machineInfo: { dockerServer: string }): Promise<SizeResult> {
   const load = await waitForIdle(`N=${n}`);
   const heavy = await heavyProcesses();
-  log(`N=${n}: lab up (load ${load.load1})`);
+  const otherLabs = await otherLabsUp();
+  log(`N=${n}: lab up (load ${load.load1}${otherLabs.length ? `; other labs up: ${otherLabs.join(', ')}` : ''})`);
   const tUp = performance.now();
   const lab = await labUp(n);
   const labUpMs = Math.round(performance.now() - tUp);
@@ -363,6 +414,7 @@ async function benchSize(n: number, applyAvailable: boolean, workDir: string, ma
     n,
     load,
     heavyProcesses: heavy,
+    otherLabs,
     labUpMs,
     floor: { samples: [], warmup: [], stats: null, startedStats: null },
     failures: [],
@@ -428,7 +480,7 @@ async function runsOfSize(lab: Lab, n: number, runs: number, file: string, apply
       if (!a.stdout.trim()) throw Object.assign(new Error('apply exited 0 but printed nothing: is the CLI entry point right?'), { what: 'apply' });
       // Independent check that there really is an ensemble (not timed).
       await waitForQuorum(lab.addresses.slice(0, n), 10_000);
-      const sample: ApplySample = { ms: Math.round(a.ms), ...(a.counts ? { counts: a.counts } : {}), ...(a.reportedMs !== undefined ? { reportedMs: a.reportedMs } : {}) };
+      const sample = sampleOf(a);
       (isWarmup ? res.apply!.warmup : res.apply!.samples).push(sample);
       if (r === 0) res.progress.apply = a.stderr;
       log(`N=${n} ${tag}: apply ${sample.ms} ms${a.counts ? ` ${JSON.stringify(a.counts)}` : ''}`);
@@ -439,7 +491,7 @@ async function runsOfSize(lab: Lab, n: number, runs: number, file: string, apply
         const nothing = noop.counts
           ? (noop.counts.create ?? 0) + (noop.counts.change ?? 0) === 0
           : /\b0 to create, 0 to change\b/.test(noop.stdout);
-        res.noop!.samples.push({ ms: Math.round(noop.ms), ...(noop.counts ? { counts: noop.counts } : {}) });
+        res.noop!.samples.push(sampleOf(noop));
         res.noop!.nothingChanged.push(nothing);
         if (r === 0) res.progress.noop = noop.stderr;
         log(`N=${n} ${tag}: no-op apply ${Math.round(noop.ms)} ms, nothing changed: ${nothing}`);
@@ -449,7 +501,7 @@ async function runsOfSize(lab: Lab, n: number, runs: number, file: string, apply
         if (roll.code !== 0) throw Object.assign(new Error(describeFailure(roll)), { what: 'roll' });
         const answers = await Promise.all(lab.addresses.slice(0, n).map((addr) => adminAnswers(addr, ROLL_ADMIN_PORT)));
         const verified = answers.every(Boolean) && (roll.counts ? roll.counts.change === n : true);
-        res.roll!.samples.push({ ms: Math.round(roll.ms), ...(roll.counts ? { counts: roll.counts } : {}) });
+        res.roll!.samples.push(sampleOf(roll));
         res.roll!.verified.push(verified);
         if (r === 0) res.progress.roll = roll.stderr;
         log(`N=${n} ${tag}: rolling apply ${Math.round(roll.ms)} ms, AdminServer on ${ROLL_ADMIN_PORT} everywhere: ${answers.every(Boolean)}`);
@@ -592,10 +644,32 @@ function markdown(doc: Report): string {
   L.push('');
   if (doc.cliStartup) L.push(`CLI start-up (\`zkplan --version\`, ${doc.cliStartup.n} runs): median ${doc.cliStartup.median} ms (min ${doc.cliStartup.min}, max ${doc.cliStartup.max}); it is part of every zkplan figure.`, '');
   if (!doc.applyAvailable) L.push(`**APPLY, NOOP, ROLL and DESTROY were skipped:** ${doc.applySkipReason}`, '');
+  const phaseRows = doc.sizes.flatMap((r) =>
+    (
+      [
+        [`APPLY(${r.n})`, r.apply?.samples],
+        [`NOOP(${r.n})`, r.noop?.samples],
+        [`ROLL(${r.n})`, r.roll?.samples],
+      ] as [string, ApplySample[] | undefined][]
+    ).filter(([, xs]) => xs && xs.some((x) => x.phases && Object.keys(x.phases).length)),
+  );
+  if (phaseRows.length) {
+    const names = ['start-up', 'connect', 'lock+inspect+preflight', 'probe modes', 'push', 'run (parallel)', 'rolling steps', 'verify', 'reachability', 'unlock'];
+    L.push('## Where the time goes (ZKPLAN_TRACE phase medians, ms)', '');
+    L.push('start-up = process start to the first SSH connection (node, modules, inventory, plan); rolling steps = each change and the verify after it, one server at a time.', '');
+    L.push(`| run | ${names.join(' | ')} | wall |`, `|---|${names.map(() => '---:').join('|')}|---:|`);
+    for (const [label, xs] of phaseRows) {
+      const med = (name: string) => stats(xs!.flatMap((x) => (x.phases?.[name] !== undefined ? [x.phases[name]!] : [])))?.median ?? '–';
+      L.push(`| ${label} | ${names.map(med).join(' | ')} | ${stats(xs!.map((x) => x.ms))?.median ?? '–'} |`);
+    }
+    L.push('');
+  }
   L.push('## Conditions per lab size', '');
-  L.push('| N | lab up (incl. image load) | load average before | waited for idle | warm-up runs | failures |', '|---:|---:|---:|---:|---:|---|');
+  L.push('| N | lab up (incl. image load) | load average before | load during apply runs (min–max) | other labs up | waited for idle | warm-up runs | failures |', '|---:|---:|---:|---:|---|---:|---:|---|');
   for (const r of doc.sizes) {
-    L.push(`| ${r.n} | ${r.labUpMs} ms | ${r.load.load1}${r.load.idle ? '' : ' (busy)'} | ${r.load.waitedS} s | ${doc.config.warmup} | ${r.failures.length ? r.failures.map((f) => `${f.what} run ${f.run}: ${f.message.split('\n')[0]}`).join('<br>') : 'none'} |`);
+    const loads = [...(r.apply?.samples ?? []), ...(r.noop?.samples ?? []), ...(r.roll?.samples ?? [])].flatMap((x) => (x.load1 !== undefined ? [x.load1] : []));
+    const loadRange = loads.length ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` : '–';
+    L.push(`| ${r.n} | ${r.labUpMs} ms | ${r.load.load1}${r.load.idle ? '' : ' (busy)'} | ${loadRange} | ${r.otherLabs?.length ? r.otherLabs.join(', ') : 'none'} | ${r.load.waitedS} s | ${doc.config.warmup} | ${r.failures.length ? r.failures.map((f) => `${f.what} run ${f.run}: ${f.message.split('\n')[0]}`).join('<br>') : 'none'} |`);
   }
   const notes = doc.sizes.flatMap((r) => [...r.notes.map((x) => `N=${r.n}: ${x}`), ...r.heavyProcesses.map((p) => `N=${r.n}: busy process at start: ${p.trim().replace(/\s+/g, ' ').slice(0, 160)}`)]);
   if (notes.length) {

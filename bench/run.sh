@@ -4,8 +4,9 @@
 # Results: bench/results/<date>-lab.json and <date>-lab.md. Needs root (the lab: netns, dockerd,
 # iptables). Always leaves the lab down, also on failure or Ctrl-C; exits 1 if a step failed.
 #
+# ZKPLAN_LAB_ID selects the lab (as for the lab tests); several benches may run on different labs.
 # Environment: see the header of bench/lab-bench.ts (BENCH_SIZES, BENCH_RUNS, BENCH_WARMUP,
-# BENCH_IDLE_LOAD, BENCH_IDLE_WAIT, BENCH_OUT, ZKPLAN_BENCH_CLI=src|dist, BENCH_SKIP_PLAN_SCALE).
+# BENCH_IDLE_LOAD, BENCH_IDLE_WAIT, BENCH_OUT, ZKPLAN_BENCH_CLI=dist|src, BENCH_SKIP_PLAN_SCALE).
 # BENCH_TAKEOVER=1 tears down a lab that is already up instead of refusing to start.
 set -euo pipefail
 
@@ -33,22 +34,22 @@ fi
 
 # One lab per machine (fixed bridge and netns names): never pull a lab away from a running
 # test, and never run two benchmarks at once.
-exec 9>/run/zkplan-bench.lock
-flock -n 9 || { echo "another npm run bench is running" >&2; exit 1; }
+exec 9>"/run/zkplan-bench-$LAB_ID.lock"
+flock -n 9 || { echo "another npm run bench is running on lab $LAB_ID" >&2; exit 1; }
 if ip netns list 2>/dev/null | grep -qE "^zkl$([ "$LAB_ID" = 0 ] || echo "$LAB_ID")-h[0-9]+" || [ -e "$LAB_DIR/lab.json" ]; then
   if [ "${BENCH_TAKEOVER:-}" = 1 ]; then
-    bash "$LAB/lab.sh" down
+    ZKPLAN_LAB_ID=$LAB_ID bash "$LAB/lab.sh" down
   else
     echo "a lab is already up (another npm run test:lab?):" >&2
     bash "$LAB/lab.sh" status >&2 || true
-    echo "wait for it, or tear it down with: sudo bash test/lab/lab.sh down (or BENCH_TAKEOVER=1)" >&2
+    echo "wait for it, or tear it down with: sudo ZKPLAN_LAB_ID=$LAB_ID bash test/lab/lab.sh down (or BENCH_TAKEOVER=1)" >&2
     exit 1
   fi
 fi
 
 cleanup() {
   trap - EXIT INT TERM
-  bash "$LAB/lab.sh" down >/dev/null 2>&1 || echo "WARNING: lab.sh down failed" >&2
+  ZKPLAN_LAB_ID=$LAB_ID bash "$LAB/lab.sh" down >/dev/null 2>&1 || echo "WARNING: lab.sh down failed" >&2
 }
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT
@@ -57,6 +58,10 @@ trap 'cleanup; exit 143' TERM
 bash "$LAB/build-images.sh" build >/dev/null
 
 cd "$ROOT"
+# The figures are for the CLI operators run: the built one (tsx would add about a second).
+export ZKPLAN_LAB_ID=$LAB_ID
+export ZKPLAN_BENCH_CLI=${ZKPLAN_BENCH_CLI:-dist}
+if [ "$ZKPLAN_BENCH_CLI" = dist ]; then npm run --silent build; fi
 rc=0
 node --import tsx "$HERE/lab-bench.ts" || rc=$?
 exit $rc

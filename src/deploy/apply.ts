@@ -9,15 +9,17 @@ import type { Templates } from '../render/types.js';
 import { containerLogsTail, removeContainer, runContainer, startContainer } from '../remote/commands/docker.js';
 import { makeDirectories, tcpReachable } from '../remote/commands/host.js';
 import { mapLimit } from '../remote/concurrency.js';
-import { runChecked } from '../remote/session.js';
+import { allOf, runBatch, type BatchCommand } from '../remote/batch.js';
+import { traced, tracePhase } from '../remote/trace.js';
+import { checkResult, type HostSession, type RunResult } from '../remote/session.js';
 import { desiredContainers, ensembleStateDir, envFileContent, type DesiredContainer } from '../rollout/desired.js';
 import { majorityOf } from '../plan/quorum.js';
 import { nextStep, planRollout, type ObservedContainer, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
 import type { Dial } from '../verify/dial.js';
 import { waitForEnsemble, type EnsembleHealth } from '../verify/ensemble.js';
-import { inspectEnsemble, probeModes } from './inspect.js';
-import { lockEnsemble } from './lock.js';
-import { preflightHost, type HostPreflight } from './preflight.js';
+import { inspectCommand, observedFrom, probeModes } from './inspect.js';
+import { lockAndRun } from './lock.js';
+import { judgePreflight, preflightCommands, type HostPreflight } from './preflight.js';
 import type { Progress } from './progress.js';
 import { tunnelDial, verifyMembers, type Sessions } from './sessions.js';
 
@@ -48,6 +50,9 @@ export interface EnsembleApplyReport {
 }
 
 const PROBE_TIMEOUT_MS = 2000;
+// While polling, a server that is still starting may accept and then not answer: give up on it
+// soon and ask again at the next poll, rather than stall the whole round.
+const POLL_REQUEST_TIMEOUT_MS = 1000;
 
 export async function applyEnsemble(
   inventory: Inventory,
@@ -61,15 +66,25 @@ export async function applyEnsemble(
   const stateDirOf = (host: string) => sessions.get(host)!.host.stateDir;
   const desired = desiredContainers(ensemble, stateDirOf);
   const dial = tunnelDial(sessions, ensemble);
-  const lock = opts.dryRun ? undefined : await lockEnsemble(sessions, ensemble.name, opts.command, opts.forceUnlock);
+  // One exec per host, all hosts at once: lock, inspect and every preflight probe.
+  const hosts = [...new Set(desired.map((d) => d.host))];
+  const mine = (h: string) => desired.filter((d) => d.host === h);
+  for (const h of hosts) progress.step(h, 'preflight', 'start');
+  const phaseA = tracePhase('lock+inspect+preflight');
+  const { lock, byHost, run: runOn } = await lockAndRun(sessions, ensemble.name, { command: opts.command, forceUnlock: opts.forceUnlock, lock: !opts.dryRun }, (h) =>
+    hosts.includes(h) ? [inspectCommand(mine(h)), ...preflightCommands(ensemble, mine(h))] : [],
+  );
+  phaseA.end();
   try {
-    const observed = await inspectEnsemble(sessions, desired);
-    await probeModes(ensemble, observed, dial, PROBE_TIMEOUT_MS);
+    // Docker unreachable: preflight says so below; there is nothing to observe on that host.
+    const observed = observedFrom(desired, (h) => {
+      const r = byHost.get(h)!.results;
+      return r.get('docker')?.code === 0 ? r.get('inspect') : { code: 0, stdout: '[]', stderr: '' };
+    });
+    await traced('probe modes', () => probeModes(ensemble, observed, dial, PROBE_TIMEOUT_MS));
 
-    const hosts = [...new Set(desired.map((d) => d.host))];
     const preflight = await mapLimit(hosts, opts.concurrency, async (h) => {
-      progress.step(h, 'preflight', 'start');
-      const result = await preflightHost(sessions.get(h)!, ensemble, desired.filter((d) => d.host === h), observed, { pull: !opts.dryRun });
+      const result = await judgePreflight(sessions.get(h)!, ensemble, mine(h), observed, byHost.get(h)!, { pull: !opts.dryRun });
       progress.step(h, 'preflight', result.ok ? 'ok' : 'fail', result.checks.map((c) => (c.ok ? c.detail : `FAILED ${c.detail}`)).join('; '));
       return result;
     });
@@ -88,23 +103,23 @@ export async function applyEnsemble(
 
     const changing = [...rollout.parallel, ...rollout.rolling];
     const members = verifyMembers(ensemble);
-    const verify = (timeoutMs: number) => waitForEnsemble(members, dial, { timeoutMs, pollMs: 100, requestTimeoutMs: PROBE_TIMEOUT_MS });
+    const verify = (timeoutMs: number) => waitForEnsemble(members, dial, { timeoutMs, pollMs: 100, requestTimeoutMs: POLL_REQUEST_TIMEOUT_MS });
     const deadline = started + opts.timeoutMs;
     const remaining = () => Math.max(1000, deadline - Date.now());
 
     const push = (actions: readonly ServerAction[]) => pushRecords(ensemble, desired, actions, sessions, templates, stateDirOf, opts.concurrency);
-    await push(rollout.parallel);
-    await mapLimit(rollout.parallel, opts.concurrency, (a) => execute(a, desired, sessions, progress));
-    await rollOneByOne({ ensemble, desired, sessions, dial, progress, verify, remaining, deadline, push }, rollout.rolling);
+    await traced('push', () => push(rollout.parallel));
+    await traced('run (parallel)', () => mapLimit(rollout.parallel, opts.concurrency, (a) => execute(a, desired, runOn, progress)));
+    await traced('rolling steps', () => rollOneByOne({ ensemble, desired, sessions, runOn, dial, progress, verify, remaining, deadline, push }, rollout.rolling));
 
     for (const h of hosts) progress.step(h, 'verify', 'start', 'one leader, followers synced, znode read back');
-    const health = await verify(remaining());
+    const health = await traced('verify', () => verify(remaining()));
     for (const s of ensemble.servers) {
       const seen = health.servers.find((x) => x.id === s.id);
       progress.step(s.host.name, 'verify', health.ok ? 'ok' : 'fail', `${s.name}: ${seen?.mode ?? 'not serving'}`);
     }
     report.health = health;
-    if (changing.length > 0 || !health.ok) report.reachability = await reachabilityMatrix(ensemble, sessions, health);
+    if (changing.length > 0 || !health.ok) report.reachability = await traced('reachability', () => reachabilityMatrix(ensemble, sessions, health));
     report.ok = health.ok;
     report.elapsedMs = Date.now() - started;
     progress.note(
@@ -114,14 +129,18 @@ export async function applyEnsemble(
     );
     return report;
   } finally {
-    await lock?.release();
+    await traced('unlock', async () => lock?.release());
   }
 }
+
+type RunOn = (host: string, argv: readonly string[]) => Promise<RunResult>;
 
 interface RollContext {
   ensemble: EnsemblePlan;
   desired: readonly DesiredContainer[];
   sessions: Sessions;
+  /** Runs through the exec that holds the lock (no shell start), see lockAndRun. */
+  runOn: RunOn;
   dial: Dial;
   progress: Progress;
   verify: (timeoutMs: number) => Promise<EnsembleHealth>;
@@ -161,7 +180,7 @@ async function rollOneByOne(ctx: RollContext, rolling: readonly ServerAction[]):
     }
     pending.splice(pending.indexOf(step), 1);
     await ctx.push([step]);
-    await execute(step, desired, sessions, progress);
+    await execute(step, desired, ctx.runOn, progress);
     done.add(step.serverId);
     progress.step(step.host, 'verify', 'start', `waiting for the ensemble to be whole again after replacing ${step.name}`);
     await settle(ctx, step, done, pending);
@@ -179,7 +198,7 @@ async function settle(ctx: RollContext, step: ServerAction, done: ReadonlySet<nu
     const now = await observe(ctx);
     const mine = now.get(step.serverId);
     if (!mine?.running || (mine.restartCount ?? 0) > 0 || mine.status === 'restarting') {
-      const logs = await ctx.sessions.get(step.host)!.run(containerLogsTail(step.name, 10)).catch(() => undefined);
+      const logs = await ctx.runOn(step.host, containerLogsTail(step.name, 10)).catch(() => undefined);
       const tail = logs?.stdout || logs?.stderr ? `\n  last log lines of ${step.name}:\n${indent(`${logs.stdout}${logs.stderr}`)}` : '';
       ctx.progress.step(step.host, 'verify', 'fail', `${step.name} does not stay up: ${containerState(mine)}`);
       throw await stopped(ctx, `the new ${step.name} on ${step.host} does not stay up (${containerState(mine)})${tail}`, done, pending, health, now);
@@ -197,7 +216,11 @@ async function settle(ctx: RollContext, step: ServerAction, done: ReadonlySet<nu
 }
 
 async function observe(ctx: RollContext): Promise<Map<number, ObservedContainer>> {
-  const now = await inspectEnsemble(ctx.sessions, ctx.desired);
+  const hosts = [...new Set(ctx.desired.map((d) => d.host))];
+  const found = new Map(
+    await Promise.all(hosts.map(async (h) => [h, await ctx.runOn(h, inspectCommand(ctx.desired.filter((d) => d.host === h)).argv)] as const)),
+  );
+  const now = observedFrom(ctx.desired, (h) => found.get(h));
   await probeModes(ctx.ensemble, now, ctx.dial, PROBE_TIMEOUT_MS);
   return now;
 }
@@ -232,21 +255,22 @@ function containerState(o: ObservedContainer | undefined): string {
   return `${status}${exit}${restarts}`;
 }
 
-async function execute(a: ServerAction, desired: readonly DesiredContainer[], sessions: Sessions, progress: Progress): Promise<void> {
+async function execute(a: ServerAction, desired: readonly DesiredContainer[], runOn: RunOn, progress: Progress): Promise<void> {
   const d = desired.find((x) => x.serverId === a.serverId)!;
-  const session = sessions.get(a.host)!;
+  const run = async (argv: readonly string[]) => checkResult(a.host, argv, await runOn(a.host, argv));
   progress.step(a.host, a.kind, 'start', d.name);
   try {
     if (a.kind === 'start') {
-      await runChecked(session, startContainer(d.name));
+      await run(startContainer(d.name));
     } else {
-      await runChecked(session, makeDirectories(d.mounts.map((m) => m.source)));
-      await session.run(removeContainer(d.name));
-      await runChecked(session, runContainer(d));
+      // One command line: each exec would start the host's login shell again. A create found
+      // no container to remove.
+      const dirs = makeDirectories(d.mounts.map((m) => m.source));
+      await run(allOf(a.kind === 'create' ? [dirs, runContainer(d)] : [dirs, removeContainer(d.name), runContainer(d)]));
     }
     progress.step(a.host, a.kind, 'ok', d.name);
   } catch (e) {
-    const logs = await session.run(containerLogsTail(d.name, 10)).catch(() => undefined);
+    const logs = await runOn(a.host, containerLogsTail(d.name, 10)).catch(() => undefined);
     progress.step(a.host, a.kind, 'fail', `${d.name}: ${(e as Error).message}`);
     throw new OperationalError(`${a.host}: ${a.kind} ${d.name} failed: ${(e as Error).message}${logs?.stdout || logs?.stderr ? `\n  last log lines:\n${indent(logs.stdout + logs.stderr)}` : ''}`);
   }
@@ -280,24 +304,55 @@ async function pushRecords(
   });
 }
 
-/** From every host, can each peer's election port (and the leader's quorum port) be reached? */
+/**
+ * From every host, can each peer's election port (and the leader's quorum port) be reached?
+ * Asked through the host's own SSH connection (a direct-tcpip channel makes sshd on that host
+ * connect to the peer), so the whole matrix costs no shell start. A host whose sshd refuses
+ * forwarding to peers answers with one batched exec of `nc -z` probes instead.
+ */
 async function reachabilityMatrix(ensemble: EnsemblePlan, sessions: Sessions, health: EnsembleHealth): Promise<ReachabilityRow[]> {
   const leader = health.servers.find((s) => s.mode === 'leader')?.id;
   const rows: ReachabilityRow[] = [];
   await Promise.all(
     ensemble.servers.map(async (from) => {
       const session = sessions.get(from.host.name)!;
-      for (const to of ensemble.servers) {
-        if (to.id === from.id) continue;
-        const ports = [to.ports.election, ...(to.id === leader ? [to.ports.quorum] : [])];
-        for (const port of ports) {
-          const r = await session.run(tcpReachable(to.host.address, port));
-          rows.push({ from: from.host.name, to: to.host.name, port, ok: r.code === 0 });
-        }
+      const probes = ensemble.servers
+        .filter((to) => to.id !== from.id)
+        .flatMap((to) => [to.ports.election, ...(to.id === leader ? [to.ports.quorum] : [])].map((port) => ({ to, port })));
+      const viaTunnel = await Promise.all(probes.map(({ to, port }) => tunnelReachable(session, to.host.address, port)));
+      let answers: (boolean | undefined)[] = viaTunnel;
+      if (viaTunnel.includes(undefined)) {
+        const commands: BatchCommand[] = probes.map(({ to, port }, i) => ({ name: `p${i}`, argv: tcpReachable(to.host.address, port) }));
+        const results = await runBatch(session, commands);
+        answers = probes.map((_, i) => results.get(`p${i}`)?.code === 0);
       }
+      probes.forEach(({ to, port }, i) => rows.push({ from: from.host.name, to: to.host.name, port, ok: answers[i] === true }));
     }),
   );
   return rows.sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.port - b.port);
+}
+
+// SSH_OPEN_CONNECT_FAILED: sshd tried and the peer did not accept. Any other refusal (forwarding
+// prohibited, ...) says nothing about the network: undefined, ask the shell.
+const SSH_OPEN_CONNECT_FAILED = 2;
+
+function tunnelReachable(session: HostSession, address: string, port: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean | undefined> {
+  return new Promise((resolve) => {
+    // A peer that drops packets leaves sshd waiting for its TCP timeout: unreachable, like nc -w.
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    session.dial(address, port).then(
+      (stream) => {
+        clearTimeout(timer);
+        stream.destroy();
+        resolve(true);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        const cause = (err as { cause?: { reason?: unknown } }).cause;
+        resolve(cause?.reason === SSH_OPEN_CONNECT_FAILED ? false : undefined);
+      },
+    );
+  });
 }
 
 export function describeHealth(h: EnsembleHealth): string {

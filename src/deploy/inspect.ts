@@ -5,6 +5,8 @@ import { LABEL_HASH, LABEL_PORTS, LABEL_SERVER, type DesiredContainer } from '..
 import type { ObservedContainer } from '../rollout/rollout.js';
 import type { Dial } from '../verify/dial.js';
 import { probeServer } from '../verify/ensemble.js';
+import type { BatchCommand } from '../remote/batch.js';
+import type { RunResult } from '../remote/session.js';
 import type { Sessions } from './sessions.js';
 
 interface DockerInspect {
@@ -18,43 +20,69 @@ export interface ObservedState {
   byServer: Map<number, ObservedContainer & { status?: string }>;
 }
 
+type Observed = ObservedContainer & { status?: string };
+
+/** The inspect command for one host's containers, to run alone or in a batch. */
+export function inspectCommand(containers: readonly DesiredContainer[]): BatchCommand {
+  return { name: 'inspect', argv: inspectContainers(containers.map((c) => c.name)) };
+}
+
 /** One `docker container inspect` per host for all of that host's servers. */
-export async function inspectEnsemble(sessions: Sessions, desired: readonly DesiredContainer[]): Promise<Map<number, ObservedContainer & { status?: string }>> {
-  const byHost = new Map<string, DesiredContainer[]>();
-  for (const d of desired) byHost.set(d.host, [...(byHost.get(d.host) ?? []), d]);
-  const observed = new Map<number, ObservedContainer & { status?: string }>();
+export async function inspectEnsemble(sessions: Sessions, desired: readonly DesiredContainer[]): Promise<Map<number, Observed>> {
+  const observed = new Map<number, Observed>();
   await Promise.all(
-    [...byHost].map(async ([host, containers]) => {
-      const result = await sessions.get(host)!.run(inspectContainers(containers.map((c) => c.name)));
-      // exit 1 when some names are missing; stdout still holds the ones found
-      const found: DockerInspect[] = result.stdout.trim().startsWith('[') ? JSON.parse(result.stdout) : [];
-      if (result.code !== 0 && !/No such (container|object)/i.test(result.stderr)) {
-        throw new Error(`${host}: docker container inspect failed: ${result.stderr.trim()}`);
-      }
-      for (const c of containers) {
-        const info = found.find((f) => f.Name === `/${c.name}`);
-        const labels = info?.Config.Labels ?? {};
-        observed.set(
-          c.serverId,
-          info
-            ? {
-                exists: true,
-                running: info.State.Running,
-                status: info.State.Status,
-                restartCount: info.RestartCount ?? 0,
-                exitCode: info.State.ExitCode,
-                image: info.Config.Image,
-                env: info.Config.Env ?? [],
-                ...(labels[LABEL_HASH] ? { configHash: labels[LABEL_HASH] } : {}),
-                ...(labels[LABEL_PORTS] !== undefined ? { ports: labels[LABEL_PORTS].split(',').filter(Boolean).map(Number) } : {}),
-                ...(labels[LABEL_SERVER] && labels[LABEL_SERVER] !== String(c.serverId) ? { configHash: 'foreign' } : {}),
-              }
-            : { exists: false, running: false },
-        );
-      }
+    [...byHost(desired)].map(async ([host, containers]) => {
+      const result = await sessions.get(host)!.run(inspectCommand(containers).argv);
+      addObserved(observed, host, containers, result);
     }),
   );
   return observed;
+}
+
+/** The same from results already fetched (the apply batch), host by host. */
+export function observedFrom(desired: readonly DesiredContainer[], resultOf: (host: string) => RunResult | undefined): Map<number, Observed> {
+  const observed = new Map<number, Observed>();
+  for (const [host, containers] of byHost(desired)) {
+    const result = resultOf(host);
+    if (!result) throw new Error(`${host}: docker container inspect did not run`);
+    addObserved(observed, host, containers, result);
+  }
+  return observed;
+}
+
+function byHost(desired: readonly DesiredContainer[]): Map<string, DesiredContainer[]> {
+  const m = new Map<string, DesiredContainer[]>();
+  for (const d of desired) m.set(d.host, [...(m.get(d.host) ?? []), d]);
+  return m;
+}
+
+function addObserved(observed: Map<number, Observed>, host: string, containers: readonly DesiredContainer[], result: RunResult): void {
+  // exit 1 when some names are missing; stdout still holds the ones found
+  const found: DockerInspect[] = result.stdout.trim().startsWith('[') ? JSON.parse(result.stdout) : [];
+  if (result.code !== 0 && !/No such (container|object)/i.test(result.stderr)) {
+    throw new Error(`${host}: docker container inspect failed: ${result.stderr.trim()}`);
+  }
+  for (const c of containers) {
+    const info = found.find((f) => f.Name === `/${c.name}`);
+    const labels = info?.Config.Labels ?? {};
+    observed.set(
+      c.serverId,
+      info
+        ? {
+            exists: true,
+            running: info.State.Running,
+            status: info.State.Status,
+            restartCount: info.RestartCount ?? 0,
+            exitCode: info.State.ExitCode,
+            image: info.Config.Image,
+            env: info.Config.Env ?? [],
+            ...(labels[LABEL_HASH] ? { configHash: labels[LABEL_HASH] } : {}),
+            ...(labels[LABEL_PORTS] !== undefined ? { ports: labels[LABEL_PORTS].split(',').filter(Boolean).map(Number) } : {}),
+            ...(labels[LABEL_SERVER] && labels[LABEL_SERVER] !== String(c.serverId) ? { configHash: 'foreign' } : {}),
+          }
+        : { exists: false, running: false },
+    );
+  }
 }
 
 /** Adds each running server's mode (`srvr`) to what inspection found. */

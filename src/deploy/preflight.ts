@@ -2,7 +2,9 @@
 import type { EnsemblePlan } from '../plan/types.js';
 import { dockerServerVersion, imageId, pullImage } from '../remote/commands/docker.js';
 import { clock, directoryCreatable, listeningPorts } from '../remote/commands/host.js';
-import type { HostSession } from '../remote/session.js';
+import { runBatch, type BatchCommand } from '../remote/batch.js';
+import type { HostSession, RunResult } from '../remote/session.js';
+import type { HostResults } from './lock.js';
 import type { DesiredContainer } from '../rollout/desired.js';
 import type { ObservedContainer } from '../rollout/rollout.js';
 
@@ -26,6 +28,17 @@ export interface PreflightOptions {
   pull: boolean;
 }
 
+/** Every preflight probe for one host, as one batch (src/remote/batch.ts). */
+export function preflightCommands(ensemble: EnsemblePlan, containers: readonly DesiredContainer[]): BatchCommand[] {
+  return [
+    { name: 'docker', argv: dockerServerVersion() },
+    { name: 'clock', argv: clock() },
+    { name: 'listening', argv: listeningPorts() },
+    { name: 'image', argv: imageId(ensemble.image) },
+    ...containers.map((c, i) => ({ name: `dir${i}`, argv: directoryCreatable(c.mounts[0]!.source) })),
+  ];
+}
+
 export async function preflightHost(
   session: HostSession,
   ensemble: EnsemblePlan,
@@ -33,19 +46,29 @@ export async function preflightHost(
   observed: ReadonlyMap<number, ObservedContainer>,
   opts: PreflightOptions,
 ): Promise<HostPreflight> {
+  const startedAt = Date.now();
+  const results = await runBatch(session, preflightCommands(ensemble, containers));
+  return judgePreflight(session, ensemble, containers, observed, { results, startedAt, answeredAt: Date.now() }, opts);
+}
+
+/** Judges what preflightCommands() found; only pulling a missing image runs anything more. */
+export async function judgePreflight(
+  session: HostSession,
+  ensemble: EnsemblePlan,
+  containers: readonly DesiredContainer[],
+  observed: ReadonlyMap<number, ObservedContainer>,
+  found: HostResults,
+  opts: PreflightOptions,
+): Promise<HostPreflight> {
   const host = session.host.name;
   const checks: Check[] = [];
   const result: HostPreflight = { host, ok: true, checks };
-
-  const t0 = Date.now();
-  const [docker, time, listening, image, ...dirs] = await Promise.all([
-    session.run(dockerServerVersion()),
-    session.run(clock()),
-    session.run(listeningPorts()),
-    session.run(imageId(ensemble.image)),
-    ...containers.map((c) => session.run(directoryCreatable(c.mounts[0]!.source))),
-  ]);
-  const t1 = Date.now();
+  const missing: RunResult = { code: 127, stdout: '', stderr: 'the check did not run' };
+  const get = (name: string) => found.results.get(name) ?? missing;
+  const [docker, time, listening, image] = ['docker', 'clock', 'listening', 'image'].map(get) as [RunResult, RunResult, RunResult, RunResult];
+  const dirs = containers.map((_, i) => get(`dir${i}`));
+  const t0 = found.startedAt;
+  const t1 = found.answeredAt;
 
   if (docker.code === 0) {
     result.dockerVersion = docker.stdout.trim();

@@ -4,6 +4,7 @@ import type { Host } from '../inventory/types.js';
 import type { EnsemblePlan } from '../plan/types.js';
 import { mapLimitSettled } from '../remote/concurrency.js';
 import type { Executor, HostSession } from '../remote/session.js';
+import { tracePhase } from '../remote/trace.js';
 import type { Dial } from '../verify/dial.js';
 import type { Member } from '../verify/types.js';
 import type { Progress } from './progress.js';
@@ -11,11 +12,13 @@ import type { Progress } from './progress.js';
 export type Sessions = Map<string, HostSession>;
 
 export async function openSessions(executor: Executor, hosts: readonly Host[], concurrency: number, progress: Progress): Promise<Sessions> {
+  const phase = tracePhase('connect');
   const settled = await mapLimitSettled(hosts, concurrency, async (h) => {
     const session = await executor.session(h);
     progress.step(h.name, 'connect', 'ok', `${h.ssh.user ?? ''}${h.ssh.user ? '@' : ''}${h.address}`);
     return session;
   });
+  phase.end(`${hosts.length} host(s)`);
   const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${hosts[i]!.name}: ${(s.reason as Error).message}`] : []));
   if (failures.length > 0) {
     for (const f of failures) progress.note(`connect failed: ${f}`);

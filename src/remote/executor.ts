@@ -8,7 +8,7 @@ import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import type { Host } from '../inventory/types.js';
 import { OperationalError } from '../common/problems.js';
 import { shellCommand } from '../common/shell.js';
-import { brief, type Executor, type FileToPut, type HostSession, type RunOptions, type RunResult } from './session.js';
+import { brief, type Executor, type FileToPut, type HeldRun, type HostSession, type RunOptions, type RunResult } from './session.js';
 import { sftpPutFiles, sftpReadFile } from './sftp-files.js';
 import { connectTarget, targetLabel, type ConnectOptions } from './ssh-connect.js';
 import { resolveSshTarget, type Env, type ResolveOptions, type SshTarget } from './ssh-target.js';
@@ -185,7 +185,103 @@ class SshSession implements HostSession {
     return this.channels(() => this.exec(command, opts));
   }
 
-  private exec(command: string, opts: RunOptions): Promise<RunResult> {
+  runHeld(argv: readonly string[], marker: string, opts: RunOptions = {}): Promise<HeldRun> {
+    const command = shellCommand(argv);
+    const label = this.label;
+    return new Promise<HeldRun>((resolveFirst, rejectFirst) => {
+      let settled = false;
+      let stdout = Buffer.alloc(0);
+      const stderr: Buffer[] = [];
+      const markerBytes = Buffer.from(marker);
+      // Answers are read in order: each ends at the next marker after what was consumed.
+      let consumed = 0;
+      let waiting: { resolve: (text: string) => void; reject: (e: Error) => void } | undefined;
+      let chain: Promise<unknown> = Promise.resolve();
+      let closed = false;
+      let stream!: ClientChannel;
+      const take = (): string | undefined => {
+        const at = stdout.indexOf(markerBytes, consumed);
+        if (at < 0) return undefined;
+        const text = stdout.subarray(consumed, at).toString('utf8');
+        consumed = at + markerBytes.length;
+        return text;
+      };
+      const exchange = (input: string): Promise<string> => {
+        const next = chain.then(
+          () =>
+            new Promise<string>((resolve, reject) => {
+              if (closed) return reject(new OperationalError(`${label}: the held command has ended: ${brief(command)}`));
+              waiting = { resolve, reject };
+              stream.write(input);
+            }),
+        );
+        chain = next.catch(() => undefined);
+        return next;
+      };
+      let finish!: (input?: string) => Promise<RunResult>;
+      const done = this.channels(() =>
+        this.exec(command, {}, (s) => {
+          stream = s;
+          let timer: NodeJS.Timeout | undefined;
+          if (opts.timeoutMs !== undefined) {
+            timer = setTimeout(() => {
+              if (settled) return;
+              settled = true;
+              stream.close();
+              rejectFirst(new OperationalError(`${label}: no answer within ${opts.timeoutMs} ms: ${brief(command)}`));
+            }, opts.timeoutMs);
+          }
+          const ended = new Promise<void>((r) => stream.once('close', () => r()));
+          finish = async (input?: string) => {
+            await chain;
+            if (!closed) stream.end(input);
+            await ended;
+            return done;
+          };
+          stream.on('data', (d: Buffer) => {
+            stdout = Buffer.concat([stdout, d]);
+            if (!settled) {
+              const first = take();
+              if (first === undefined) return;
+              settled = true;
+              if (timer) clearTimeout(timer);
+              resolveFirst({ first: { code: 0, stdout: first, stderr: Buffer.concat(stderr).toString('utf8') }, exited: false, exchange, end: finish });
+            }
+            if (waiting) {
+              const answer = take();
+              if (answer === undefined) return;
+              const w = waiting;
+              waiting = undefined;
+              w.resolve(answer);
+            }
+          });
+          stream.stderr.on('data', (d: Buffer) => stderr.push(d));
+          stream.once('close', () => {
+            closed = true;
+            if (timer) clearTimeout(timer);
+            waiting?.reject(new OperationalError(`${label}: connection lost or command ended before answering: ${brief(command)}`));
+            waiting = undefined;
+          });
+        }),
+      );
+      done.then(
+        (r) => {
+          if (settled) return;
+          settled = true;
+          resolveFirst({ first: r, exited: true, exchange, end: async () => r });
+        },
+        (err: unknown) => {
+          if (settled) return;
+          settled = true;
+          rejectFirst(err);
+        },
+      );
+      // A command that fails after the marker reports it through end().
+      done.catch(() => undefined);
+    });
+  }
+
+  private exec(command: string, opts: RunOptions, attach?: (stream: ClientChannel) => void): Promise<RunResult> {
     this.assertOpen();
     return new Promise<RunResult>((resolve, reject) => {
       const fail = (why: string, cause?: unknown) =>
@@ -220,8 +316,10 @@ class SshSession implements HostSession {
             resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
           });
           stream.on('error', (e: Error) => fail(e.message, e));
-          // Always send EOF, so a command that reads stdin does not wait forever.
-          if (opts.stdin !== undefined) stream.end(opts.stdin);
+          // Always send EOF, so a command that reads stdin does not wait forever; a held command
+          // gets it from end().
+          if (attach) attach(stream);
+          else if (opts.stdin !== undefined) stream.end(opts.stdin);
           else stream.end();
         });
       } catch (err) {

@@ -16,6 +16,16 @@ export interface RunResult {
   stderr: string;
 }
 
+export interface HeldRun {
+  first: RunResult;
+  /** The command exited before printing the marker; `first` is its whole result. */
+  exited: boolean;
+  /** Writes input to its stdin; resolves with what it prints up to its next marker. In order. */
+  exchange(input: string): Promise<string>;
+  /** Writes `input` (if any), ends stdin and waits for the command to exit. */
+  end(input?: string): Promise<RunResult>;
+}
+
 export interface FileToPut {
   path: string;
   content: string | Buffer;
@@ -27,6 +37,13 @@ export interface HostSession {
   readonly host: Host;
   /** Runs argv as one command; a non-zero exit is a result, not an error. */
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  /**
+   * Starts argv and resolves once its stdout printed `marker` (or it exited): `first` is what it
+   * printed before. The command keeps running, its stdin open, until `end()` closes stdin and
+   * waits for it to exit. Lets one exec report, run more (exchange) and, at the very end, clean
+   * up (a deploy lock) without another shell start. Optional: callers fall back to run() calls.
+   */
+  runHeld?(argv: readonly string[], marker: string, opts?: RunOptions): Promise<HeldRun>;
   /** Creates parent directories and replaces each file atomically (temp name + rename). */
   putFiles(files: readonly FileToPut[]): Promise<void>;
   /** undefined when the file does not exist. */
@@ -45,12 +62,15 @@ export const DEFAULT_FILE_MODE = 0o644;
 
 /** Runs argv and turns a non-zero exit into an OperationalError carrying the command and stderr. */
 export async function runChecked(session: HostSession, argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
-  const result = await session.run(argv, opts);
+  return checkResult(session.host.name, argv, await session.run(argv, opts));
+}
+
+/** runChecked for a result obtained another way (a batch, a held exec). */
+export function checkResult(host: string, argv: readonly string[], result: RunResult): RunResult {
   if (result.code !== 0) {
     const stderr = result.stderr.trim();
     throw new OperationalError(
-      `${session.host.name}: command failed with exit code ${result.code}: ${brief(shellCommand(argv))}` +
-        (stderr ? `\n${stderr}` : ''),
+      `${host}: command failed with exit code ${result.code}: ${brief(shellCommand(argv))}` + (stderr ? `\n${stderr}` : ''),
     );
   }
   return result;

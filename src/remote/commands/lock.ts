@@ -34,6 +34,9 @@ const STATUS = [
 
 const RELEASE = 'rm -rf -- "$1/lock"';
 
+// $(...) drops the trailing newline ACQUIRE wrote, so the comparison is with $2 as passed.
+const RELEASE_OWN = '[ "$(cat -- "$1/lock/details" 2>/dev/null)" = "$2" ] && rm -rf -- "$1/lock"';
+
 /** Exit 0: acquired. Exit LOCK_EXIT.held: someone else holds it; their details are on stdout. */
 export function acquireLock(dir: string, details: LockDetails): string[] {
   return ['sh', '-c', ACQUIRE, 'zkplan-lock', dir, formatLockDetails(details)];
@@ -46,6 +49,19 @@ export function lockStatus(dir: string): string[] {
 
 export function releaseLock(dir: string): string[] {
   return ['sh', '-c', RELEASE, 'zkplan-lock', dir];
+}
+
+/**
+ * Removes the lock only while it still carries these details: after someone broke it with
+ * --force-unlock and took it, the old holder's release must not free theirs.
+ */
+export function releaseOwnLock(dir: string, details: LockDetails): string[] {
+  return ['sh', '-c', RELEASE_OWN, 'zkplan-lock', dir, formatLockDetails(details)];
+}
+
+/** Breaks any lock, then takes it: one command for --force-unlock. */
+export function forceAcquireLock(dir: string, details: LockDetails): string[] {
+  return ['sh', '-c', `${RELEASE}\n${ACQUIRE}`, 'zkplan-lock', dir, formatLockDetails(details)];
 }
 
 /** Where an ensemble's lock lives under zkplan's state directory on a host. */
