@@ -27,7 +27,7 @@ describe('zkplan lab (3 hosts)', { timeout: 180_000 }, () => {
 
   after(async () => {
     // Containers only: run.sh tears the lab down once, after every lab test file.
-    if (lab) await Promise.all(ids.map((i) => lab.docker(i, ['rm', '-f', `zk${i}`], { allowFail: true })));
+    if (lab) await Promise.all(ids.map((i) => lab.docker(i, ['rm', '-f', '-v', `zk${i}`], { allowFail: true })));
   });
 
   it('hosts answer over ssh with their own name, address and docker daemon', async () => {
@@ -77,7 +77,7 @@ describe('zkplan lab (3 hosts)', { timeout: 180_000 }, () => {
   for (const [ci, contract] of contracts.entries()) {
     it(`3-server ensemble over ssh + docker run --net=host: ${contract.name}`, async () => {
       const image = ci === 0 ? IMAGES.aliyun : IMAGES.official;
-      await Promise.all(ids.map((i) => lab.docker(i, ['rm', '-f', `zk${i}`], { allowFail: true })));
+      await Promise.all(ids.map((i) => lab.docker(i, ['rm', '-f', '-v', `zk${i}`], { allowFail: true })));
       const t = process.hrtime.bigint();
       await Promise.all(
         ids.map((i) =>
@@ -117,7 +117,7 @@ describe('zkplan lab (3 hosts)', { timeout: 180_000 }, () => {
         assert.equal(nc.stdout, 'imok');
       }
 
-      await Promise.all(ids.map((i) => lab.ssh(i, ['docker', 'rm', '-f', `zk${i}`])));
+      await Promise.all(ids.map((i) => lab.ssh(i, ['docker', 'rm', '-f', '-v', `zk${i}`])));
       const left = await Promise.all(ids.map((i) => lab.docker(i, ['ps', '-aq'])));
       assert.deepEqual(left.map((r) => r.stdout.trim()), ['', '', '']);
     });

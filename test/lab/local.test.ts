@@ -191,8 +191,8 @@ describe('zkplan up --local / down on a lab engine', { timeout: 1_200_000 }, () 
       const purge = await zkplan(host, ['down', '--purge-data']);
       assert.equal(purge.code, 0, show(purge));
       assert.match(purge.stdout, /no containers; no network of zkplan's; volumes .* removed/);
-      assert.deepEqual(await lines(['volume', 'ls', '-q']), []);
-      assert.deepEqual(await lines(['ps', '-aq']), []);
+      assert.deepEqual(await lines(['volume', 'ls', '-q']), volumesBefore);
+      assert.deepEqual(await lines(['ps', '-aq']), containersBefore);
     });
   }
 });
