@@ -3,7 +3,7 @@
 // Prints the measured timings as test diagnostics.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -48,6 +48,7 @@ describe('zkplan lab (3 hosts)', { timeout: 180_000 }, () => {
     const file = path.join(dir, 'inventory.yml');
     await lab.writeInventory(file, { profile: 'aliyun' });
     const inv = YAML.parse(await readFile(file, 'utf8'));
+    await rm(dir, { recursive: true, force: true });
     assert.equal(inv.hosts.length, N);
     assert.deepEqual(inv.hosts[1], { name: 'h2', address: lab.host(2).address, labels: { 'aliyun.node_index': 2, zone: 'z2' }, state_dir: path.join(lab.info.stateDir, 'h2', 'zkplan') });
     assert.equal(inv.ssh.known_hosts, lab.info.knownHosts);
