@@ -82,6 +82,9 @@ describe('zkplan up --local / down on a lab engine', { timeout: 1_200_000 }, () 
 
   for (const method of METHODS) {
     it(`${method}: up → proven, znode across servers, up again changes nothing, down leaves nothing`, async (t) => {
+      // Earlier test files share this engine: "nothing left" means what was there before.
+      const volumesBefore = await lines(['volume', 'ls', '-q']);
+      const containersBefore = await lines(['ps', '-aq']);
       const started = Date.now();
       const up = await zkplan(host, ['up', '--local', '--network', method, '--image', IMAGES.official, '--timeout', '240', '--json']);
       const upMs = Date.now() - started;
