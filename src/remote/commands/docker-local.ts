@@ -1,5 +1,6 @@
 // Docker command builders for single-host ensembles on a user-defined network (`zkplan up --local`):
 // argv arrays, no I/O. Everything zkplan creates carries labels, so `down` finds exactly that.
+import { labelArgs } from './docker.js';
 
 export interface NetworkSpec {
   name: string;
@@ -29,9 +30,6 @@ export interface LocalContainerSpec {
   labels: Record<string, string>;
 }
 
-function labelArgs(labels: Record<string, string>): string[] {
-  return Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-}
 
 function labelFilters(labels: Record<string, string>): string[] {
   return Object.entries(labels).flatMap(([k, v]) => ['--filter', `label=${k}=${v}`]);

@@ -42,7 +42,7 @@ export function runContainer(c: DesiredContainer): string[] {
     ...c.mounts.flatMap((m) => ['--volume', `${m.source}:${m.target}`]),
     '--env-file',
     c.envFile,
-    ...Object.entries(c.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+    ...labelArgs(c.labels),
     c.image,
   ];
 }
@@ -62,4 +62,8 @@ export function listEnsembleContainers(labelKey: string, ensemble: string): stri
 
 export function containerLogsTail(name: string, lines = 20): string[] {
   return ['docker', 'logs', '--tail', String(lines), name];
+}
+
+export function labelArgs(labels: Record<string, string>): string[] {
+  return Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
 }
