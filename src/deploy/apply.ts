@@ -160,7 +160,7 @@ const SETTLE_ROUND_MS = 10_000;
  * those are replaced next, since taking them away costs the quorum nothing.
  */
 async function rollOneByOne(ctx: RollContext, rolling: readonly ServerAction[]): Promise<void> {
-  const { ensemble, desired, sessions, progress } = ctx;
+  const { ensemble, desired, progress } = ctx;
   const voters = desired.filter((d) => d.role === 'participant');
   const majority = majorityOf(voters.length);
   const pending = [...rolling];

@@ -3,11 +3,9 @@
 // The loader's schema keeps such values out of inventories; the renderers must not rely on it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { renderTarget } from '../../src/render/index.js';
 import { loadTemplates } from '../../src/render/templates.js';
@@ -106,25 +104,6 @@ test('YAML targets: hostile image and constraint label values read back exactly'
       assert.deepEqual(svc.deploy.placement.constraints.map(composeValue), [`node.labels.aliyun.node_index == ${i + 1}${value}`]);
     }
   }
-});
-
-const run = promisify(execFile);
-
-test('docker-compose reads the hostile image back literally (no interpolation, no YAML surprise)', async (t) => {
-  try {
-    await run('docker-compose', ['version']);
-  } catch {
-    return t.skip('docker-compose is not installed');
-  }
-  const value = `evil'; $(touch x) \${HOME} "q" \`id\``;
-  const e = clonePlan(planOfFile('inventories/article-bridge.yml'));
-  e.image = value;
-  const dir = mkdtempSync(join(root, 'compose-'));
-  writeFileSync(join(dir, 'docker-compose.yml'), renderTarget('compose-bridge', e, NO_OPTIONS, templates)[0]!.content);
-  const { stdout } = await run('docker-compose', ['config'], { cwd: dir, env: { PATH: process.env.PATH ?? '' } });
-  // `config` prints a reusable file, so it escapes `$` again: undo that, nothing more.
-  const seen = parse(stdout) as { services: Record<string, { image: string }> };
-  for (const svc of Object.values(seen.services)) assert.equal(composeValue(svc.image), value);
 });
 
 test('compose targets: a `$` in an address written out is escaped, the ${ZOOKEEPER_k} forms are not', () => {

@@ -1,4 +1,4 @@
-import type { EnsemblePlan, ServerPlan, ZkVersion } from '../../plan/types.js';
+import type { EnsemblePlan, ServerPlan } from '../../plan/types.js';
 import type { Addressing } from '../types.js';
 
 export type EnvPair = [string, string];

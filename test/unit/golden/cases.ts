@@ -1,0 +1,65 @@
+// The golden cases: every valid target × network × image profile, the article's inventories and
+// a few option variants. Shared by the golden-file tests and the lab's docker-compose check.
+import { renderTarget, TARGETS } from '../../../src/render/index.js';
+import { loadTemplates } from '../../../src/render/templates.js';
+import type { RenderedFile, RenderOptions, TargetName } from '../../../src/render/types.js';
+import type { EnsemblePlan } from '../../../src/plan/types.js';
+import { caseInventory, planOf, planOfFile, type CaseSpec } from './support.js';
+
+export interface Case {
+  name: string;
+  target: TargetName;
+  plan: () => EnsemblePlan;
+  options?: RenderOptions;
+}
+
+export const NO_OPTIONS: RenderOptions = { set: {}, resolve: false };
+
+export function goldenCases(): Case[] {
+  const article: Case[] = [
+    { name: 'article-host--aliyun', target: 'aliyun', plan: () => planOfFile('inventories/article-host.yml') },
+    { name: 'article-host--swarm', target: 'swarm', plan: () => planOfFile('inventories/article-host.yml') },
+    { name: 'article-host--run-scripts', target: 'run-scripts', plan: () => planOfFile('inventories/article-host.yml') },
+    { name: 'article-bridge--compose-bridge', target: 'compose-bridge', plan: () => planOfFile('inventories/article-bridge.yml') },
+    { name: 'article-bridge--run-scripts', target: 'run-scripts', plan: () => planOfFile('inventories/article-bridge.yml') },
+    { name: 'article-links--compose-links', target: 'compose-links', plan: () => planOfFile('inventories/article-links.yml') },
+    { name: 'article-links--run-scripts', target: 'run-scripts', plan: () => planOfFile('inventories/article-links.yml') },
+    { name: 'article-static-ip--compose-static-ip', target: 'compose-static-ip', plan: () => planOfFile('inventories/article-static-ip.yml') },
+    { name: 'article-static-ip--run-scripts', target: 'run-scripts', plan: () => planOfFile('inventories/article-static-ip.yml') },
+  ];
+  const matrix: Case[] = [];
+  for (const profile of ['aliyun', 'official', 'bitnami'] as const) {
+    for (const target of TARGETS) {
+      for (const network of target.networks) {
+        const spec: CaseSpec = { profile, network, observers: 1 };
+        matrix.push({ name: `${target.name}--${network}--${profile}`, target: target.name, plan: () => planOf(caseInventory(spec)) });
+      }
+    }
+  }
+  const extra: Case[] = [
+    {
+      name: 'swarm--host--official--resolve-set',
+      target: 'swarm',
+      plan: () => planOf(caseInventory({ profile: 'official', network: 'host' })),
+      options: { set: { ZOOKEEPER_2: 'zk2.example.net' }, resolve: true },
+    },
+    {
+      name: 'aliyun--host--aliyun--resolve',
+      target: 'aliyun',
+      plan: () => planOfFile('inventories/article-host.yml'),
+      options: { set: { ZOOKEEPER_3: '198.51.100.3' }, resolve: true },
+    },
+    {
+      name: 'run-scripts--host--official-3.4--client-port',
+      target: 'run-scripts',
+      plan: () => planOf(caseInventory({ profile: 'official', network: 'host', image: 'zookeeper:3.4.14', version: '3.4.14', ports: { client: 2191 } })),
+    },
+  ];
+  return [...article, ...matrix, ...extra];
+}
+
+/** Every golden case with its rendered files. */
+export function renderedGoldenCases(): (Case & { files: RenderedFile[] })[] {
+  const templates = loadTemplates();
+  return goldenCases().map((c) => ({ ...c, files: renderTarget(c.target, c.plan(), c.options ?? NO_OPTIONS, templates) }));
+}
