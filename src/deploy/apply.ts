@@ -65,7 +65,7 @@ export async function applyEnsemble(
   const started = Date.now();
   const stateDirOf = (host: string) => sessions.get(host)!.host.stateDir;
   const desired = desiredContainers(ensemble, stateDirOf);
-  const dial = tunnelDial(sessions, ensemble);
+  const dial = tunnelDial(sessions);
   // One exec per host, all hosts at once: lock, inspect and every preflight probe.
   const hosts = [...new Set(desired.map((d) => d.host))];
   const mine = (h: string) => desired.filter((d) => d.host === h);

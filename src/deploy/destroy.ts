@@ -22,7 +22,7 @@ export async function destroyEnsemble(ensemble: EnsemblePlan, sessions: Sessions
   const desired = desiredContainers(ensemble, stateDirOf);
   const lock = await lockEnsemble(sessions, ensemble.name, opts.command, opts.forceUnlock);
   try {
-    const probe = await probeEnsemble(verifyMembers(ensemble), tunnelDial(sessions, ensemble), 1500);
+    const probe = await probeEnsemble(verifyMembers(ensemble), tunnelDial(sessions), 1500);
     const rank = (id: number) => {
       const mode = probe.servers.find((s) => s.id === id)?.mode;
       return mode === 'leader' ? 2 : mode === 'follower' || mode === 'observer' ? 1 : 0;

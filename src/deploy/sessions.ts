@@ -34,12 +34,10 @@ export function hostsOf(all: readonly Host[], ensembles: readonly EnsemblePlan[]
 }
 
 /** Verify reaches each server's client port through its own host's SSH connection. */
-export function tunnelDial(sessions: Sessions, ensemble: EnsemblePlan): Dial {
-  const byAddress = new Map(ensemble.servers.map((s) => [s.host.address, s.host.name]));
+export function tunnelDial(sessions: Sessions): Dial {
   return async (address, port) => {
-    const host = byAddress.get(address);
-    const session = host === undefined ? undefined : sessions.get(host);
-    if (!session) throw new Error(`no SSH session for ${address}`);
+    const session = [...sessions.values()].find((s) => s.host.address === address);
+    if (!session) throw new Error(`no SSH session to a host with address ${address}`);
     return session.dial('127.0.0.1', port);
   };
 }

@@ -32,7 +32,7 @@ export async function ensembleStatus(ensemble: EnsemblePlan, sessions: Sessions,
   const desired = desiredContainers(ensemble, (h) => sessions.get(h)!.host.stateDir);
   const [observed, probe, labelled] = await Promise.all([
     inspectEnsemble(sessions, desired),
-    probeEnsemble(verifyMembers(ensemble), tunnelDial(sessions, ensemble), timeoutMs),
+    probeEnsemble(verifyMembers(ensemble), tunnelDial(sessions), timeoutMs),
     Promise.all([...new Set(desired.map((d) => d.host))].map(async (h) => ({ h, r: await sessions.get(h)!.run(listEnsembleContainers(LABEL_ENSEMBLE, ensemble.name)) }))),
   ]);
   const verdict = judgeEnsemble(verifyMembers(ensemble), probe);

@@ -17,9 +17,9 @@ import { describeHealth } from '../apply.js';
 import { lockEnsemble } from '../lock.js';
 import type { Check } from '../preflight.js';
 import type { Progress } from '../progress.js';
-import type { Sessions } from '../sessions.js';
+import { tunnelDial, type Sessions } from '../sessions.js';
 import { planLabels, type LabelChange } from './nodes.js';
-import { hostDial, membersAt, observeStack, observeSwarm, probeRunning, type ObservedStack } from './observe.js';
+import { membersAt, observeStack, observeSwarm, probeRunning, type ObservedStack } from './observe.js';
 import { desiredStack, type DesiredStack, type StackService } from './stack.js';
 
 export interface SwarmApplyOptions {
@@ -137,7 +137,7 @@ export async function applySwarmEnsemble(
     // Until its step, a server runs where it ran before; verify it there.
     const at = new Map([...observed.byServer].filter(([, o]) => o.running && o.runningOn !== undefined).map(([id, o]) => [id, o.runningOn!]));
     for (const a of rollout.parallel) at.delete(a.serverId);
-    const dial = hostDial(sessions);
+    const dial = tunnelDial(sessions);
     const verify = (timeoutMs: number) => waitForEnsemble(membersAt(ensemble, sessions, at), dial, { timeoutMs, pollMs: 200, requestTimeoutMs: PROBE_TIMEOUT_MS });
     for (const step of rollout.rolling) {
       const s = serviceOf(step);

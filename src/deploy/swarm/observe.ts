@@ -7,10 +7,9 @@ import { inspectNodes, inspectStackServices, stackTasks, swarmInfo } from '../..
 import type { HostSession } from '../../remote/session.js';
 import { LABEL_ENSEMBLE, LABEL_HASH, LABEL_SERVER } from '../../rollout/desired.js';
 import type { ObservedContainer } from '../../rollout/rollout.js';
-import type { Dial } from '../../verify/dial.js';
 import { probeServer } from '../../verify/ensemble.js';
 import type { Member } from '../../verify/types.js';
-import type { Sessions } from '../sessions.js';
+import { tunnelDial, type Sessions } from '../sessions.js';
 import { matchHosts, parseNodes, type SwarmNode } from './nodes.js';
 import type { DesiredStack } from './stack.js';
 
@@ -100,15 +99,6 @@ export async function observeStack(manager: HostSession, ensemble: EnsemblePlan,
   return { byServer, stale };
 }
 
-/** Dials a server's client port through the SSH connection of the inventory host at `address`. */
-export function hostDial(sessions: Sessions): Dial {
-  return async (address, port) => {
-    const session = [...sessions.values()].find((s) => s.host.address === address);
-    if (!session) throw new Error(`no SSH session to a host with address ${address}`);
-    return session.dial('127.0.0.1', port);
-  };
-}
-
 /** Verify members where each server runs now (`at`: server id → inventory host), else where the plan puts it. */
 export function membersAt(ensemble: EnsemblePlan, sessions: Sessions, at: ReadonlyMap<number, string> = new Map()): Member[] {
   return ensemble.servers.map((s) => {
@@ -121,7 +111,7 @@ export function membersAt(ensemble: EnsemblePlan, sessions: Sessions, at: Readon
 /** Adds the mode of every server whose task runs on an inventory host. */
 export async function probeRunning(ensemble: EnsemblePlan, observed: ObservedStack, sessions: Sessions, timeoutMs: number): Promise<void> {
   const at = new Map([...observed.byServer].filter(([, o]) => o.running && o.runningOn !== undefined && sessions.has(o.runningOn)).map(([id, o]) => [id, o.runningOn!]));
-  const dial = hostDial(sessions);
+  const dial = tunnelDial(sessions);
   await Promise.all(
     membersAt(ensemble, sessions, at)
       .filter((m) => at.has(m.id))

@@ -4,10 +4,10 @@ import type { Inventory } from '../../inventory/types.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import type { Templates } from '../../render/types.js';
 import { judgeEnsemble, probeEnsemble } from '../../verify/ensemble.js';
-import type { Sessions } from '../sessions.js';
+import { tunnelDial, type Sessions } from '../sessions.js';
 import { managerSession } from './apply.js';
 import { planLabels } from './nodes.js';
-import { hostDial, membersAt, observeStack, observeSwarm } from './observe.js';
+import { membersAt, observeStack, observeSwarm } from './observe.js';
 import { desiredStack } from './stack.js';
 
 export interface SwarmServerStatus {
@@ -41,7 +41,7 @@ export async function swarmEnsembleStatus(inventory: Inventory, ensemble: Ensemb
   const observed = await observeStack(manager, ensemble, stack, swarm);
   const at = new Map([...observed.byServer].filter(([, o]) => o.running && o.runningOn !== undefined && sessions.has(o.runningOn)).map(([id, o]) => [id, o.runningOn!]));
   const members = membersAt(ensemble, sessions, at);
-  const probe = await probeEnsemble(members, hostDial(sessions), timeoutMs);
+  const probe = await probeEnsemble(members, tunnelDial(sessions), timeoutMs);
   const verdict = judgeEnsemble(members, probe);
   const servers = stack.services.map((s) => {
     const o = observed.byServer.get(s.serverId)!;
