@@ -1,20 +1,14 @@
 // What runs now: zkplan's containers on each host and, for the running ones, their role.
 import type { EnsemblePlan } from '../plan/types.js';
 import { inspectContainers } from '../remote/commands/docker.js';
-import { LABEL_HASH, LABEL_PORTS, LABEL_SERVER, type DesiredContainer } from '../rollout/desired.js';
+import { missing, parseContainerInspect } from '../drivers/inspect.js';
+import { LABEL_SERVER, type DesiredContainer } from '../rollout/desired.js';
 import type { ObservedContainer } from '../rollout/rollout.js';
 import type { Dial } from '../verify/dial.js';
 import { probeServer } from '../verify/ensemble.js';
 import type { BatchCommand } from '../remote/batch.js';
 import type { RunResult } from '../remote/session.js';
 import type { Sessions } from './sessions.js';
-
-interface DockerInspect {
-  Name: string;
-  State: { Running: boolean; Status: string; ExitCode: number };
-  RestartCount?: number;
-  Config: { Image: string; Env: string[] | null; Labels: Record<string, string> | null };
-}
 
 export interface ObservedState {
   byServer: Map<number, ObservedContainer & { status?: string }>;
@@ -57,30 +51,14 @@ function byHost(desired: readonly DesiredContainer[]): Map<string, DesiredContai
 }
 
 function addObserved(observed: Map<number, Observed>, host: string, containers: readonly DesiredContainer[], result: RunResult): void {
-  // exit 1 when some names are missing; stdout still holds the ones found
-  const found: DockerInspect[] = result.stdout.trim().startsWith('[') ? JSON.parse(result.stdout) : [];
-  if (result.code !== 0 && !/No such (container|object)/i.test(result.stderr)) {
-    throw new Error(`${host}: docker container inspect failed: ${result.stderr.trim()}`);
-  }
+  const found = parseContainerInspect(result, host);
   for (const c of containers) {
-    const info = found.find((f) => f.Name === `/${c.name}`);
-    const labels = info?.Config.Labels ?? {};
+    const info = found.get(c.name);
     observed.set(
       c.serverId,
       info
-        ? {
-            exists: true,
-            running: info.State.Running,
-            status: info.State.Status,
-            restartCount: info.RestartCount ?? 0,
-            exitCode: info.State.ExitCode,
-            image: info.Config.Image,
-            env: info.Config.Env ?? [],
-            ...(labels[LABEL_HASH] ? { configHash: labels[LABEL_HASH] } : {}),
-            ...(labels[LABEL_PORTS] !== undefined ? { ports: labels[LABEL_PORTS].split(',').filter(Boolean).map(Number) } : {}),
-            ...(labels[LABEL_SERVER] && labels[LABEL_SERVER] !== String(c.serverId) ? { configHash: 'foreign' } : {}),
-          }
-        : { exists: false, running: false },
+        ? { ...info.observed, ...(info.labels[LABEL_SERVER] && info.labels[LABEL_SERVER] !== String(c.serverId) ? { configHash: 'foreign' } : {}) }
+        : missing(),
     );
   }
 }

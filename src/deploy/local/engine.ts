@@ -4,8 +4,9 @@ import type { DockerNetworkPlan } from '../../plan/types.js';
 import { inspectContainers } from '../../remote/commands/docker.js';
 import { inspectNetwork } from '../../remote/commands/docker-local.js';
 import type { HostSession } from '../../remote/session.js';
-import { LABEL_ENSEMBLE, LABEL_HASH, LABEL_SERVER } from '../../rollout/desired.js';
-import type { ObservedContainer } from '../../rollout/rollout.js';
+import { missing, parseContainerInspect } from '../../drivers/inspect.js';
+import type { ObservedServer } from '../../engine/driver.js';
+import { LABEL_ENSEMBLE, LABEL_SERVER } from '../../rollout/desired.js';
 import { LABEL_LOCAL, type LocalContainer } from './desired.js';
 
 interface NetworkInspect {
@@ -13,12 +14,6 @@ interface NetworkInspect {
   Driver: string;
   IPAM?: { Config?: { Subnet?: string; Gateway?: string; IPRange?: string }[] | null };
   Labels?: Record<string, string> | null;
-}
-
-interface ContainerInspect {
-  Name: string;
-  State: { Running: boolean; Status: string };
-  Config: { Labels: Record<string, string> | null };
 }
 
 export interface ObservedNetwork {
@@ -67,32 +62,18 @@ export function networkMismatches(plan: DockerNetworkPlan, seen: ObservedNetwork
   return out;
 }
 
-export type ObservedLocal = ObservedContainer & { status?: string; foreign?: boolean };
-
 /** One `docker container inspect` for every server; containers not made by `up --local` for this ensemble are marked foreign. */
-export async function observeContainers(session: HostSession, desired: readonly LocalContainer[], ensemble: string): Promise<Map<number, ObservedLocal>> {
-  const r = await session.run(inspectContainers(desired.map((d) => d.name)));
-  // exit 1 when some names are missing; stdout still holds the ones found
-  if (r.code !== 0 && !/No such (container|object)/i.test(r.stderr)) {
-    throw new OperationalError(`${session.host.name}: docker container inspect failed: ${r.stderr.trim()}`);
-  }
-  const found: ContainerInspect[] = r.stdout.trim().startsWith('[') ? JSON.parse(r.stdout) : [];
-  const observed = new Map<number, ObservedLocal>();
+export async function observeContainers(session: HostSession, desired: readonly LocalContainer[], ensemble: string): Promise<Map<number, ObservedServer>> {
+  const found = parseContainerInspect(await session.run(inspectContainers(desired.map((d) => d.name))), session.host.name);
+  const observed = new Map<number, ObservedServer>();
   for (const d of desired) {
-    const info = found.find((f) => f.Name === `/${d.name}`);
+    const info = found.get(d.name);
     if (!info) {
-      observed.set(d.serverId, { exists: false, running: false });
+      observed.set(d.serverId, missing());
       continue;
     }
-    const labels = info.Config.Labels ?? {};
-    const foreign = labels[LABEL_LOCAL] !== 'true' || labels[LABEL_ENSEMBLE] !== ensemble || labels[LABEL_SERVER] !== String(d.serverId);
-    observed.set(d.serverId, {
-      exists: true,
-      running: info.State.Running,
-      status: info.State.Status,
-      ...(labels[LABEL_HASH] ? { configHash: labels[LABEL_HASH] } : {}),
-      ...(foreign ? { foreign: true } : {}),
-    });
+    const foreign = info.labels[LABEL_LOCAL] !== 'true' || info.labels[LABEL_ENSEMBLE] !== ensemble || info.labels[LABEL_SERVER] !== String(d.serverId);
+    observed.set(d.serverId, { ...info.observed, ...(foreign ? { foreign: true } : {}) });
   }
   return observed;
 }
