@@ -5,6 +5,8 @@
 // replaces, starts, removes and reports, for one target: host over SSH, Swarm, local engine.
 import type { ContainerSpec } from '../rollout/spec.js';
 import type { Dial } from '../verify/dial.js';
+import type { ObservedServer } from '../rollout/rollout.js';
+import type { EnsembleHealth } from '../verify/ensemble.js';
 import type { Member } from '../verify/types.js';
 
 export type TargetKind = 'host' | 'swarm' | 'local';
@@ -21,26 +23,8 @@ export interface DesiredServer {
   configHash: string;
 }
 
-export interface ObservedServer {
-  exists: boolean;
-  running: boolean;
-  configHash?: string;
-  /** Docker's state (running, restarting, exited, ...) or the Swarm task's */
-  status?: string;
-  restartCount?: number;
-  exitCode?: number;
-  /** ports the running container holds (io.zkplan.ports) */
-  ports?: number[];
-  /** what runs now, to say what a change changes (names only, never values) */
-  image?: string;
-  env?: readonly string[];
-  /** inventory host it runs on now, where the target can move a server (Swarm) */
-  runningOn?: string;
-  /** a container by that name that zkplan did not make for this server */
-  foreign?: boolean;
-  /** `srvr` mode; filled by the engine, never by a driver */
-  mode?: string;
-}
+/** What runs now for one server (defined with the rollout decisions that read it). */
+export type { ObservedServer };
 
 export interface Check {
   name: string;
@@ -63,24 +47,59 @@ export interface Progress {
   close?(): void;
 }
 
-export interface Driver {
+export interface LockOptions {
+  /** a dry run takes no lock (but may still read, see lock()) */
+  dryRun: boolean;
+  forceUnlock: boolean;
+  /** recorded with the lock: who holds it for what */
+  command: string;
+}
+
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+/**
+ * One target. `Extra` is what the target adds to the apply report (host: the reachability
+ * matrix; Swarm: the manager, node labels, pruned services).
+ */
+export interface Driver<Extra extends object = object> {
   readonly target: TargetKind;
-  /** Takes the deploy lock where the target has one (nothing when dryRun); refuses naming the holder. */
-  lock(opts: { dryRun: boolean; forceUnlock: boolean; command: string }): Promise<{ release(): Promise<void> }>;
-  /** What runs now for every desired server (modes excluded). */
+  /**
+   * Takes the deploy lock where the target has one (nothing when dryRun); refuses naming the
+   * holder, with nothing changed. A driver may read what observe() and preflight() need in the
+   * same round trip (the host driver: one exec per host) and answer their first call from it.
+   */
+  lock(desired: readonly DesiredServer[], opts: LockOptions): Promise<HeldLock>;
+  /** What runs now for every desired server (modes excluded: the engine probes them). */
   observe(desired: readonly DesiredServer[]): Promise<Map<number, ObservedServer>>;
-  /** Everything checked before anything changes anywhere; `ok: false` stops the apply. */
+  /** Everything checked before anything changes anywhere; one `ok: false` stops the apply. */
   preflight(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>, opts: { dryRun: boolean }): Promise<HostChecks[]>;
-  /** Where verify reaches each server's client port now (a moved Swarm server: where it runs). */
+  /** Where verify reaches each server's client port now (a Swarm server not yet moved: where it runs). */
   members(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>): Member[];
   /** How verify connects to a member (an SSH tunnel, or a direct socket). */
   readonly dial: Dial;
-  /** Before these servers are created or replaced: records, networks, volumes, node labels. */
-  prepare(servers: readonly DesiredServer[]): Promise<void>;
+  /**
+   * Before these servers are created, started or replaced (the parallel batch, then each rolling
+   * step alone): records, networks, volumes, node labels. Not called when nothing changes.
+   */
+  prepare(servers: readonly DesiredServer[], desired: readonly DesiredServer[]): Promise<void>;
+  /** Makes a server that has no container; returns once the target accepted it. */
   create(server: DesiredServer): Promise<void>;
-  replace(server: DesiredServer, observed: ObservedServer | undefined): Promise<void>;
+  /** Replaces what runs (possibly elsewhere: observed.runningOn) with the desired server. */
+  replace(server: DesiredServer, observed: ObservedServer): Promise<void>;
+  /** Starts a stopped server whose configuration matches. */
   start(server: DesiredServer): Promise<void>;
+  /** Removes the server's container or service (destroy); its data stays. */
   remove(server: DesiredServer): Promise<void>;
   /** The server's last log lines, for a server that does not stay up ('' when none). */
   logsTail(server: DesiredServer, lines: number): Promise<string>;
+  /** Containers or services carrying this ensemble's label that the plan does not have (status). */
+  unexpected(desired: readonly DesiredServer[]): Promise<string[]>;
+  /** After every server step of an apply, before the final verification (Swarm: prune stale services). */
+  finish?(desired: readonly DesiredServer[]): Promise<void>;
+  /** After destroy removed every server: records, networks, and the data when purging. */
+  teardown?(desired: readonly DesiredServer[], opts: { purgeData: boolean }): Promise<void>;
+  /** What the target adds to the apply report, after verification (not on a dry run). */
+  report?(health: EnsembleHealth, changed: boolean): Promise<Extra>;
 }

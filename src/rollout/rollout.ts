@@ -3,26 +3,34 @@
 // Servers that are not running are (re)started together; running servers whose configuration
 // changed are replaced one at a time, observers and followers first, the leader last, and only
 // if no step would leave fewer than a majority of voters running.
+import type { EnvPair } from '../render/profiles/types.js';
 import { majorityOf } from '../plan/quorum.js';
-import type { DesiredContainer } from './desired.js';
 
-export interface ObservedContainer {
+/** What runs now for one server, as a driver observed it (src/engine/driver.ts). */
+export interface ObservedServer {
   exists: boolean;
   running: boolean;
   configHash?: string;
-  /** from `srvr`, when the server answered */
+  /** from `srvr`, when the server answered; filled by the engine, never by a driver */
   mode?: string;
-  /** Docker's state: running, restarting, exited, ... */
+  /** Docker's state (running, restarting, exited, ...) or the Swarm task's */
   status?: string;
-  /** how often Docker restarted the container after it exited (restart policy) */
+  /** how often the target restarted it after it exited (restart policy) */
   restartCount?: number;
   exitCode?: number;
   /** ports the running container holds (its io.zkplan.ports label; absent on older containers) */
   ports?: number[];
-  /** from `docker inspect`: what the container runs now, to say what a change changes */
+  /** what runs now, to say what a change changes (names only, never values) */
   image?: string;
   env?: readonly string[];
+  /** inventory host it runs on now, where the target can move a server (Swarm) */
+  runningOn?: string;
+  /** a container by that name that zkplan did not make for this server */
+  foreign?: boolean;
 }
+
+/** @deprecated the old name, until every user says ObservedServer */
+export type ObservedContainer = ObservedServer;
 
 export type ActionKind = 'create' | 'change' | 'start' | 'unchanged';
 
@@ -45,10 +53,18 @@ export interface RolloutPlan {
   refusal?: string;
 }
 
-/** What the rollout needs to know of a desired container; `zkplan up --local` has its own container shape. */
-export type RolloutInput = Pick<DesiredContainer, 'serverId' | 'role' | 'host' | 'name' | 'configHash' | 'image' | 'env'>;
+/** What the rollout needs to know of a desired server (see rolloutInput in src/engine). */
+export interface RolloutInput {
+  serverId: number;
+  role: 'participant' | 'observer';
+  host: string;
+  name: string;
+  configHash: string;
+  image: string;
+  env: EnvPair[];
+}
 
-export function planRollout(desired: readonly RolloutInput[], observed: ReadonlyMap<number, ObservedContainer>): RolloutPlan {
+export function planRollout(desired: readonly RolloutInput[], observed: ReadonlyMap<number, ObservedServer>): RolloutPlan {
   const parallel: ServerAction[] = [];
   const rolling: (ServerAction & { order: number })[] = [];
   const unchanged: ServerAction[] = [];
@@ -56,11 +72,13 @@ export function planRollout(desired: readonly RolloutInput[], observed: Readonly
     const o = observed.get(d.serverId) ?? { exists: false, running: false };
     const base = { serverId: d.serverId, host: d.host, name: d.name };
     const same = o.configHash === d.configHash;
+    const moves = o.running && o.runningOn !== undefined && o.runningOn !== d.host;
     if (!o.exists) parallel.push({ ...base, kind: 'create', reason: 'no container' });
     else if (!same && !o.running) parallel.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}${whatChanged(d, o)}, container stopped` });
     else if (!o.running) parallel.push({ ...base, kind: 'start', reason: 'container stopped' });
-    else if (!same) {
-      rolling.push({ ...base, kind: 'change', reason: `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}${whatChanged(d, o)}${o.mode ? ` (${o.mode})` : ''}`, order: rollOrder(d, o) });
+    else if (!same || moves) {
+      const what = same ? `moves from ${o.runningOn}` : `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}${whatChanged(d, o)}${moves ? `, moves from ${o.runningOn}` : ''}`;
+      rolling.push({ ...base, kind: 'change', reason: `${what}${o.mode ? ` (${o.mode})` : ''}`, order: rollOrder(d, o) });
     } else unchanged.push({ ...base, kind: 'unchanged', reason: 'configuration matches' });
   }
   rolling.sort((a, b) => a.order - b.order || a.serverId - b.serverId);
@@ -79,10 +97,14 @@ export function planRollout(desired: readonly RolloutInput[], observed: Readonly
 }
 
 /**
- * Which server to replace first: one that is not serving costs the quorum nothing, so it goes
- * first; then observers, then followers; the leader last.
+ * Which server to replace first. A server that changes host goes before all others, even when it
+ * leads: ZooKeeper peers open election channels only from the higher id to the lower one, so a
+ * restarted peer whose configuration names the new address cannot reach a server still at its
+ * old one, hears from the leader alone and never joins. Then one that is not serving (it costs
+ * the quorum nothing); then observers, then followers; the leader last.
  */
-export function rollOrder(d: Pick<DesiredContainer, 'role'>, o: ObservedContainer | undefined): number {
+export function rollOrder(d: Pick<RolloutInput, 'role' | 'host'>, o: ObservedServer | undefined): number {
+  if (o?.running && o.runningOn !== undefined && o.runningOn !== d.host) return -1;
   if (!o?.running || o.mode === undefined) return 0;
   return d.role === 'observer' ? 1 : o.mode === 'leader' ? 3 : 2;
 }
@@ -91,7 +113,7 @@ export function rollOrder(d: Pick<DesiredContainer, 'role'>, o: ObservedContaine
  * The next of the pending servers to replace, by what runs now: the order is recomputed before
  * every step because the leader can change during a rollout (a crash, a re-election).
  */
-export function nextStep<T extends { serverId: number }>(pending: readonly T[], desired: readonly DesiredContainer[], observed: ReadonlyMap<number, ObservedContainer>): T | undefined {
+export function nextStep<T extends { serverId: number }>(pending: readonly T[], desired: readonly RolloutInput[], observed: ReadonlyMap<number, ObservedServer>): T | undefined {
   const rank = (a: T) => rollOrder(desired.find((d) => d.serverId === a.serverId)!, observed.get(a.serverId));
   return [...pending].sort((a, b) => rank(a) - rank(b) || a.serverId - b.serverId)[0];
 }
@@ -102,7 +124,7 @@ export function nextStep<T extends { serverId: number }>(pending: readonly T[], 
  * own variables are in the container's environment too, so one zkplan no longer sets cannot be
  * told apart from those and goes unnamed; the hash still says the configuration changed.
  */
-export function whatChanged(d: RolloutInput, o: ObservedContainer): string {
+export function whatChanged(d: RolloutInput, o: ObservedServer): string {
   const parts: string[] = [];
   if (o.image !== undefined && o.image !== d.image) parts.push(`image ${o.image} → ${d.image}`);
   if (o.env !== undefined) {
@@ -123,7 +145,7 @@ export function whatChanged(d: RolloutInput, o: ObservedContainer): string {
  * (running now and healthy, plus the ones the parallel phase starts) and refuse when a step
  * would leave fewer than a majority.
  */
-function quorumBudget(desired: readonly RolloutInput[], observed: ReadonlyMap<number, ObservedContainer>, plan: RolloutPlan): string | undefined {
+function quorumBudget(desired: readonly RolloutInput[], observed: ReadonlyMap<number, ObservedServer>, plan: RolloutPlan): string | undefined {
   const voters = desired.filter((d) => d.role === 'participant');
   const majority = majorityOf(voters.length);
   const startedNow = new Set(plan.parallel.map((a) => a.serverId));
