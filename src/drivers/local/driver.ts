@@ -1,145 +1,213 @@
-// zkplan up --local: one single-host ensemble (the reference article's methods 2-4) on the local
-// Docker engine. Inspect, plan the rollout, then create only what is missing or changed: the
-// network with the plan's subnet/gateway/ip-range, named data volumes, one container per
-// server; changed running servers are replaced one at a time, the leader last. Proven by the
-// same verify as apply, through the published client ports.
+// The local target (`zkplan up --local` / `down`): a single-host ensemble (the reference
+// article's methods 2-4) on the Docker engine of this machine. The network with the plan's
+// subnet/gateway/ip-range and named data volumes are made before the first server; verify
+// dials the published client ports directly. Everything zkplan makes carries the owner labels,
+// so `down` removes exactly that, servers dropped from the inventory since included.
 import { OperationalError } from '../../common/problems.js';
+import type { Check, DesiredServer, Driver, HeldLock, HostChecks, ObservedServer, Progress } from '../../engine/driver.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { containerLogsTail, dockerServerVersion, imageId, pullImage, startContainer } from '../../remote/commands/docker.js';
-import { createNetwork, createVolume, forceRemoveContainers, runOnNetwork } from '../../remote/commands/docker-local.js';
+import { createNetwork, createVolume, forceRemoveContainers, listContainers, listNetworks, listVolumes, removeNetwork, removeVolumes, runOnNetwork } from '../../remote/commands/docker-local.js';
 import { mapLimit } from '../../remote/concurrency.js';
 import { runChecked, type HostSession } from '../../remote/session.js';
-import { planRollout, type RolloutPlan, type ServerAction } from '../../rollout/rollout.js';
-import { directDialWithTimeout } from '../../verify/dial.js';
-import { probeServer, waitForEnsemble, type EnsembleHealth } from '../../verify/ensemble.js';
-import { describeHealth, indent } from '../apply.js';
-import type { Progress } from '../progress.js';
-import { connectString, localContainers, localMembers, ownerLabels, type LocalContainer } from './desired.js';
-import { networkMismatches, observeContainers, observeNetwork } from './engine.js';
-
-export interface LocalUpOptions {
-  timeoutMs: number;
-}
-
-export interface LocalUpReport {
-  ensemble: string;
-  network: { name: string; action: 'created' | 'kept' | 'existing (not created by zkplan)' };
-  rollout: RolloutPlan;
-  connectString: string;
-  health: EnsembleHealth;
-  elapsedMs: number;
-  ok: boolean;
-}
+import { directDialWithTimeout, type Dial } from '../../verify/dial.js';
+import type { Member } from '../../verify/types.js';
+import { localMembers, ownerLabels, type LocalContainer } from './desired.js';
+import { networkMismatches, observeContainers, observeNetwork, type ObservedNetwork } from './engine.js';
 
 const PROBE_TIMEOUT_MS = 2000;
 
-export async function upLocal(ensemble: EnsemblePlan, session: HostSession, progress: Progress, opts: LocalUpOptions): Promise<LocalUpReport> {
-  const started = Date.now();
-  const host = session.host.name;
-  const net = ensemble.dockerNetwork;
-  if (net === undefined) throw new Error(`internal error: ensemble ${ensemble.name} has no docker network`);
-  const desired = localContainers(ensemble);
-  const members = localMembers(ensemble);
-  const dial = directDialWithTimeout(PROBE_TIMEOUT_MS);
+/** What up and down did besides the servers, for their reports. */
+export interface LocalResult {
+  network: { name: string; action: 'created' | 'kept' | 'existing (not created by zkplan)' };
+  /** down: containers zkplan removed that the plan no longer has */
+  strays: string[];
+  /** down: networks removed */
+  networks: string[];
+  volumesRemoved: string[];
+  volumesKept: string[];
+}
 
-  const engine = await session.run(dockerServerVersion());
-  if (engine.code !== 0) throw new OperationalError(`cannot reach the Docker engine: ${engine.stderr.trim() || `docker exited with ${engine.code}`}`);
-  progress.step(host, 'engine', 'ok', `Docker ${engine.stdout.trim()}`);
+export class LocalDriver implements Driver {
+  readonly target = 'local' as const;
+  readonly dial: Dial = directDialWithTimeout(PROBE_TIMEOUT_MS);
+  private network: ObservedNetwork | { error: string } | undefined;
+  private engineVersion: string | undefined;
+  private readonly result: LocalResult;
 
-  const network = await observeNetwork(session, net.name, ensemble.name);
-  const mismatches = network.exists ? networkMismatches(net, network) : [];
-  if (mismatches.length > 0) {
-    const fix = network.ours ? `run zkplan down to remove it (it was made by an earlier zkplan up)` : `it was not made by zkplan: remove it or name another network in docker_network.name`;
-    throw new OperationalError(`network ${net.name} exists with ${mismatches.join('; ')}; ${fix}. Nothing was changed`);
+  constructor(
+    private readonly ensemble: EnsemblePlan,
+    /** each server's container, by server id */
+    private readonly containers: readonly LocalContainer[],
+    private readonly session: HostSession,
+    private readonly progress: Progress,
+  ) {
+    const net = ensemble.dockerNetwork;
+    if (net === undefined) throw new Error(`internal error: ensemble ${ensemble.name} has no docker network`);
+    this.result = { network: { name: net.name, action: 'kept' }, strays: [], networks: [], volumesRemoved: [], volumesKept: [] };
   }
 
-  const observed = await observeContainers(session, desired, ensemble.name);
-  const foreign = desired.filter((d) => observed.get(d.serverId)?.foreign);
-  if (foreign.length > 0) {
-    throw new OperationalError(
-      `container${foreign.length > 1 ? 's' : ''} ${foreign.map((d) => d.name).join(', ')} exist${foreign.length > 1 ? '' : 's'} but ` +
-        `${foreign.length > 1 ? 'were' : 'was'} not made by zkplan up for ensemble ${ensemble.name}: remove or rename ${foreign.length > 1 ? 'them' : 'it'}, or set service_prefix. Nothing was changed`,
-    );
+  get outcome(): LocalResult {
+    return this.result;
   }
-  // The rollout orders running servers by their role, the leader last.
-  await Promise.all(
-    members
-      .filter((m) => observed.get(m.id)?.running)
-      .map(async (m) => {
-        const probe = await probeServer(m, dial, PROBE_TIMEOUT_MS);
-        if (probe.mode) observed.get(m.id)!.mode = probe.mode;
-      }),
-  );
 
-  const rollout = planRollout(desired, observed);
-  for (const a of [...rollout.parallel, ...rollout.rolling, ...rollout.unchanged]) progress.step(host, 'plan', 'info', `${a.name}: ${a.kind} (${a.reason})`);
-  if (rollout.refusal) throw new OperationalError(`refusing to change ${ensemble.name}: ${rollout.refusal}; nothing was changed`);
+  /** One engine, one user: there is no state directory to hold a lock in. */
+  async lock(): Promise<HeldLock> {
+    return { release: async () => {} };
+  }
 
-  const changing = [...rollout.parallel, ...rollout.rolling];
-  const networkAction: LocalUpReport['network']['action'] = network.exists ? (network.ours ? 'kept' : 'existing (not created by zkplan)') : 'created';
-  if (changing.length > 0) {
-    await ensureImage(session, ensemble.image, progress);
-    if (!network.exists) {
-      await runChecked(session, createNetwork({ ...net, labels: ownerLabels(ensemble.name) }));
-      progress.step(host, 'network', 'ok', `created ${net.name}${net.subnet ? ` (subnet ${net.subnet}${net.gateway ? `, gateway ${net.gateway}` : ''}${net.ipRange ? `, ip-range ${net.ipRange}` : ''})` : ''}`);
+  async observe(desired: readonly DesiredServer[]): Promise<Map<number, ObservedServer>> {
+    if (this.engineVersion === undefined) {
+      const engine = await this.session.run(dockerServerVersion());
+      if (engine.code !== 0) throw new OperationalError(`cannot reach the Docker engine: ${engine.stderr.trim() || `docker exited with ${engine.code}`}; nothing was changed`);
+      this.engineVersion = engine.stdout.trim();
+      this.progress.step(this.host, 'engine', 'ok', `Docker ${this.engineVersion}`);
     }
-    const volumes = desired.filter((d) => changing.some((a) => a.serverId === d.serverId)).flatMap((d) => d.volumes.map((v) => v.name));
-    await mapLimit(volumes, 4, (v) => runChecked(session, createVolume(v, ownerLabels(ensemble.name))));
-  } else if (!network.exists) {
-    // Every container exists but the network is gone; a run would fail on each of them.
-    throw new OperationalError(`network ${net.name} is missing while the containers exist: run zkplan down, then zkplan up`);
+    this.network = await observeNetwork(this.session, this.networkPlan.name, this.ensemble.name).catch((e: Error) => ({ error: e.message }));
+    return observeContainers(this.session, this.containersOf(desired), this.ensemble.name);
   }
 
-  const deadline = started + opts.timeoutMs;
-  const remaining = () => Math.max(1000, deadline - Date.now());
-  const verify = () => waitForEnsemble(members, dial, { timeoutMs: remaining(), pollMs: 200, requestTimeoutMs: PROBE_TIMEOUT_MS });
-
-  progress.note(`${ensemble.name}: connect string ${connectString(members)}; waiting until the ensemble is proven`);
-  await mapLimit(rollout.parallel, 4, (a) => execute(a, desired, session, progress));
-  for (const step of rollout.rolling) {
-    await execute(step, desired, session, progress);
-    const health = await verify();
-    progress.step(host, 'verify', health.ok ? 'ok' : 'fail', health.ok ? `ensemble whole again after replacing ${step.name}` : health.problems.join('; '));
-    if (!health.ok) throw new OperationalError(`rollout of ${ensemble.name} stopped after ${step.name}: the ensemble is not whole\n${describeHealth(health)}`);
-  }
-  const health = await verify();
-  progress.note(
-    health.ok
-      ? `${ensemble.name}: verified in ${(health.elapsedMs / 1000).toFixed(1)} s: one leader, followers synced, znode ${health.znode?.path ?? ''} read back through every server`
-      : `${ensemble.name}: NOT verified within the timeout\n${describeHealth(health)}`,
-  );
-  return {
-    ensemble: ensemble.name,
-    network: { name: net.name, action: networkAction },
-    rollout,
-    connectString: connectString(members),
-    health,
-    elapsedMs: Date.now() - started,
-    ok: health.ok,
-  };
-}
-
-async function ensureImage(session: HostSession, image: string, progress: Progress): Promise<void> {
-  if ((await session.run(imageId(image))).code === 0) return;
-  const pulled = await session.run(pullImage(image));
-  if (pulled.code !== 0) throw new OperationalError(`image ${image} is not on the local engine and cannot be pulled: ${pulled.stderr.trim()}`);
-  progress.step(session.host.name, 'image', 'ok', `pulled ${image}`);
-}
-
-async function execute(a: ServerAction, desired: readonly LocalContainer[], session: HostSession, progress: Progress): Promise<void> {
-  const d = desired.find((x) => x.serverId === a.serverId)!;
-  try {
-    if (a.kind === 'start') {
-      await runChecked(session, startContainer(d.name));
+  async preflight(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>, opts: { dryRun: boolean }): Promise<HostChecks[]> {
+    const checks: Check[] = [{ name: 'docker', ok: true, detail: `Docker ${this.engineVersion ?? '?'}` }];
+    const net = this.networkPlan;
+    const seen = this.network;
+    if (seen === undefined || 'error' in seen) checks.push({ name: 'network', ok: false, detail: seen?.error ?? 'not observed' });
+    else if (seen.exists) {
+      const mismatches = networkMismatches(net, seen);
+      const fix = seen.ours ? 'run zkplan down to remove it (it was made by an earlier zkplan up)' : 'it was not made by zkplan: remove it or name another network in docker_network.name';
+      checks.push({ name: 'network', ok: mismatches.length === 0, detail: mismatches.length ? `network ${net.name} exists with ${mismatches.join('; ')}; ${fix}` : `${net.name} ${seen.ours ? 'kept' : 'exists (not created by zkplan)'}` });
     } else {
-      if (a.kind === 'change') await runChecked(session, forceRemoveContainers([d.name]));
-      await runChecked(session, runOnNetwork(d));
+      // A container still attached to a network that is gone can neither start nor be reused.
+      const orphans = desired.filter((d) => observed.get(d.serverId)?.exists && !observed.get(d.serverId)?.foreign);
+      checks.push({
+        name: 'network',
+        ok: orphans.length === 0,
+        detail: orphans.length ? `network ${net.name} is missing while ${orphans.map((d) => d.name).join(', ')} exist: run zkplan down, then zkplan up` : `${net.name} to be created`,
+      });
     }
-    progress.step(session.host.name, a.kind, 'ok', d.name);
-  } catch (e) {
-    const logs = await session.run(containerLogsTail(d.name, 10)).catch(() => undefined);
-    progress.step(session.host.name, a.kind, 'fail', `${d.name}: ${(e as Error).message}`);
-    const tail = logs?.code === 0 && (logs.stdout || logs.stderr) ? `\n  last log lines:\n${indent(logs.stdout + logs.stderr)}` : '';
-    throw new OperationalError(`${a.kind} ${d.name} failed: ${(e as Error).message}${tail}`);
+    const foreign = desired.filter((d) => observed.get(d.serverId)?.foreign);
+    if (foreign.length > 0) {
+      const many = foreign.length > 1;
+      checks.push({
+        name: 'containers',
+        ok: false,
+        detail: `container${many ? 's' : ''} ${foreign.map((d) => d.name).join(', ')} exist${many ? '' : 's'} but ${many ? 'were' : 'was'} not made by zkplan up for ensemble ${this.ensemble.name}: remove or rename ${many ? 'them' : 'it'}, or set service_prefix`,
+      });
+    }
+    checks.push(await this.imageCheck(desired, observed, opts.dryRun));
+    return [{ host: this.host, ok: checks.every((c) => c.ok), checks }];
   }
+
+  members(): Member[] {
+    return localMembers(this.ensemble);
+  }
+
+  async prepare(servers: readonly DesiredServer[]): Promise<void> {
+    const seen = this.network;
+    if (seen !== undefined && !('error' in seen) && !seen.exists) {
+      const net = this.networkPlan;
+      await runChecked(this.session, createNetwork({ ...net, labels: ownerLabels(this.ensemble.name) }));
+      this.progress.step(this.host, 'network', 'ok', `created ${net.name}${net.subnet ? ` (subnet ${net.subnet}${net.gateway ? `, gateway ${net.gateway}` : ''}${net.ipRange ? `, ip-range ${net.ipRange}` : ''})` : ''}`);
+      this.network = { exists: true, ours: true };
+      this.result.network.action = 'created';
+    } else if (seen !== undefined && !('error' in seen) && !seen.ours && this.result.network.action !== 'created') {
+      this.result.network.action = 'existing (not created by zkplan)';
+    }
+    // Creating an existing volume changes nothing.
+    const volumes = this.containersOf(servers).flatMap((c) => c.volumes.map((v) => v.name));
+    await mapLimit(volumes, 4, (v) => runChecked(this.session, createVolume(v, ownerLabels(this.ensemble.name))));
+  }
+
+  async create(server: DesiredServer): Promise<void> {
+    await runChecked(this.session, runOnNetwork(this.containerOf(server)));
+  }
+
+  async replace(server: DesiredServer): Promise<void> {
+    await runChecked(this.session, forceRemoveContainers([server.name]));
+    await this.create(server);
+  }
+
+  async start(server: DesiredServer): Promise<void> {
+    await runChecked(this.session, startContainer(server.name));
+  }
+
+  async remove(server: DesiredServer): Promise<void> {
+    await runChecked(this.session, forceRemoveContainers([server.name]));
+  }
+
+  async teardown(desired: readonly DesiredServer[], opts: { purgeData: boolean }): Promise<void> {
+    const labels = ownerLabels(this.ensemble.name);
+    // Servers the inventory no longer has: found by label, not by the plan.
+    const planned = new Set(desired.map((d) => d.name));
+    const strays = lines((await runChecked(this.session, listContainers(labels))).stdout).filter((n) => !planned.has(n));
+    for (const name of strays) {
+      await runChecked(this.session, forceRemoveContainers([name]));
+      this.progress.step(this.host, 'remove', 'ok', `${name} (not in the plan)`);
+    }
+    this.result.strays = strays;
+    // Only networks zkplan made carry the labels.
+    const networks = lines((await runChecked(this.session, listNetworks(labels))).stdout);
+    for (const n of networks) {
+      await runChecked(this.session, removeNetwork(n));
+      this.progress.step(this.host, 'network', 'ok', `removed ${n}`);
+    }
+    this.result.networks = networks;
+    const volumes = lines((await runChecked(this.session, listVolumes(labels))).stdout);
+    if (opts.purgeData && volumes.length > 0) {
+      await runChecked(this.session, removeVolumes(volumes));
+      this.progress.step(this.host, 'purge', 'ok', volumes.join(' '));
+    }
+    this.result.volumesRemoved = opts.purgeData ? volumes : [];
+    this.result.volumesKept = opts.purgeData ? [] : volumes;
+  }
+
+  async logsTail(server: DesiredServer, lines: number): Promise<string> {
+    const logs = await this.session.run(containerLogsTail(server.name, lines));
+    return logs.code === 0 ? `${logs.stdout}${logs.stderr}`.trim() : '';
+  }
+
+  async unexpected(desired: readonly DesiredServer[]): Promise<string[]> {
+    const planned = new Set(desired.map((d) => d.name));
+    return lines((await runChecked(this.session, listContainers(ownerLabels(this.ensemble.name)))).stdout)
+      .filter((n) => !planned.has(n))
+      .map((n) => `container ${n}`);
+  }
+
+  private get host(): string {
+    return this.session.host.name;
+  }
+
+  private get networkPlan() {
+    return this.ensemble.dockerNetwork!;
+  }
+
+  /** Present, or pulled now (not on a dry run); only needed when a server is to be made. */
+  private async imageCheck(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>, dryRun: boolean): Promise<Check> {
+    const image = this.ensemble.image;
+    if ((await this.session.run(imageId(image))).code === 0) return { name: 'image', ok: true, detail: `${image} present` };
+    const needed = desired.some((d) => !observed.get(d.serverId)?.exists || observed.get(d.serverId)?.configHash !== d.configHash);
+    if (!needed) return { name: 'image', ok: true, detail: `${image} not present; no container needs it made` };
+    if (dryRun) return { name: 'image', ok: true, detail: `${image} not present; up pulls it` };
+    const pulled = await this.session.run(pullImage(image));
+    if (pulled.code !== 0) return { name: 'image', ok: false, detail: `${image} is not on the local engine and cannot be pulled: ${pulled.stderr.trim()}` };
+    this.progress.step(this.host, 'image', 'ok', `pulled ${image}`);
+    return { name: 'image', ok: true, detail: `${image} pulled` };
+  }
+
+  private containerOf(server: DesiredServer): LocalContainer {
+    const c = this.containers.find((x) => x.serverId === server.serverId);
+    if (!c) throw new Error(`internal error: no local container for server ${server.serverId}`);
+    return c;
+  }
+
+  private containersOf(servers: readonly DesiredServer[]): LocalContainer[] {
+    return servers.map((s) => this.containerOf(s));
+  }
+}
+
+function lines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
 }

@@ -1,51 +1,49 @@
-// zkplan apply --target swarm: preflight against the manager (Swarm active, every inventory host
-// a ready node, the image on every node that will run a server), write the plan's node labels,
-// and deploy the stack. Swarm would update changed services all at once; zkplan instead deploys
-// one service at a time (followers first, the leader last, the quorum budget of src/rollout)
-// and proves the ensemble whole between steps.
+// The Swarm target: an ensemble as a Swarm-mode stack, one service per server, deployed through
+// the manager. Swarm would update changed services all at once; the engine instead rolls them
+// one at a time, and this driver deploys each step as a stack file holding that one service,
+// then waits until the service's task with the new configuration runs on the node the plan chose.
+// Node labels pin the services: a label that moves a running server is moved in that server's
+// step (stopped first), every other label before the first step.
 import { OperationalError } from '../../common/problems.js';
+import type { Check, DesiredServer, Driver, HeldLock, HostChecks, LockOptions, ObservedServer, Progress } from '../../engine/driver.js';
 import type { Inventory } from '../../inventory/types.js';
 import type { EnsemblePlan } from '../../plan/types.js';
-import type { Templates } from '../../render/types.js';
 import { imageId } from '../../remote/commands/docker.js';
-import { deployStack, runningServiceContainers, scaleService, updateNodeLabels } from '../../remote/commands/swarm.js';
+import { removePaths } from '../../remote/commands/host.js';
+import {
+  deployStack,
+  existingVolumes,
+  removeService,
+  removeStack,
+  removeVolumes,
+  runningServiceContainers,
+  scaleService,
+  serviceContainers,
+  serviceLogsTail,
+  serviceTasks,
+  stackContainers,
+  updateNodeLabels,
+} from '../../remote/commands/swarm.js';
 import { runChecked, type HostSession } from '../../remote/session.js';
-import { desiredContainers, ensembleStateDir, LABEL_HASH } from '../../rollout/desired.js';
-import { planRollout, type RolloutPlan, type ServerAction } from '../../rollout/rollout.js';
-import { waitForEnsemble, type EnsembleHealth } from '../../verify/ensemble.js';
-import { describeHealth } from '../apply.js';
-import { lockEnsemble } from '../lock.js';
-import type { Check } from '../preflight.js';
-import type { Progress } from '../progress.js';
-import { tunnelDial, type Sessions } from '../sessions.js';
-import { planLabels, type LabelChange } from './nodes.js';
-import { membersAt, observeStack, observeSwarm, probeRunning, type ObservedStack } from './observe.js';
-import { desiredStack, type DesiredStack, type StackService } from './stack.js';
+import { ensembleStateDir, LABEL_HASH } from '../../rollout/desired.js';
+import type { Dial } from '../../verify/dial.js';
+import type { Member } from '../../verify/types.js';
+import { lockEnsemble } from '../../deploy/lock.js';
+import { tunnelDial, type Sessions } from '../../deploy/sessions.js';
+import { markerLabel, planLabels, type LabelChange } from './nodes.js';
+import { observeStack, observeSwarm, type SwarmState } from './observe.js';
+import type { DesiredStack, StackService } from './stack.js';
 
-export interface SwarmApplyOptions {
-  dryRun: boolean;
-  timeoutMs: number;
-  forceUnlock: boolean;
-  command: string;
-}
-
-export interface SwarmApplyReport {
-  ensemble: string;
-  target: 'swarm';
+/** What `--target swarm` adds to the apply report. */
+export interface SwarmReport {
   manager: string;
-  dryRun: boolean;
-  preflight: Check[];
-  rollout: RolloutPlan;
-  /** node label changes, `node: +key=value -key` */
+  /** node label changes made, `node: +key=value -key` */
   labels: string[];
   /** services of the stack removed because the plan no longer has them */
   pruned: string[];
-  health?: EnsembleHealth;
-  elapsedMs: number;
-  ok: boolean;
 }
 
-const PROBE_TIMEOUT_MS = 2000;
+const POLL_MS = 250;
 
 /** The manager's session: the host flagged as Swarm manager in the inventory. */
 export function managerSession(inventory: Inventory, sessions: Sessions): HostSession {
@@ -60,184 +58,290 @@ export function stackDir(manager: HostSession, ensemble: string): string {
   return `${ensembleStateDir(manager.host.stateDir, ensemble)}/swarm`;
 }
 
-export async function applySwarmEnsemble(
-  inventory: Inventory,
-  ensemble: EnsemblePlan,
-  sessions: Sessions,
-  templates: Templates,
-  progress: Progress,
-  opts: SwarmApplyOptions,
-): Promise<SwarmApplyReport> {
-  const started = Date.now();
-  const deadline = started + opts.timeoutMs;
-  const remaining = () => Math.max(1000, deadline - Date.now());
-  const manager = managerSession(inventory, sessions);
-  const stack = desiredStack(ensemble, templates);
-  const lock = opts.dryRun ? undefined : await lockEnsemble(new Map([[manager.host.name, manager]]), ensemble.name, opts.command, opts.forceUnlock);
-  try {
-    const swarm = await observeSwarm(manager, inventory);
-    const checks: Check[] = [];
-    const check = (name: string, ok: boolean, detail: string, host = manager.host.name) => {
-      checks.push({ name, ok, detail });
-      progress.step(host, 'preflight', ok ? 'ok' : 'fail', `${name}: ${detail}`);
-    };
-    check('swarm', swarm.active && swarm.isManager && swarm.error === undefined, swarm.error ?? (!swarm.active ? 'this engine is not part of an active Swarm' : !swarm.isManager ? 'this engine is a Swarm worker, not a manager' : `active, ${swarm.nodes.length} nodes`));
-    if (swarm.active && swarm.isManager) {
-      check('nodes', swarm.nodeProblems.length === 0, swarm.nodeProblems.length ? swarm.nodeProblems.join('; ') : `every inventory host is a ready node (${[...swarm.matched].map(([h, n]) => `${h}=${n.hostname}`).join(', ')})`);
-    }
-    const labels = planLabels(ensemble, inventory.hosts, swarm.nodes, swarm.matched);
-    if (labels.problems.length) check('labels', false, labels.problems.join('; '));
-    const serverHosts = [...new Set(stack.services.map((s) => s.host))];
-    const images = await Promise.all(serverHosts.map(async (h) => ({ h, r: await sessions.get(h)!.run(imageId(ensemble.image)) })));
-    for (const { h, r } of images) check('image', r.code === 0, r.code === 0 ? `${h} has ${ensemble.image}` : `${h} does not have ${ensemble.image} (nodes run only images they have: zkplan deploys with --resolve-image never)`, h);
-    if (checks.some((c) => !c.ok)) {
-      throw new OperationalError(`preflight failed; nothing was changed\n  ${checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('\n  ')}`);
-    }
-
-    const observed = await observeStack(manager, ensemble, stack, swarm);
-    await probeRunning(ensemble, observed, sessions, PROBE_TIMEOUT_MS);
-    const desired = desiredContainers(ensemble, () => manager.host.stateDir).map((d) => {
-      const s = stack.services.find((x) => x.serverId === d.serverId)!;
-      return { ...d, name: s.service, configHash: s.configHash };
-    });
-    // A service whose definition is unchanged but whose task runs on another node than planned
-    // (overlay: addresses are service names, only the pin label moves) must still be moved
-    // in its own step, not left to Swarm's rescheduling when the label moves.
-    const forRollout = new Map(
-      [...observed.byServer].map(([id, o]) => {
-        const planned = stack.services.find((x) => x.serverId === id)!.host;
-        return [id, o.running && o.runningOn !== undefined && o.runningOn !== planned ? { ...o, configHash: `${o.configHash ?? 'unknown'} on ${o.runningOn}` } : o];
-      }),
-    );
-    const rollout = movingFirst(planRollout(desired, forRollout), observed);
-    const rollingIds = new Set(rollout.rolling.map((a) => String(a.serverId)));
-    const labelsAt = (c: LabelChange) => c.values.find((v) => rollingIds.has(v));
-    const upfront = labels.changes.filter((c) => labelsAt(c) === undefined);
-    const labelLines = labels.changes.map(describeLabels);
-    for (const a of [...rollout.parallel, ...rollout.rolling, ...rollout.unchanged]) progress.step(a.host, 'plan', 'info', `${a.name}: ${a.kind} (${a.reason})`);
-    for (const l of labelLines) progress.step(manager.host.name, 'plan', 'info', `node labels ${l}`);
-    for (const s of observed.stale) progress.step(manager.host.name, 'plan', 'info', `${s}: remove (no longer in the plan)`);
-    progress.note(`${ensemble.name}: ${rollout.counts.create} to create, ${rollout.counts.change} to change, ${rollout.counts.unchanged} unchanged${observed.stale.length ? `, ${observed.stale.length} to remove` : ''}`);
-    if (rollout.refusal) throw new OperationalError(`refusing to apply ${ensemble.name}: ${rollout.refusal}; nothing was changed`);
-    const report: SwarmApplyReport = { ensemble: ensemble.name, target: 'swarm', manager: manager.host.name, dryRun: opts.dryRun, preflight: checks, rollout, labels: labelLines, pruned: [], elapsedMs: 0, ok: true };
-    if (opts.dryRun) return { ...report, elapsedMs: Date.now() - started };
-
-    const dir = stackDir(manager, ensemble.name);
-    const changed = rollout.parallel.length + rollout.rolling.length + observed.stale.length + labels.changes.length > 0;
-    if (changed) await manager.putFiles([{ path: `${dir}/docker-stack.yml`, content: stack.content, mode: 0o600 }]);
-    for (const c of upfront) await relabel(manager, c, progress);
-
-    const serviceOf = (a: ServerAction) => stack.services.find((s) => s.serverId === a.serverId)!;
-    if (rollout.parallel.length > 0) {
-      const keys = rollout.parallel.map((a) => serviceOf(a).key);
-      await deploy(manager, stack, keys, `${dir}/parallel.yml`, false, progress);
-      await Promise.all(rollout.parallel.map((a) => waitForTask(sessions, manager, serviceOf(a), remaining(), progress)));
-    }
-
-    // Until its step, a server runs where it ran before; verify it there.
-    const at = new Map([...observed.byServer].filter(([, o]) => o.running && o.runningOn !== undefined).map(([id, o]) => [id, o.runningOn!]));
-    for (const a of rollout.parallel) at.delete(a.serverId);
-    const dial = tunnelDial(sessions);
-    const verify = (timeoutMs: number) => waitForEnsemble(membersAt(ensemble, sessions, at), dial, { timeoutMs, pollMs: 200, requestTimeoutMs: PROBE_TIMEOUT_MS });
-    for (const step of rollout.rolling) {
-      const s = serviceOf(step);
-      const moves = labels.changes.filter((c) => labelsAt(c) === String(step.serverId));
-      if (moves.length > 0) {
-        // A relabelled node would make Swarm reschedule the old task with the old
-        // configuration; stop it first, move the labels, then start the new one.
-        await runChecked(manager, scaleService(s.service, 0));
-        const was = observed.byServer.get(step.serverId)?.runningOn;
-        await waitForNoTask(was === undefined ? undefined : sessions.get(was), s, remaining());
-        for (const c of moves) await relabel(manager, c, progress);
-      }
-      await deploy(manager, stack, [s.key], `${dir}/step-${s.key}.yml`, false, progress);
-      await waitForTask(sessions, manager, s, remaining(), progress);
-      at.delete(step.serverId);
-      const health = await verify(remaining());
-      progress.step(s.host, 'verify', health.ok ? 'ok' : 'fail', health.ok ? `ensemble whole again after updating ${s.service}` : health.problems.join('; '));
-      if (!health.ok) throw new OperationalError(`rollout of ${ensemble.name} stopped after ${s.service}: the ensemble is not whole\n${describeHealth(health)}`);
-    }
-    if (observed.stale.length > 0) {
-      await deploy(manager, stack, stack.services.map((x) => x.key), `${dir}/docker-stack.yml`, true, progress);
-      report.pruned = observed.stale;
-    }
-
-    const health = await verify(remaining());
-    report.health = health;
-    report.ok = health.ok;
-    report.elapsedMs = Date.now() - started;
-    progress.note(
-      health.ok
-        ? `${ensemble.name}: ${changed ? '' : 'nothing changed; '}verified in ${(health.elapsedMs / 1000).toFixed(1)} s: one leader, followers synced, znode ${health.znode?.path ?? ''} read back through every server`
-        : `${ensemble.name}: NOT verified within the timeout\n${describeHealth(health)}`,
-    );
-    return report;
-  } finally {
-    await lock?.release();
-  }
-}
-
 /**
- * A server that changes node goes before the others, even when it leads. ZooKeeper peers open
- * election channels only from the higher id to the lower one, so a restarted peer whose
- * configuration already names the new address cannot reach the server still on its old node,
- * hears from the leader alone and never joins ("Oracle indicates not to follow"). Once the
- * moved server runs where every new configuration expects it, the rest roll followers first,
- * leader last, as src/rollout ordered them. The quorum budget is the same in any order: each
- * step takes one voter down.
+ * The label changes to make before any server step: those that move no running server. A change
+ * whose pin value names a server that runs now on another node than planned waits for that
+ * server's step: relabelling first would make Swarm reschedule the old task, with the old
+ * configuration, onto the new node.
  */
-export function movingFirst(plan: RolloutPlan, observed: ObservedStack): RolloutPlan {
-  const moves = (a: ServerAction) => {
-    const on = observed.byServer.get(a.serverId)?.runningOn;
-    return on !== undefined && on !== a.host;
-  };
-  return { ...plan, rolling: [...plan.rolling.filter(moves), ...plan.rolling.filter((a) => !moves(a))] };
+export function labelsUpfront(changes: readonly LabelChange[], moving: ReadonlySet<number>): LabelChange[] {
+  return changes.filter((c) => !c.values.some((v) => moving.has(Number(v))));
 }
 
-function describeLabels(c: LabelChange): string {
+/** The label changes that belong to one server's step (see labelsUpfront). */
+export function labelsOfStep(changes: readonly LabelChange[], serverId: number): LabelChange[] {
+  return changes.filter((c) => c.values.includes(String(serverId)));
+}
+
+/** The servers whose task runs now on another node than the plan's. */
+export function movingServers(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>): Set<number> {
+  return new Set(
+    desired
+      .filter((d) => {
+        const o = observed.get(d.serverId);
+        return o?.running === true && o.runningOn !== undefined && o.runningOn !== d.host;
+      })
+      .map((d) => d.serverId),
+  );
+}
+
+export function describeLabels(c: LabelChange): string {
   return `${c.node.hostname}: ${[...Object.entries(c.add).map(([k, v]) => `+${k}=${v}`), ...c.remove.map((k) => `-${k}`)].join(' ')}`;
 }
 
-async function relabel(manager: HostSession, c: LabelChange, progress: Progress): Promise<void> {
-  await runChecked(manager, updateNodeLabels(c.node.id, c.add, c.remove));
-  progress.step(manager.host.name, 'label', 'ok', describeLabels(c));
-}
+export class SwarmDriver implements Driver<SwarmReport> {
+  readonly target = 'swarm' as const;
+  readonly dial: Dial;
+  private readonly manager: HostSession;
+  private swarm: SwarmState | undefined;
+  private observed: ReadonlyMap<number, ObservedServer> = new Map();
+  private stale: string[] = [];
+  private recorded = false;
+  private readonly labelled: string[] = [];
+  private readonly pruned: string[] = [];
+  /** `docker stack deploy` runs one at a time: parallel creates would race on the stack's network. */
+  private deploying: Promise<unknown> = Promise.resolve();
 
-async function deploy(manager: HostSession, stack: DesiredStack, keys: readonly string[], file: string, prune: boolean, progress: Progress): Promise<void> {
-  const content = keys.length === stack.services.length ? stack.content : stack.subset(keys);
-  await manager.putFiles([{ path: file, content, mode: 0o600 }]);
-  await runChecked(manager, deployStack(file, stack.stack, prune));
-  for (const k of keys) progress.step(manager.host.name, 'update', 'ok', `${stack.stack}_${k}`);
-}
-
-const POLL_MS = 250;
-
-/** Until the service's task with the new configuration runs on the node the plan chose. */
-async function waitForTask(sessions: Sessions, manager: HostSession, s: StackService, timeoutMs: number, progress: Progress): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const node = sessions.get(s.host)!;
-  for (;;) {
-    const r = await node.run(runningServiceContainers(s.service, { key: LABEL_HASH, value: s.configHash }));
-    if (r.code === 0 && r.stdout.trim() !== '') {
-      progress.step(s.host, 'running', 'ok', s.service);
-      return;
-    }
-    if (Date.now() > deadline) {
-      const ps = await manager.run(['docker', 'service', 'ps', '--no-trunc', '--format', '{{.Node}} {{.CurrentState}} {{.Error}}', s.service]);
-      throw new OperationalError(`${s.service}: no task with configuration ${s.configHash} running on ${s.host} after ${Math.round(timeoutMs / 1000)} s\n  ${ps.stdout.trim().split('\n').slice(0, 5).join('\n  ')}`);
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+  constructor(
+    private readonly inventory: Inventory,
+    private readonly ensemble: EnsemblePlan,
+    private readonly stack: DesiredStack,
+    private readonly sessions: Sessions,
+    private readonly progress: Progress,
+    private readonly opts: { timeoutMs: number },
+  ) {
+    this.manager = managerSession(inventory, sessions);
+    this.dial = tunnelDial(sessions);
   }
-}
 
-/** Until no container of the service runs on the host that ran it. */
-async function waitForNoTask(node: HostSession | undefined, s: StackService, timeoutMs: number): Promise<void> {
-  if (!node) return;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await runChecked(node, runningServiceContainers(s.service));
-    if (r.stdout.trim() === '') return;
-    if (Date.now() > deadline) throw new OperationalError(`${s.service}: still running on ${node.host.name} ${Math.round(timeoutMs / 1000)} s after scaling it to 0`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
+  async lock(_desired: readonly DesiredServer[], opts: LockOptions): Promise<HeldLock> {
+    if (opts.dryRun) return { release: async () => {} };
+    // The manager holds the whole Swarm's state: one lock there serialises every apply.
+    return lockEnsemble(new Map([[this.manager.host.name, this.manager]]), this.ensemble.name, opts.command, opts.forceUnlock);
+  }
+
+  async observe(desired: readonly DesiredServer[]): Promise<Map<number, ObservedServer>> {
+    const swarm = await observeSwarm(this.manager, this.inventory);
+    this.swarm = swarm;
+    if (!swarm.active || !swarm.isManager || swarm.error !== undefined) {
+      // preflight says why; there is nothing to observe without a manager
+      this.stale = [];
+      this.observed = new Map(desired.map((d) => [d.serverId, { exists: false, running: false }]));
+      return new Map(this.observed);
+    }
+    const found = await observeStack(this.manager, this.ensemble, this.stack, swarm);
+    this.stale = found.stale;
+    const observed = new Map<number, ObservedServer>(
+      desired.map((d) => {
+        const s = found.byServer.get(d.serverId);
+        if (!s?.exists) return [d.serverId, { exists: false, running: false }];
+        const status = s.taskState === undefined ? 'no task' : `${s.taskState}${s.taskError ? `: ${s.taskError}` : ''}`;
+        return [d.serverId, { exists: true, running: s.running, status, ...(s.configHash !== undefined ? { configHash: s.configHash } : {}), ...(s.runningOn !== undefined ? { runningOn: s.runningOn } : {}) }];
+      }),
+    );
+    this.observed = observed;
+    return new Map([...observed].map(([id, o]) => [id, { ...o }]));
+  }
+
+  async preflight(desired: readonly DesiredServer[], _observed: ReadonlyMap<number, ObservedServer>): Promise<HostChecks[]> {
+    const swarm = this.swarm ?? (await observeSwarm(this.manager, this.inventory));
+    const managerChecks: Check[] = [];
+    const check = (into: Check[], name: string, ok: boolean, detail: string) => into.push({ name, ok, detail });
+    const ready = swarm.active && swarm.isManager && swarm.error === undefined;
+    check(managerChecks, 'swarm', ready, swarm.error ?? (!swarm.active ? 'this engine is not part of an active Swarm' : !swarm.isManager ? 'this engine is a Swarm worker, not a manager' : `active, ${swarm.nodes.length} nodes`));
+    if (ready) {
+      check(managerChecks, 'nodes', swarm.nodeProblems.length === 0, swarm.nodeProblems.length ? swarm.nodeProblems.join('; ') : `every inventory host is a ready node (${[...swarm.matched].map(([h, n]) => `${h}=${n.hostname}`).join(', ')})`);
+      const labels = planLabels(this.ensemble, this.inventory.hosts, swarm.nodes, swarm.matched);
+      if (labels.problems.length > 0) check(managerChecks, 'labels', false, labels.problems.join('; '));
+    }
+    const results: HostChecks[] = [{ host: this.manager.host.name, ok: managerChecks.every((c) => c.ok), checks: managerChecks }];
+    // Nodes run only the images they have (zkplan deploys with --resolve-image never).
+    const serverHosts = [...new Set(desired.map((d) => d.host))];
+    const images = await Promise.all(serverHosts.map(async (h) => ({ h, r: await this.sessions.get(h)!.run(imageId(this.ensemble.image)) })));
+    for (const { h, r } of images) {
+      const c: Check = { name: 'image', ok: r.code === 0, detail: r.code === 0 ? `${h} has ${this.ensemble.image}` : `${h} does not have ${this.ensemble.image} (nodes run only images they have: zkplan deploys with --resolve-image never)` };
+      const entry = results.find((x) => x.host === h);
+      if (entry) {
+        entry.checks.push(c);
+        entry.ok &&= c.ok;
+      } else results.push({ host: h, ok: c.ok, checks: [c] });
+    }
+    return results;
+  }
+
+  members(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>): Member[] {
+    return desired.map((d) => {
+      const o = observed.get(d.serverId);
+      // Until its step, a server runs where it ran before: verify it there.
+      const at = o?.running && o.runningOn !== undefined ? this.sessions.get(o.runningOn) : undefined;
+      const server = this.serverPlan(d.serverId);
+      return { id: d.serverId, role: d.role, address: at?.host.address ?? server.host.address, port: server.ports.client };
+    });
+  }
+
+  async prepare(_servers: readonly DesiredServer[], desired: readonly DesiredServer[]): Promise<void> {
+    if (!this.recorded) {
+      // The record of what the ensemble should be, beside the step files.
+      await this.manager.putFiles([{ path: `${stackDir(this.manager, this.ensemble.name)}/docker-stack.yml`, content: this.stack.content, mode: 0o600 }]);
+      this.recorded = true;
+    }
+    for (const c of labelsUpfront(this.labelChanges(), movingServers(desired, this.observed))) await this.relabel(c);
+  }
+
+  async create(server: DesiredServer): Promise<void> {
+    await this.deploy(server);
+  }
+
+  async replace(server: DesiredServer, observed: ObservedServer): Promise<void> {
+    const moves = labelsOfStep(this.labelChanges(), server.serverId);
+    const elsewhere = observed.running && observed.runningOn !== undefined && observed.runningOn !== server.host;
+    if (moves.length > 0 || elsewhere) {
+      // A relabelled node would make Swarm reschedule the old task with the old configuration:
+      // stop it first, move the labels, then deploy the new one.
+      await runChecked(this.manager, scaleService(server.name, 0));
+      const was = observed.runningOn === undefined ? undefined : this.sessions.get(observed.runningOn);
+      if (was) await this.waitUntil(`${server.name} still running on ${was.host.name} after scaling it to 0`, async () => (await runChecked(was, runningServiceContainers(server.name))).stdout.trim() === '');
+      for (const c of moves) await this.relabel(c);
+    }
+    await this.deploy(server);
+  }
+
+  async start(server: DesiredServer): Promise<void> {
+    // The service exists with this configuration but runs no task (scaled to 0 by a move that
+    // was interrupted, or failing): its stack file sets one replica again.
+    for (const c of labelsOfStep(this.labelChanges(), server.serverId)) await this.relabel(c);
+    await this.deploy(server);
+  }
+
+  async finish(): Promise<void> {
+    if (this.stale.length === 0) return;
+    await this.deployFile(`${stackDir(this.manager, this.ensemble.name)}/docker-stack.yml`, this.stack.content, true);
+    for (const s of this.stale) this.progress.step(this.manager.host.name, 'remove', 'ok', `${s} (no longer in the plan)`);
+    this.pruned.push(...this.stale);
+    this.stale = [];
+  }
+
+  async report(): Promise<SwarmReport> {
+    return { manager: this.manager.host.name, labels: [...this.labelled], pruned: [...this.pruned] };
+  }
+
+  async remove(server: DesiredServer): Promise<void> {
+    await runChecked(this.manager, removeService(server.name));
+    // `docker service rm` returns before the node stopped the container.
+    await this.waitUntil(`containers of ${server.name} still present`, async () => {
+      const left = await Promise.all([...this.sessions.values()].map(async (node) => (await runChecked(node, serviceContainers(server.name))).stdout.trim()));
+      return left.every((l) => l === '');
+    });
+  }
+
+  async teardown(_desired: readonly DesiredServer[], opts: { purgeData: boolean }): Promise<void> {
+    const swarm = this.swarm ?? (await observeSwarm(this.manager, this.inventory));
+    if (!swarm.active || !swarm.isManager) throw new OperationalError(`${this.manager.host.name} is not a manager of an active Swarm${swarm.error ? `: ${swarm.error}` : ''}; nothing was removed`);
+    // What is left of the stack (its network, services the plan no longer has), then labels.
+    await runChecked(this.manager, removeStack(this.stack.stack));
+    this.progress.step(this.manager.host.name, 'remove', 'ok', `stack ${this.stack.stack}`);
+    // Volumes cannot be removed while a container still uses them.
+    await Promise.all(
+      [...this.sessions.values()].map((node) =>
+        this.waitUntil(`${node.host.name}: containers of stack ${this.stack.stack} still present`, async () => (await runChecked(node, stackContainers(this.stack.stack))).stdout.trim() === ''),
+      ),
+    );
+    const marker = markerLabel(this.ensemble.name);
+    for (const node of swarm.nodes) {
+      const pin = node.labels[marker];
+      if (pin === undefined) continue;
+      const remove = [marker, ...(node.labels[pin] !== undefined ? [pin] : [])];
+      await runChecked(this.manager, updateNodeLabels(node.id, {}, remove));
+      this.progress.step(this.manager.host.name, 'label', 'ok', `${node.hostname}: ${remove.map((k) => `-${k}`).join(' ')}`);
+      this.labelled.push(`${node.hostname}: ${remove.map((k) => `-${k}`).join(' ')}`);
+    }
+    await runChecked(this.manager, removePaths([stackDir(this.manager, this.ensemble.name)]));
+    if (!opts.purgeData) return;
+    const names = this.stack.services.flatMap((s) => s.volumes);
+    // A server may have run on any node (moves leave its old volume behind): purge on all.
+    await Promise.all(
+      [...this.sessions.values()].map(async (node) => {
+        const present = (await runChecked(node, existingVolumes(names))).stdout.split('\n').filter((v) => v.trim() !== '');
+        if (present.length === 0) return;
+        await runChecked(node, removeVolumes(present));
+        this.progress.step(node.host.name, 'purge', 'ok', present.join(' '));
+      }),
+    );
+  }
+
+  async logsTail(server: DesiredServer, lines: number): Promise<string> {
+    // The tasks say why Swarm stopped or rejected one; the logs what the server said.
+    const [tasks, logs] = await Promise.all([this.manager.run(serviceTasks(server.name)), this.manager.run(serviceLogsTail(server.name, lines))]);
+    const taskLines = tasks.code === 0 ? tasks.stdout.trim().split('\n').slice(0, 5).map((l) => `task ${l}`) : [];
+    return [...taskLines, ...(logs.code === 0 ? [`${logs.stdout}${logs.stderr}`.trim()] : [])].filter((l) => l !== '').join('\n');
+  }
+
+  async unexpected(): Promise<string[]> {
+    return this.stale.map((s) => `service ${s}`);
+  }
+
+  /** The node label changes still to make, from the last observation. */
+  labelChanges(): LabelChange[] {
+    const swarm = this.swarm;
+    if (swarm === undefined) return [];
+    const done = new Set(this.labelled);
+    return planLabels(this.ensemble, this.inventory.hosts, swarm.nodes, swarm.matched).changes.filter((c) => !done.has(describeLabels(c)));
+  }
+
+  private serverPlan(id: number) {
+    const s = this.ensemble.servers.find((x) => x.id === id);
+    if (!s) throw new Error(`internal error: ensemble ${this.ensemble.name} has no server ${id}`);
+    return s;
+  }
+
+  private stackService(server: DesiredServer): StackService {
+    const s = this.stack.services.find((x) => x.serverId === server.serverId);
+    if (!s) throw new Error(`internal error: stack ${this.stack.stack} has no service for server ${server.serverId}`);
+    return s;
+  }
+
+  private async relabel(c: LabelChange): Promise<void> {
+    await runChecked(this.manager, updateNodeLabels(c.node.id, c.add, c.remove));
+    this.progress.step(this.manager.host.name, 'label', 'ok', describeLabels(c));
+    this.labelled.push(describeLabels(c));
+  }
+
+  /** Deploys the stack file of this one server, then waits for its new task on the planned node. */
+  private async deploy(server: DesiredServer): Promise<void> {
+    const s = this.stackService(server);
+    await this.deployFile(`${stackDir(this.manager, this.ensemble.name)}/step-${s.key}.yml`, this.stack.subset([s.key]), false);
+    this.progress.step(this.manager.host.name, 'update', 'ok', server.name);
+    const node = this.sessions.get(server.host)!;
+    const started = Date.now();
+    try {
+      await this.waitUntil(`${server.name}: no task with configuration ${server.configHash} running on ${server.host}`, async () => {
+        const r = await node.run(runningServiceContainers(server.name, { key: LABEL_HASH, value: server.configHash }));
+        return r.code === 0 && r.stdout.trim() !== '';
+      });
+    } catch (e) {
+      const tasks = await this.manager.run(serviceTasks(server.name));
+      throw new OperationalError(`${(e as Error).message}${tasks.code === 0 ? `\n  ${tasks.stdout.trim().split('\n').slice(0, 5).join('\n  ')}` : ''}`);
+    }
+    this.progress.step(server.host, 'running', 'ok', `${server.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  }
+
+  private deployFile(file: string, content: string, prune: boolean): Promise<void> {
+    const run = async () => {
+      await this.manager.putFiles([{ path: file, content, mode: 0o600 }]);
+      await runChecked(this.manager, deployStack(file, this.stack.stack, prune));
+    };
+    const next = this.deploying.then(run, run);
+    this.deploying = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Polls until `done`, for at most the apply's timeout; then fails saying what did not happen. */
+  private async waitUntil(what: string, done: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + this.opts.timeoutMs;
+    for (;;) {
+      if (await done()) return;
+      if (Date.now() > deadline) throw new OperationalError(`${what} after ${Math.round(this.opts.timeoutMs / 1000)} s`);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
   }
 }

@@ -1,15 +1,11 @@
 // What the Swarm runs now for an ensemble, seen from the manager: the Swarm itself, its nodes,
-// the stack's services (with zkplan's labels) and where their tasks run; plus each running
-// server's mode, asked where its task actually runs (a server being moved is still on its old node).
+// the stack's services (with zkplan's labels) and where their tasks run.
 import type { Inventory } from '../../inventory/types.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { inspectNodes, inspectStackServices, stackTasks, swarmInfo } from '../../remote/commands/swarm.js';
 import type { HostSession } from '../../remote/session.js';
 import { LABEL_ENSEMBLE, LABEL_HASH, LABEL_SERVER } from '../../rollout/desired.js';
 import type { ObservedContainer } from '../../rollout/rollout.js';
-import { probeServer } from '../../verify/ensemble.js';
-import type { Member } from '../../verify/types.js';
-import { tunnelDial, type Sessions } from '../sessions.js';
 import { matchHosts, parseNodes, type SwarmNode } from './nodes.js';
 import type { DesiredStack } from './stack.js';
 
@@ -97,27 +93,4 @@ export async function observeStack(manager: HostSession, ensemble: EnsemblePlan,
   const wanted = new Set(stack.services.map((s) => s.service));
   const stale = inspected.filter((x) => x.Spec.Labels?.[LABEL_ENSEMBLE] === ensemble.name && !wanted.has(x.Spec.Name)).map((x) => x.Spec.Name);
   return { byServer, stale };
-}
-
-/** Verify members where each server runs now (`at`: server id → inventory host), else where the plan puts it. */
-export function membersAt(ensemble: EnsemblePlan, sessions: Sessions, at: ReadonlyMap<number, string> = new Map()): Member[] {
-  return ensemble.servers.map((s) => {
-    const host = at.get(s.id);
-    const address = (host !== undefined ? sessions.get(host)?.host.address : undefined) ?? s.host.address;
-    return { id: s.id, role: s.role, address, port: s.ports.client };
-  });
-}
-
-/** Adds the mode of every server whose task runs on an inventory host. */
-export async function probeRunning(ensemble: EnsemblePlan, observed: ObservedStack, sessions: Sessions, timeoutMs: number): Promise<void> {
-  const at = new Map([...observed.byServer].filter(([, o]) => o.running && o.runningOn !== undefined && sessions.has(o.runningOn)).map(([id, o]) => [id, o.runningOn!]));
-  const dial = tunnelDial(sessions);
-  await Promise.all(
-    membersAt(ensemble, sessions, at)
-      .filter((m) => at.has(m.id))
-      .map(async (m) => {
-        const probe = await probeServer(m, dial, timeoutMs);
-        if (probe.mode) observed.byServer.get(m.id)!.mode = probe.mode;
-      }),
-  );
 }

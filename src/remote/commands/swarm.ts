@@ -55,6 +55,21 @@ export function scaleService(service: string, replicas: number): string[] {
   return ['docker', 'service', 'scale', '--detach', `${service}=${replicas}`];
 }
 
+/** Removes one service of a stack (destroy, server by server). */
+export function removeService(service: string): string[] {
+  return ['docker', 'service', 'rm', service];
+}
+
+/** Where the service's tasks ran and why they ended, newest first (`node state error`). */
+export function serviceTasks(service: string): string[] {
+  return ['docker', 'service', 'ps', '--no-trunc', '--format', '{{.Node}} {{.CurrentState}} {{.Error}}', service];
+}
+
+/** The service's last log lines, gathered by the manager from the nodes. */
+export function serviceLogsTail(service: string, lines: number): string[] {
+  return ['docker', 'service', 'logs', '--tail', String(lines), service];
+}
+
 export function removeStack(stack: string): string[] {
   return ['docker', 'stack', 'rm', stack];
 }
@@ -62,6 +77,11 @@ export function removeStack(stack: string): string[] {
 /** On a node: ids of the stack's containers, running or not. */
 export function stackContainers(stack: string): string[] {
   return ['docker', 'ps', '--all', '--quiet', '--filter', `label=com.docker.stack.namespace=${stack}`];
+}
+
+/** On a node: ids of a service's containers, running or not. */
+export function serviceContainers(service: string): string[] {
+  return ['docker', 'ps', '--all', '--quiet', '--filter', `label=com.docker.swarm.service.name=${service}`];
 }
 
 /** On a node: ids of running containers of a service (that carry the label, when given). */
