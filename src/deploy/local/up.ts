@@ -12,7 +12,7 @@ import { runChecked, type HostSession } from '../../remote/session.js';
 import { planRollout, type RolloutPlan, type ServerAction } from '../../rollout/rollout.js';
 import { directDialWithTimeout } from '../../verify/dial.js';
 import { probeServer, waitForEnsemble, type EnsembleHealth } from '../../verify/ensemble.js';
-import { describeHealth, indent } from '../apply.js';
+import { describeHealth, indent } from '../../engine/describe.js';
 import type { Progress } from '../progress.js';
 import { connectString, localContainers, localMembers, ownerLabels, type LocalContainer } from './desired.js';
 import { networkMismatches, observeContainers, observeNetwork } from './engine.js';

@@ -13,7 +13,7 @@ import { runChecked, type HostSession } from '../../remote/session.js';
 import { desiredContainers, ensembleStateDir, LABEL_HASH } from '../../rollout/desired.js';
 import { planRollout, type RolloutPlan, type ServerAction } from '../../rollout/rollout.js';
 import { waitForEnsemble, type EnsembleHealth } from '../../verify/ensemble.js';
-import { describeHealth } from '../apply.js';
+import { describeHealth } from '../../engine/describe.js';
 import { lockEnsemble } from '../lock.js';
 import type { Check } from '../preflight.js';
 import type { Progress } from '../progress.js';
