@@ -17,6 +17,7 @@ import { majorityOf } from '../plan/quorum.js';
 import { nextStep, planRollout, type ObservedContainer, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
 import type { Dial } from '../verify/dial.js';
 import { waitForEnsemble, type EnsembleHealth } from '../verify/ensemble.js';
+import { describeHealth, indent } from '../engine/describe.js';
 import { inspectCommand, observedFrom, probeModes } from './inspect.js';
 import { lockAndRun } from './lock.js';
 import { judgePreflight, preflightCommands, type HostPreflight } from './preflight.js';
@@ -353,19 +354,4 @@ function tunnelReachable(session: HostSession, address: string, port: number, ti
       },
     );
   });
-}
-
-export function describeHealth(h: EnsembleHealth): string {
-  const servers = h.servers.map(
-    (s) => `  server ${s.id} ${s.address}:${s.port}: ${s.mode ?? 'not serving'}${s.zxid !== null ? ` zxid 0x${s.zxid.toString(16)}` : ''}${s.error ? ` (${s.error})` : ''}`,
-  );
-  return [...servers, ...h.problems.map((p) => `  problem: ${p}`)].join('\n');
-}
-
-export function indent(text: string): string {
-  return text
-    .trim()
-    .split('\n')
-    .map((l) => `    ${l}`)
-    .join('\n');
 }

@@ -88,6 +88,8 @@ export interface WaitOptions {
   /** Per four-letter word and per ZooKeeper session; defaults to min(5 s, timeoutMs). */
   requestTimeoutMs?: number;
   znodePath?: string;
+  /** The write/read-back proof; a real ZooKeeper client unless a test replaces it. */
+  znodeCheck?: typeof writeAndReadBack;
 }
 
 /** For JSON.stringify: zxids are bigint, which JSON cannot carry; print them as ZooKeeper does. */
@@ -113,7 +115,7 @@ export async function waitForEnsemble(members: readonly Member[], dial: Dial, op
   for (;;) {
     last = await probeAndJudge(members, dial, budget());
     if (last.verdict.issues.every((i) => i.kind === 'epoch') && Date.now() < deadline) {
-      znode = await writeAndReadBack(orderForWrite(members, last.probe), dial, {
+      znode = await (opts.znodeCheck ?? writeAndReadBack)(orderForWrite(members, last.probe), dial, {
         timeoutMs: budget(),
         ...(opts.znodePath === undefined ? {} : { path: opts.znodePath }),
       });

@@ -1,0 +1,377 @@
+// The one rollout loop, for every target through a Driver: lock, observe, probe modes,
+// preflight, plan (src/rollout, pure), then prepare, create or start what is not serving, replace
+// running changed servers one at a time (re-observing before every step), finish, verify,
+// release the lock. Also destroy and status. Nothing here knows how a target runs a container.
+import { OperationalError } from '../common/problems.js';
+import { majorityOf } from '../plan/quorum.js';
+import { mapLimit } from '../remote/concurrency.js';
+import { nextStep, planRollout, type RolloutInput, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
+import { judgeEnsemble, probeEnsemble, probeServer, waitForEnsemble, type EnsembleHealth, type WaitOptions } from '../verify/ensemble.js';
+import { describeHealth, indent } from './describe.js';
+import type { DesiredServer, Driver, HostChecks, ObservedServer, Progress } from './driver.js';
+
+export interface Timing {
+  /** between verification polls */
+  pollMs: number;
+  /** one four-letter word while probing modes */
+  probeTimeoutMs: number;
+  /** one four-letter word or ZooKeeper session while verifying */
+  requestTimeoutMs: number;
+  /** how long one verification round waits before the servers are looked at again */
+  settleRoundMs: number;
+}
+
+export const REAL_TIMING: Timing = { pollMs: 100, probeTimeoutMs: 2000, requestTimeoutMs: 1000, settleRoundMs: 10_000 };
+
+export interface EngineContext<Extra extends object = object> {
+  ensemble: string;
+  desired: readonly DesiredServer[];
+  driver: Driver<Extra>;
+  progress: Progress;
+  timing?: Partial<Timing>;
+  /** the znode write/read-back of verification (tests replace the real ZooKeeper client) */
+  znodeCheck?: WaitOptions['znodeCheck'];
+}
+
+export interface ApplyOptions {
+  dryRun: boolean;
+  timeoutMs: number;
+  concurrency: number;
+  forceUnlock: boolean;
+  command: string;
+}
+
+export type ApplyReport<Extra extends object = object> = {
+  ensemble: string;
+  dryRun: boolean;
+  preflight: HostChecks[];
+  rollout: RolloutPlan;
+  health?: EnsembleHealth;
+  elapsedMs: number;
+  ok: boolean;
+} & Partial<Extra>;
+
+/** What the rollout decisions need of a desired server. */
+export function rolloutInput(d: DesiredServer): RolloutInput {
+  return { serverId: d.serverId, role: d.role, host: d.host, name: d.name, configHash: d.configHash, image: d.spec.image, env: d.spec.env };
+}
+
+export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opts: ApplyOptions): Promise<ApplyReport<Extra>> {
+  const started = Date.now();
+  const { ensemble, desired, driver, progress } = ctx;
+  const timing = { ...REAL_TIMING, ...ctx.timing };
+  const lock = await driver.lock(desired, opts);
+  try {
+    const observed = await observeWithModes(ctx, timing);
+    const foreign = desired.filter((d) => observed.get(d.serverId)?.foreign);
+    if (foreign.length > 0) {
+      throw new OperationalError(
+        `${foreign.map((d) => `${d.host}: ${d.name}`).join(', ')} exist${foreign.length > 1 ? '' : 's'} but ${foreign.length > 1 ? 'were' : 'was'} not made by zkplan for ensemble ${ensemble}: remove or rename ${foreign.length > 1 ? 'them' : 'it'}, or set service_prefix; nothing was changed`,
+      );
+    }
+    const hosts = [...new Set(desired.map((d) => d.host))];
+    for (const h of hosts) progress.step(h, 'preflight', 'start');
+    const preflight = await driver.preflight(desired, observed, { dryRun: opts.dryRun });
+    for (const p of preflight) progress.step(p.host, 'preflight', p.ok ? 'ok' : 'fail', p.checks.map((c) => (c.ok ? c.detail : `FAILED ${c.detail}`)).join('; '));
+    const failed = preflight.filter((p) => !p.ok);
+    if (failed.length > 0) {
+      const lines = failed.flatMap((p) => p.checks.filter((c) => !c.ok).map((c) => `${p.host}: ${c.name}: ${c.detail}`));
+      throw new OperationalError(`preflight failed; nothing was changed on any host\n  ${lines.join('\n  ')}`);
+    }
+
+    const rollout = planRollout(desired.map(rolloutInput), observed);
+    for (const a of [...rollout.parallel, ...rollout.rolling, ...rollout.unchanged]) progress.step(a.host, 'plan', 'info', `${a.name}: ${a.kind} (${a.reason})`);
+    progress.note(`${ensemble}: ${rollout.counts.create} to create, ${rollout.counts.change} to change, ${rollout.counts.unchanged} unchanged`);
+    if (rollout.refusal) throw new OperationalError(`refusing to apply ${ensemble}: ${rollout.refusal}; nothing was changed`);
+    const report = { ensemble, dryRun: opts.dryRun, preflight, rollout, elapsedMs: 0, ok: true } as ApplyReport<Extra>;
+    if (opts.dryRun) return { ...report, elapsedMs: Date.now() - started };
+
+    const roll: Roll<Extra> = { ...ctx, timing, deadline: started + opts.timeoutMs, current: observed, done: new Set(), pending: [...rollout.rolling] };
+    const changing = [...rollout.parallel, ...rollout.rolling];
+    if (rollout.parallel.length > 0) {
+      await driver.prepare(servers(desired, rollout.parallel), desired);
+      await mapLimit(rollout.parallel, opts.concurrency, (a) => execute(roll, a));
+      for (const a of rollout.parallel) roll.done.add(a.serverId);
+      // With rolling steps to come, the ensemble is whole only after them: they wait for a
+      // majority serving, not for the whole ensemble.
+      if (rollout.rolling.length === 0) await settle(roll, rollout.parallel, observed, { atDeadline: 'return' });
+    }
+    await rollOneByOne(roll);
+    await driver.finish?.(desired);
+
+    for (const h of hosts) progress.step(h, 'verify', 'start', 'one leader, followers synced, znode read back');
+    roll.current = await driver.observe(desired);
+    const health = await verify(roll, remaining(roll));
+    for (const d of desired) {
+      const seen = health.servers.find((x) => x.id === d.serverId);
+      progress.step(d.host, 'verify', health.ok ? 'ok' : 'fail', `${d.name}: ${seen?.mode ?? 'not serving'}`);
+    }
+    progress.note(
+      health.ok
+        ? `${ensemble}: verified in ${(health.elapsedMs / 1000).toFixed(1)} s: one leader, followers synced, znode ${health.znode?.path ?? ''} read back through every server`
+        : `${ensemble}: NOT verified within the timeout\n${describeHealth(health)}`,
+    );
+    const extra = await driver.report?.(health, changing.length > 0);
+    return { ...report, ...extra, health, ok: health.ok, elapsedMs: Date.now() - started };
+  } finally {
+    await lock.release();
+  }
+}
+
+interface Roll<Extra extends object> extends EngineContext<Extra> {
+  timing: Timing;
+  deadline: number;
+  /** what the last observation found; members (where verify reaches a server) follow it */
+  current: ReadonlyMap<number, ObservedServer>;
+  /** servers this apply has created, started or replaced */
+  done: Set<number>;
+  /** rolling steps not taken yet */
+  pending: ServerAction[];
+}
+
+function servers(desired: readonly DesiredServer[], actions: readonly ServerAction[]): DesiredServer[] {
+  return actions.map((a) => desired.find((d) => d.serverId === a.serverId)!);
+}
+
+const remaining = (roll: Roll<object>) => Math.max(1, roll.deadline - Date.now());
+
+function verify(roll: Roll<object>, timeoutMs: number): Promise<EnsembleHealth> {
+  const { pollMs, requestTimeoutMs } = roll.timing;
+  return waitForEnsemble(roll.driver.members(roll.desired, roll.current), roll.driver.dial, {
+    timeoutMs,
+    pollMs,
+    requestTimeoutMs,
+    ...(roll.znodeCheck ? { znodeCheck: roll.znodeCheck } : {}),
+  });
+}
+
+/** What runs now, with the mode (`srvr`) of each running server: the one place modes are probed. */
+async function observeWithModes(ctx: EngineContext<object>, timing: Timing): Promise<Map<number, ObservedServer>> {
+  const observed = await ctx.driver.observe(ctx.desired);
+  const members = ctx.driver.members(ctx.desired, observed);
+  await Promise.all(
+    members
+      .filter((m) => observed.get(m.id)?.running)
+      .map(async (m) => {
+        const probe = await probeServer(m, ctx.driver.dial, timing.probeTimeoutMs);
+        const o = observed.get(m.id)!;
+        if (probe.mode) o.mode = probe.mode;
+        else delete o.mode;
+      }),
+  );
+  return observed;
+}
+
+/**
+ * Replaces running servers one at a time. What runs is looked at again before every step, so
+ * the order (a server changing host first, then not serving, the leader last) follows the
+ * ensemble as it is now: a leader that crashed or was re-elected during the rollout is not
+ * mistaken for a follower. After each step the ensemble must be whole again, except for pending
+ * servers that went down meanwhile: those are replaced next, since that costs the quorum nothing.
+ */
+async function rollOneByOne(roll: Roll<object>): Promise<void> {
+  const { desired, progress, ensemble } = roll;
+  const voters = desired.filter((d) => d.role === 'participant');
+  const majority = majorityOf(voters.length);
+  const inputs = desired.map(rolloutInput);
+  while (roll.pending.length > 0) {
+    const now = await observeWithModes(roll, roll.timing);
+    roll.current = now;
+    const step = nextStep(roll.pending, inputs, now)!;
+    const serving = voters.filter((v) => now.get(v.serverId)?.mode !== undefined);
+    if (serving.some((v) => v.serverId === step.serverId) && serving.length - 1 < majority) {
+      // A server went down since the last verification: replacing a serving one now would
+      // break the quorum. Wait for the ensemble to be whole again, within the timeout.
+      if (Date.now() >= roll.deadline) throw await stopped(roll, `replacing ${step.name} would leave ${serving.length - 1} of ${voters.length} voters serving`, undefined, now);
+      progress.note(`${ensemble}: only ${serving.length} of ${voters.length} voters serving; waiting before replacing ${step.name}`);
+      const health = await verify(roll, Math.min(roll.timing.settleRoundMs, remaining(roll)));
+      if (!health.ok && Date.now() >= roll.deadline) throw await stopped(roll, `the ensemble did not become whole before replacing ${step.name}`, health);
+      continue;
+    }
+    roll.pending.splice(roll.pending.indexOf(step), 1);
+    await roll.driver.prepare(servers(desired, [step]), desired);
+    await execute(roll, step, now);
+    roll.done.add(step.serverId);
+    progress.step(step.host, 'verify', 'start', `waiting for the ensemble to be whole again after replacing ${step.name}`);
+    await settle(roll, [step], now, { atDeadline: 'stop' });
+  }
+}
+
+/**
+ * Waits for the ensemble to be whole after servers were (re)made; stops at once when one of
+ * them does not stay up. A pending server that went down meanwhile ends the wait: it goes next.
+ * At the deadline a rolling step stops the rollout; the parallel batch leaves the verdict to
+ * the final verification.
+ */
+async function settle(roll: Roll<object>, changed: readonly ServerAction[], before: ReadonlyMap<number, ObservedServer>, opts: { atDeadline: 'stop' | 'return' }): Promise<void> {
+  for (;;) {
+    roll.current = await roll.driver.observe(roll.desired);
+    const health = await verify(roll, Math.min(roll.timing.settleRoundMs, remaining(roll)));
+    const names = changed.map((a) => a.name).join(', ');
+    if (health.ok) {
+      for (const a of changed) roll.progress.step(a.host, 'verify', 'ok', `ensemble whole again after ${a.kind === 'change' ? 'replacing' : a.kind === 'create' ? 'creating' : 'starting'} ${a.name}`);
+      return;
+    }
+    const now = await roll.driver.observe(roll.desired);
+    roll.current = now;
+    for (const a of changed) {
+      const mine = now.get(a.serverId);
+      // A started container keeps its restart count; a new one starts from zero.
+      const baseline = a.kind === 'start' ? (before.get(a.serverId)?.restartCount ?? 0) : 0;
+      if (!mine?.running || (mine.restartCount ?? 0) > baseline || mine.status === 'restarting') {
+        const d = roll.desired.find((x) => x.serverId === a.serverId)!;
+        const logs = await roll.driver.logsTail(d, 10).catch(() => '');
+        const tail = logs.trim() ? `\n  last log lines of ${a.name}:\n${indent(logs)}` : '';
+        roll.progress.step(a.host, 'verify', 'fail', `${a.name} does not stay up: ${containerState(mine)}`);
+        throw await stopped(roll, `the new ${a.name} on ${a.host} does not stay up (${containerState(mine)})${tail}`, health, now);
+      }
+    }
+    const down = roll.pending.filter((p) => !now.get(p.serverId)?.running || now.get(p.serverId)?.status === 'restarting');
+    if (down.length > 0) {
+      const last = changed[changed.length - 1]!;
+      roll.progress.step(last.host, 'verify', 'info', `${down.map((d) => d.name).join(', ')} went down while ${names} ${changed.length > 1 ? 'were' : 'was'} made; replacing ${down.length > 1 ? 'them' : 'it'} next`);
+      return;
+    }
+    if (Date.now() >= roll.deadline) {
+      if (opts.atDeadline === 'return') return;
+      roll.progress.step(changed[0]!.host, 'verify', 'fail', health.problems.join('; '));
+      throw await stopped(roll, 'the ensemble is not whole', health, now);
+    }
+  }
+}
+
+/** The error that stops a rollout: why, and the state of every server. */
+async function stopped(roll: Roll<object>, why: string, health?: EnsembleHealth, seen?: ReadonlyMap<number, ObservedServer>): Promise<OperationalError> {
+  const now = seen ?? (await observeWithModes(roll, roll.timing).catch(() => new Map<number, ObservedServer>()));
+  const waiting = new Set(roll.pending.map((p) => p.serverId));
+  const lines = roll.desired.map((d) => {
+    const o = now.get(d.serverId);
+    const probe = health?.servers.find((s) => s.id === d.serverId);
+    const mode = o?.mode ?? probe?.mode ?? 'not serving';
+    const where = roll.done.has(d.serverId) ? 'replaced' : waiting.has(d.serverId) ? 'not replaced (stopped before it)' : 'unchanged';
+    return `  server ${d.serverId} ${d.name} on ${d.host}: container ${containerState(o)}, ${mode}, ${where}`;
+  });
+  const problems = health ? health.problems.map((p) => `  problem: ${p}`) : [];
+  return new OperationalError(`rollout of ${roll.ensemble} stopped: ${why}\n${[...lines, ...problems].join('\n')}`);
+}
+
+export function containerState(o: ObservedServer | undefined): string {
+  if (!o?.exists) return 'missing';
+  const status = o.status ?? (o.running ? 'running' : 'stopped');
+  const exit = !o.running || status === 'restarting' ? `, last exit code ${o.exitCode ?? '?'}` : '';
+  const restarts = o.restartCount ? `, restarted ${o.restartCount} time${o.restartCount > 1 ? 's' : ''}` : '';
+  return `${status}${exit}${restarts}`;
+}
+
+async function execute(roll: Roll<object>, a: ServerAction, observed?: ReadonlyMap<number, ObservedServer>): Promise<void> {
+  const d = roll.desired.find((x) => x.serverId === a.serverId)!;
+  const { driver, progress } = roll;
+  progress.step(a.host, a.kind, 'start', d.name);
+  try {
+    if (a.kind === 'start') await driver.start(d);
+    else if (a.kind === 'create') await driver.create(d);
+    else await driver.replace(d, (observed ?? roll.current).get(d.serverId) ?? { exists: false, running: false });
+    progress.step(a.host, a.kind, 'ok', d.name);
+  } catch (e) {
+    const logs = await driver.logsTail(d, 10).catch(() => '');
+    progress.step(a.host, a.kind, 'fail', `${d.name}: ${(e as Error).message}`);
+    throw new OperationalError(`${a.host}: ${a.kind} ${d.name} failed: ${(e as Error).message}${logs.trim() ? `\n  last log lines:\n${indent(logs)}` : ''}`);
+  }
+}
+
+export interface DestroyOptions {
+  purgeData: boolean;
+  forceUnlock: boolean;
+  command: string;
+}
+
+/** Removes every server, not serving first, followers next, the leader last; returns `host/name` of each removed. */
+export async function destroy(ctx: EngineContext<object>, opts: DestroyOptions): Promise<string[]> {
+  const { desired, driver, progress } = ctx;
+  const timing = { ...REAL_TIMING, ...ctx.timing };
+  const lock = await driver.lock(desired, { dryRun: false, forceUnlock: opts.forceUnlock, command: opts.command });
+  try {
+    const observed = await observeWithModes(ctx, timing);
+    const rank = (id: number) => {
+      const mode = observed.get(id)?.mode;
+      return mode === 'leader' ? 2 : mode === undefined ? 0 : 1;
+    };
+    const order = [...desired].sort((a, b) => rank(a.serverId) - rank(b.serverId) || a.serverId - b.serverId);
+    const removed: string[] = [];
+    for (const d of order) {
+      // Only what exists is reported as removed: a second destroy removes nothing.
+      if (!observed.get(d.serverId)?.exists) {
+        progress.step(d.host, 'remove', 'skip', `${d.name}: no container`);
+        continue;
+      }
+      progress.step(d.host, 'remove', 'start', d.name);
+      await driver.remove(d);
+      progress.step(d.host, 'remove', 'ok', d.name);
+      removed.push(`${d.host}/${d.name}`);
+    }
+    await driver.teardown?.(desired, { purgeData: opts.purgeData });
+    return removed;
+  } finally {
+    await lock.release();
+  }
+}
+
+export interface ServerStatus {
+  id: number;
+  role: string;
+  host: string;
+  name: string;
+  container: string;
+  mode: string | null;
+  zxid: string | null;
+  latencyAvg: number | null;
+  connections: number | null;
+  drift: string[];
+}
+
+export interface EnsembleStatus {
+  ensemble: string;
+  ok: boolean;
+  servers: ServerStatus[];
+  unexpected: string[];
+  problems: string[];
+}
+
+/** Per server: container, mode, zxid, latency, connections and drift from the plan. Whole and as planned → ok. */
+export async function status(ctx: EngineContext<object>, timeoutMs: number): Promise<EnsembleStatus> {
+  const { desired, driver } = ctx;
+  const [observed, unexpected] = await Promise.all([driver.observe(desired), driver.unexpected(desired)]);
+  const members = driver.members(desired, observed);
+  const probe = await probeEnsemble(members, driver.dial, timeoutMs);
+  const verdict = judgeEnsemble(members, probe);
+  const servers: ServerStatus[] = desired.map((d) => {
+    const o = observed.get(d.serverId) ?? { exists: false, running: false };
+    const p = probe.servers.find((s) => s.id === d.serverId);
+    return {
+      id: d.serverId,
+      role: d.role,
+      host: d.host,
+      name: d.name,
+      container: o.exists ? (o.status ?? (o.running ? 'running' : 'stopped')) : 'missing',
+      mode: p?.mode ?? null,
+      zxid: p?.zxid != null ? `0x${p.zxid.toString(16)}` : null,
+      latencyAvg: p?.latencyAvg ?? null,
+      connections: p?.connections ?? null,
+      drift: drift(d, o),
+    };
+  });
+  const problems = [...verdict.issues.map((i) => i.message), ...unexpected.map((u) => `unexpected container ${u} carries this ensemble's label`)];
+  const ok = verdict.ok && servers.every((s) => s.drift.length === 0) && unexpected.length === 0;
+  return { ensemble: ctx.ensemble, ok, servers, unexpected, problems };
+}
+
+/** How what runs differs from the plan; empty when it matches. */
+export function drift(d: DesiredServer, o: ObservedServer): string[] {
+  const found: string[] = [];
+  if (!o.exists) return ['container missing'];
+  if (o.foreign) found.push('not made by zkplan for this server');
+  if (!o.running) found.push(`container ${o.status ?? 'not running'}`);
+  if (o.configHash !== d.configHash) found.push(`configuration differs from the plan (${o.configHash ?? 'no hash'} ≠ ${d.configHash})`);
+  if (o.running && o.runningOn !== undefined && o.runningOn !== d.host) found.push(`runs on ${o.runningOn}, planned on ${d.host}`);
+  return found;
+}
