@@ -1,13 +1,24 @@
 // zkplan down [inventory] [--purge-data] [--json]
 import type { Command } from 'commander';
-import { downLocal, type LocalDownReport } from '../deploy/local/down.js';
-import { DEFAULT_IMAGE } from '../deploy/local/default-inventory.js';
 import { progressFor } from '../deploy/progress.js';
+import { DEFAULT_IMAGE } from '../drivers/local/default-inventory.js';
+import { localContainers, localDesired } from '../drivers/local/desired.js';
+import { LocalDriver } from '../drivers/local/driver.js';
+import { destroy } from '../engine/engine.js';
 import type { Io } from './io.js';
 import { addLocalOptions, localEngineSession, localPlan, type LocalFlags } from './local-options.js';
 
 interface DownFlags extends LocalFlags {
   purgeData?: boolean;
+}
+
+export interface LocalDownReport {
+  ensemble: string;
+  /** in removal order: not serving first, followers, the leader last, then those the plan no longer has */
+  containers: string[];
+  networks: string[];
+  volumesRemoved: string[];
+  volumesKept: string[];
 }
 
 export function registerDown(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -25,7 +36,13 @@ export function registerDown(program: Command, io: Io, setExit: (code: number) =
       const session = localEngineSession();
       const reports: LocalDownReport[] = [];
       try {
-        for (const e of ensembles) reports.push(await downLocal(e, session, progress, { purgeData: Boolean(flags.purgeData) }));
+        for (const e of ensembles) {
+          const containers = localContainers(e);
+          const driver = new LocalDriver(e, containers, session, progress);
+          const removed = await destroy({ ensemble: e.name, desired: localDesired(containers), driver, progress }, { purgeData: Boolean(flags.purgeData), forceUnlock: false, command: 'zkplan down' });
+          const { strays, networks, volumesRemoved, volumesKept } = driver.outcome;
+          reports.push({ ensemble: e.name, containers: [...removed.map((r) => r.replace(/^[^/]*\//, '')), ...strays], networks, volumesRemoved, volumesKept });
+        }
       } finally {
         progress.close?.();
       }

@@ -1,12 +1,14 @@
 // `--target swarm` of apply, status and destroy: the same inventory, deployed as a Swarm-mode
-// stack through the manager. Sessions go to every inventory host: the manager runs the Swarm
-// commands, the others are where verify reaches the servers and where volumes live.
+// stack through the manager, by the one rollout engine and the Swarm driver. Sessions go to every
+// inventory host: the manager runs the Swarm commands, the others are where verify reaches the
+// servers and where volumes live.
 import { OperationalError, UsageError } from '../common/problems.js';
 import { progressFor } from '../deploy/progress.js';
-import { openSessions } from '../deploy/sessions.js';
-import { applySwarmEnsemble, type SwarmApplyReport } from '../deploy/swarm/apply.js';
-import { destroySwarmEnsemble, type SwarmDestroyReport } from '../deploy/swarm/destroy.js';
-import { swarmEnsembleStatus, type SwarmEnsembleStatus } from '../deploy/swarm/status.js';
+import { openSessions, type Sessions } from '../deploy/sessions.js';
+import { describeLabels, SwarmDriver, type SwarmReport } from '../drivers/swarm/driver.js';
+import { desiredStack, stackServers } from '../drivers/swarm/stack.js';
+import { apply, destroy, status, type ApplyReport, type EnsembleStatus } from '../engine/engine.js';
+import type { Progress } from '../engine/driver.js';
 import type { Inventory } from '../inventory/types.js';
 import type { EnsemblePlan } from '../plan/types.js';
 import { loadTemplates } from '../render/templates.js';
@@ -25,29 +27,47 @@ export function isSwarmTarget(target: string | undefined): boolean {
   throw new UsageError(`--target expects host or swarm, got "${target}"`);
 }
 
-async function withSwarm<T>(file: string, flags: RemoteFlags, io: Io, command: string, quiet: boolean, each: (inv: Inventory, e: EnsemblePlan, s: Awaited<ReturnType<typeof openSessions>>) => Promise<T>): Promise<T[]> {
+export type SwarmApplyReport = ApplyReport<SwarmReport> & { target: 'swarm' };
+
+interface SwarmEnsemble {
+  ensemble: EnsemblePlan;
+  driver: SwarmDriver;
+  context: { ensemble: string; desired: ReturnType<typeof stackServers>; driver: SwarmDriver; progress: Progress };
+}
+
+async function withSwarm<T>(file: string, flags: RemoteFlags, io: Io, command: string, progress: Progress, each: (e: SwarmEnsemble) => Promise<T>): Promise<T[]> {
   const concurrency = positiveInt(flags.concurrency, '--concurrency');
+  const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
   const { inventory, plan } = readPlan(file, io);
   const ensembles = selectEnsembles(plan, flags.ensemble, ['host', 'overlay'], `${command} --target swarm`);
   if (inventory.swarmManager === undefined) throw new UsageError(`${command} --target swarm needs a Swarm manager: flag one host \`swarm: manager\` (or set swarm.manager) in ${file}`);
+  const templates = loadTemplates();
   const executor = executorFor(flags, io);
   const results: T[] = [];
   try {
-    const sessions = await openSessions(executor, inventory.hosts, concurrency, progressFor(io, quiet));
-    for (const e of ensembles) results.push(await each(inventory, e, sessions));
+    const sessions = await openSessions(executor, inventory.hosts, concurrency, progress);
+    for (const e of ensembles) results.push(await each(swarmEnsemble(inventory, e, sessions, templates, progress, timeoutMs)));
   } finally {
     await executor.closeAll();
   }
   return results;
 }
 
+function swarmEnsemble(inventory: Inventory, ensemble: EnsemblePlan, sessions: Sessions, templates: ReturnType<typeof loadTemplates>, progress: Progress, timeoutMs: number): SwarmEnsemble {
+  const stack = desiredStack(ensemble, templates);
+  const driver = new SwarmDriver(inventory, ensemble, stack, sessions, progress, { timeoutMs });
+  return { ensemble, driver, context: { ensemble: ensemble.name, desired: stackServers(ensemble, stack), driver, progress } };
+}
+
 export async function applySwarm(file: string, flags: RemoteFlags & { dryRun?: boolean; forceUnlock?: boolean }, io: Io, setExit: (code: number) => void): Promise<void> {
   const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
-  const templates = loadTemplates();
+  const concurrency = positiveInt(flags.concurrency, '--concurrency');
   const progress = progressFor(io);
-  const reports: SwarmApplyReport[] = await withSwarm(file, flags, io, 'apply', false, (inv, e, sessions) =>
-    applySwarmEnsemble(inv, e, sessions, templates, progress, { dryRun: Boolean(flags.dryRun), timeoutMs, forceUnlock: Boolean(flags.forceUnlock), command: `zkplan apply --target swarm ${file}` }),
-  ).finally(() => progress.close?.());
+  const reports: SwarmApplyReport[] = await withSwarm(file, flags, io, 'apply', progress, async ({ context, driver }) => {
+    const report = await apply(context, { dryRun: Boolean(flags.dryRun), timeoutMs, concurrency, forceUnlock: Boolean(flags.forceUnlock), command: `zkplan apply --target swarm ${file}` });
+    // A dry run ends before the driver reports: say what it would relabel.
+    return { ...report, target: 'swarm' as const, ...(report.dryRun ? { labels: driver.labelChanges().map(describeLabels) } : {}) };
+  }).finally(() => progress.close?.());
   io.out(flags.json ? `${JSON.stringify(reports, bigintReplacer, 2)}\n` : reports.map(applySummary).join(''));
   if (reports.some((r) => !r.ok)) throw new OperationalError('the ensemble could not be proven to work (see above)');
   setExit(0);
@@ -55,9 +75,11 @@ export async function applySwarm(file: string, flags: RemoteFlags & { dryRun?: b
 
 function applySummary(r: SwarmApplyReport): string {
   const c = r.rollout.counts;
-  const lines = [`${r.ensemble}: stack ${r.ensemble} via manager ${r.manager}: ${r.dryRun ? 'would have ' : ''}${c.create} to create, ${c.change} to change, ${c.unchanged} unchanged${r.pruned.length ? `, removed ${r.pruned.join(', ')}` : ''}${r.dryRun ? ' (dry run: nothing was changed)' : ''}`];
-  if (c.create + c.change === 0 && r.labels.length === 0 && r.pruned.length === 0 && !r.dryRun) lines.push('  nothing changed; no service was updated');
-  for (const l of r.labels) lines.push(`  node labels ${l}`);
+  const pruned = r.pruned ?? [];
+  const labels = r.labels ?? [];
+  const lines = [`${r.ensemble}: stack ${r.ensemble}${r.manager ? ` via manager ${r.manager}` : ''}: ${r.dryRun ? 'would have ' : ''}${c.create} to create, ${c.change} to change, ${c.unchanged} unchanged${pruned.length ? `, removed ${pruned.join(', ')}` : ''}${r.dryRun ? ' (dry run: nothing was changed)' : ''}`];
+  if (c.create + c.change === 0 && labels.length === 0 && pruned.length === 0 && !r.dryRun) lines.push('  nothing changed; no service was updated');
+  for (const l of labels) lines.push(`  node labels ${l}`);
   const rows = [...r.rollout.parallel, ...r.rollout.rolling, ...r.rollout.unchanged].sort((a, b) => a.serverId - b.serverId);
   const mode = (id: number) => r.health?.servers.find((s) => s.id === id)?.mode ?? '-';
   lines.push(...tableLines([['SERVER', 'HOST', 'SERVICE', 'ACTION', 'MODE', 'REASON'], ...rows.map((a) => [String(a.serverId), a.host, a.name, a.kind, mode(a.serverId), a.reason])]));
@@ -65,28 +87,42 @@ function applySummary(r: SwarmApplyReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+type SwarmStatus = EnsembleStatus & { target: 'swarm'; runningOn: Record<number, string | null> };
+
 export async function statusSwarm(file: string, flags: RemoteFlags, io: Io, setExit: (code: number) => void): Promise<void> {
-  const templates = loadTemplates();
-  const statuses: SwarmEnsembleStatus[] = await withSwarm(file, flags, io, 'status', true, (inv, e, sessions) => swarmEnsembleStatus(inv, e, sessions, templates, 2000));
+  const statuses: SwarmStatus[] = await withSwarm(file, flags, io, 'status', progressFor(io, true), async ({ context, driver }) => {
+    const s = await status(context, 2000);
+    const extra = driver.swarmProblems();
+    const runningOn = Object.fromEntries(context.desired.map((d) => [d.serverId, driver.runningOn(d.serverId) ?? null]));
+    return { ...s, target: 'swarm' as const, ok: s.ok && extra.length === 0, problems: [...s.problems, ...extra], runningOn };
+  });
   io.out(flags.json ? `${JSON.stringify(statuses, null, 2)}\n` : statuses.map(statusText).join('\n'));
   if (statuses.some((s) => !s.ok)) throw new OperationalError('not every ensemble is whole and as planned');
   setExit(0);
 }
 
-function statusText(s: SwarmEnsembleStatus): string {
+function statusText(s: SwarmStatus): string {
   const lines = [`${s.ensemble}: ${s.ok ? 'whole and as planned' : 'NOT whole or not as planned'} (stack ${s.ensemble})`];
-  lines.push(...tableLines([['SERVER', 'ROLE', 'HOST', 'SERVICE', 'TASK', 'ON', 'MODE', 'ZXID', 'DRIFT'], ...s.servers.map((x) => [String(x.id), x.role, x.host, x.service, x.task, x.runningOn ?? '-', x.mode ?? 'down', x.zxid ?? '-', x.drift.length ? x.drift.join('; ') : 'none'])]));
+  lines.push(...tableLines([['SERVER', 'ROLE', 'HOST', 'SERVICE', 'TASK', 'ON', 'MODE', 'ZXID', 'DRIFT'], ...s.servers.map((x) => [String(x.id), x.role, x.host, x.name, x.container, s.runningOn[x.id] ?? '-', x.mode ?? 'down', x.zxid ?? '-', x.drift.length ? x.drift.join('; ') : 'none'])]));
   for (const p of s.problems) lines.push(`  problem: ${p}`);
   return `${lines.join('\n')}\n`;
 }
 
+interface SwarmDestroyReport {
+  ensemble: string;
+  stack: string;
+  /** services removed, followers first, the leader last */
+  removed: string[];
+  /** node: labels removed */
+  labels: string[];
+}
+
 export async function destroySwarm(file: string, flags: RemoteFlags & { purgeData?: boolean; forceUnlock?: boolean }, io: Io, setExit: (code: number) => void): Promise<void> {
-  const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
-  const templates = loadTemplates();
   const progress = progressFor(io);
-  const reports: SwarmDestroyReport[] = await withSwarm(file, flags, io, 'destroy', false, (inv, e, sessions) =>
-    destroySwarmEnsemble(inv, e, sessions, templates, progress, { purgeData: Boolean(flags.purgeData), forceUnlock: Boolean(flags.forceUnlock), command: `zkplan destroy --target swarm ${file}`, timeoutMs }),
-  ).finally(() => progress.close?.());
+  const reports: SwarmDestroyReport[] = await withSwarm(file, flags, io, 'destroy', progress, async ({ context, driver, ensemble }) => {
+    const removed = await destroy(context, { purgeData: Boolean(flags.purgeData), forceUnlock: Boolean(flags.forceUnlock), command: `zkplan destroy --target swarm ${file}` });
+    return { ensemble: ensemble.name, stack: ensemble.name, removed, labels: [...driver.labelsChanged] };
+  }).finally(() => progress.close?.());
   io.out(
     flags.json
       ? `${JSON.stringify(reports, null, 2)}\n`

@@ -1,9 +1,11 @@
 // zkplan up [inventory] --local [--network bridge|links|static-ip] [--image ref] [--timeout s] [--json]
 import { Option, type Command } from 'commander';
 import { formatProblem, OperationalError, UsageError } from '../common/problems.js';
-import { DEFAULT_IMAGE, SINGLE_HOST_NETWORKS } from '../deploy/local/default-inventory.js';
-import { upLocal, type LocalUpReport } from '../deploy/local/up.js';
 import { progressFor } from '../deploy/progress.js';
+import { DEFAULT_IMAGE, SINGLE_HOST_NETWORKS } from '../drivers/local/default-inventory.js';
+import { connectString, localContainers, localDesired, localMembers } from '../drivers/local/desired.js';
+import { LocalDriver, type LocalResult } from '../drivers/local/driver.js';
+import { apply, type ApplyReport } from '../engine/engine.js';
 import { bigintReplacer } from './apply.js';
 import type { Io } from './io.js';
 import { addLocalOptions, localEngineSession, localPlan, type LocalFlags } from './local-options.js';
@@ -13,6 +15,8 @@ import { tableLines } from './table.js';
 interface UpFlags extends LocalFlags {
   timeout: string;
 }
+
+export type LocalUpReport = ApplyReport & { network: LocalResult['network']; connectString: string };
 
 export function registerUp(program: Command, io: Io, setExit: (code: number) => void): void {
   addLocalOptions(
@@ -34,8 +38,12 @@ export function registerUp(program: Command, io: Io, setExit: (code: number) => 
       const reports: LocalUpReport[] = [];
       try {
         for (const e of ensembles) {
-          progress.note(`${e.name}: ${e.servers.length} servers on network ${e.dockerNetwork?.name ?? '?'} (${e.network}), image ${e.image}`);
-          reports.push(await upLocal(e, session, progress, { timeoutMs }));
+          const members = localMembers(e);
+          progress.note(`${e.name}: ${e.servers.length} servers on network ${e.dockerNetwork?.name ?? '?'} (${e.network}), image ${e.image}; connect string ${connectString(members)}`);
+          const containers = localContainers(e);
+          const driver = new LocalDriver(e, containers, session, progress);
+          const report = await apply({ ensemble: e.name, desired: localDesired(containers), driver, progress }, { dryRun: false, timeoutMs, concurrency: 4, forceUnlock: false, command: 'zkplan up --local' });
+          reports.push({ ...report, network: driver.outcome.network, connectString: connectString(members) });
         }
       } finally {
         progress.close?.();
@@ -52,7 +60,7 @@ function summary(reports: LocalUpReport[]): string {
     const c = r.rollout.counts;
     lines.push(`${r.ensemble}: network ${r.network.name} ${r.network.action}; ${c.create} to create, ${c.change} to change, ${c.unchanged} unchanged`);
     const rows = [...r.rollout.parallel, ...r.rollout.rolling, ...r.rollout.unchanged].sort((a, b) => a.serverId - b.serverId);
-    const server = (id: number) => r.health.servers.find((s) => s.id === id);
+    const server = (id: number) => r.health?.servers.find((s) => s.id === id);
     const table = [
       ['SERVER', 'NAME', 'ACTION', 'MODE', 'CLIENT'],
       ...rows.map((a) => [String(a.serverId), a.name, a.kind, server(a.serverId)?.mode ?? '-', `${server(a.serverId)?.address ?? ''}:${server(a.serverId)?.port ?? ''}`]),

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/io.js';
-import type { SwarmApplyReport } from '../../src/deploy/swarm/apply.js';
+import type { SwarmApplyReport } from '../../src/cli/swarm.js';
 import { directDial } from '../../src/verify/dial.js';
 import { writeAndReadBack } from '../../src/verify/znode.js';
 import { type Lab, labUp, srvrMode, swarmUp, waitForQuorum } from './lab.js';
@@ -228,7 +228,7 @@ describe('swarm target on a lab Swarm', () => {
     const old = await writeInventory('host-old.yml', { name: 'zk', pins: { 1: 1, 2: 2, 3: 3 }, extra: { admin_server: false } });
     const drift = await zkplan('status', old, '--target', 'swarm');
     assert.equal(drift.code, 1);
-    assert.match(drift.out, /runs on h4, plan: h3/);
+    assert.match(drift.out, /runs on h4, planned on h3/);
     assert.match(drift.out, /node h4: labels differ from the inventory/);
   });
 
@@ -249,7 +249,7 @@ describe('swarm target on a lab Swarm', () => {
     assert.deepEqual(await volumes(4, 'zk'), ['zk_zk3-data', 'zk_zk3-datalog']);
     const status = await zkplan('status', hostInv, '--target', 'swarm');
     assert.equal(status.code, 1);
-    assert.match(status.out, /service missing/);
+    assert.match(status.out, /container missing/);
   });
 
   it('deploys the overlay stack (service-name DNS, dnsrr, host-mode client ports), then destroy --purge-data', async (t) => {

@@ -2,9 +2,9 @@
 // docker argv it becomes, and flag validation (exit 2 before anything touches Docker).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_IMAGE, defaultInventory, defaultInventoryText } from '../../src/deploy/local/default-inventory.js';
-import { connectString, LABEL_LOCAL, localContainers, localMembers } from '../../src/deploy/local/desired.js';
-import { networkMismatches } from '../../src/deploy/local/engine.js';
+import { DEFAULT_IMAGE, defaultInventory, defaultInventoryText } from '../../src/drivers/local/default-inventory.js';
+import { connectString, LABEL_LOCAL, localContainers, localMembers } from '../../src/drivers/local/desired.js';
+import { networkMismatches } from '../../src/drivers/local/engine.js';
 import { planInventory } from '../../src/plan/plan.js';
 import { createNetwork, runOnNetwork } from '../../src/remote/commands/docker-local.js';
 import { LABEL_ENSEMBLE, LABEL_HASH, LABEL_SERVER } from '../../src/rollout/desired.js';

@@ -1,16 +1,16 @@
 // The pure parts of `--target swarm`: the stack zkplan deploys (resolved, labelled, split per
-// service), node matching and label planning, the order of a rolling update, and the CLI's
-// refusals before any host is contacted.
+// service), node matching and label planning, which servers move and when their labels move,
+// and the CLI's refusals before any host is contacted.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
-import { movingFirst } from '../../src/deploy/swarm/apply.js';
-import { matchHosts, planLabels, type SwarmNode } from '../../src/deploy/swarm/nodes.js';
-import type { ObservedStack } from '../../src/deploy/swarm/observe.js';
-import { desiredStack } from '../../src/deploy/swarm/stack.js';
+import { describeLabels, labelsOfStep, labelsUpfront, movingServers } from '../../src/drivers/swarm/driver.js';
+import { matchHosts, planLabels, type SwarmNode } from '../../src/drivers/swarm/nodes.js';
+import { desiredStack, stackServers } from '../../src/drivers/swarm/stack.js';
+import { rolloutInput } from '../../src/engine/engine.js';
 import { planInventory } from '../../src/plan/plan.js';
 import { loadTemplates } from '../../src/render/templates.js';
-import type { RolloutPlan } from '../../src/rollout/rollout.js';
+import { planRollout } from '../../src/rollout/rollout.js';
 import { runZkplan } from './helpers/cli.js';
 import { hosts, inventoryFrom } from './helpers/inventory.js';
 
@@ -111,20 +111,53 @@ describe('nodes and labels', () => {
   });
 });
 
-describe('rolling order', () => {
-  const action = (serverId: number, host: string) => ({ serverId, host, name: `zk_zk${serverId}`, kind: 'change' as const, reason: '' });
-  const plan: RolloutPlan = { parallel: [], rolling: [action(1, 'h1'), action(2, 'h2'), action(3, 'h4')], unchanged: [], counts: { create: 0, change: 3, unchanged: 0 } };
-  const observed = (on: Record<number, string>): ObservedStack => ({
-    byServer: new Map(Object.entries(on).map(([id, host]) => [Number(id), { service: `zk_zk${id}`, exists: true, running: true, runningOn: host }])),
-    stale: [],
+describe('which servers move, and when their labels move', () => {
+  const inv = inventory({ labels: (i) => (i === 4 ? { 'aliyun.node_index': 3 } : i === 3 ? {} : pinned(i)) });
+  const e = planInventory(inv).ensembles[0]!;
+  const stack = desiredStack(e, templates);
+  const desired = stackServers(e, stack);
+  const marker = { 'io.zkplan.pin.zk': 'aliyun.node_index' };
+  // server 3 ran on h3; the inventory now pins it to h4; h1 lacks zkplan's marker
+  const nodes = [
+    node('h1', '192.0.2.11', { 'aliyun.node_index': '1' }),
+    node('h2', '192.0.2.12', { 'aliyun.node_index': '2', ...marker }),
+    node('h3', '192.0.2.13', { 'aliyun.node_index': '3', ...marker }),
+    node('h4', '192.0.2.14'),
+  ];
+  const { changes } = planLabels(e, inv.hosts, nodes, matchHosts(inv.hosts, nodes).matched);
+  const running = (on: Record<number, string>) => new Map(Object.entries(on).map(([id, host]) => [Number(id), { exists: true, running: true, runningOn: host }]));
+
+  it('a server moves when its task runs on another node than planned', () => {
+    assert.deepEqual([...movingServers(desired, running({ 1: 'h1', 2: 'h2', 3: 'h3' }))], [3]);
+    assert.deepEqual([...movingServers(desired, running({ 1: 'h1', 2: 'h2', 3: 'h4' }))], []);
+    // a task that does not run moves nothing: relabelling cannot reschedule it with the old configuration
+    assert.deepEqual([...movingServers(desired, new Map([[3, { exists: true, running: false, runningOn: 'h3' }]]))], []);
   });
 
-  it('keeps followers first, leader last when nothing moves', () => {
-    assert.deepEqual(movingFirst(plan, observed({ 1: 'h1', 2: 'h2', 3: 'h4' })).rolling.map((a) => a.serverId), [1, 2, 3]);
+  it('labels that move a running server wait for its step; the others go first', () => {
+    assert.deepEqual(changes.map(describeLabels), ['h1: +aliyun.node_index=1 +io.zkplan.pin.zk=aliyun.node_index', 'h3: -aliyun.node_index -io.zkplan.pin.zk', 'h4: +aliyun.node_index=3 +io.zkplan.pin.zk=aliyun.node_index']);
+    const moving = movingServers(desired, running({ 1: 'h1', 2: 'h2', 3: 'h3' }));
+    assert.deepEqual(labelsUpfront(changes, moving).map((c) => c.node.hostname), ['h1']);
+    assert.deepEqual(labelsOfStep(changes, 3).map((c) => c.node.hostname), ['h3', 'h4']);
+    assert.deepEqual(labelsOfStep(changes, 2), []);
+    // nothing runs (a first deploy, or server 3 already stopped): every label goes first
+    assert.deepEqual(labelsUpfront(changes, new Set()).length, 3);
   });
 
-  it('puts a server that changes node first, even the leader', () => {
-    assert.deepEqual(movingFirst(plan, observed({ 1: 'h1', 2: 'h2', 3: 'h3' })).rolling.map((a) => a.serverId), [3, 1, 2]);
+  it('the engine rolls the moving server first, even when it leads', () => {
+    const observed = new Map(
+      desired.map((d) => [d.serverId, { exists: true, running: true, configHash: 'old', mode: d.serverId === 3 ? 'leader' : 'follower', runningOn: d.serverId === 3 ? 'h3' : d.host }]),
+    );
+    const plan = planRollout(desired.map(rolloutInput), observed);
+    assert.deepEqual(plan.rolling.map((a) => a.serverId), [3, 1, 2]);
+    assert.match(plan.rolling[0]!.reason, /moves from h3/);
+  });
+
+  it('an unchanged service on the wrong node is moved in a step of its own (overlay: only the label moves)', () => {
+    const observed = new Map(desired.map((d) => [d.serverId, { exists: true, running: true, configHash: d.configHash, mode: 'follower', runningOn: d.serverId === 3 ? 'h3' : d.host }]));
+    const plan = planRollout(desired.map(rolloutInput), observed);
+    assert.deepEqual(plan.counts, { create: 0, change: 1, unchanged: 2 });
+    assert.deepEqual(plan.rolling.map((a) => [a.name, a.reason]), [['zk_zk3', 'moves from h3 (follower)']]);
   });
 });
 

@@ -1,6 +1,7 @@
 // What `zkplan up --local` runs for a single-host ensemble, as data: one container per server on
 // the plan's Docker network, with a hash of everything that, when changed, needs a new container.
 import { createHash } from 'node:crypto';
+import type { DesiredServer } from '../../engine/driver.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { imageProfile } from '../../render/profiles/index.js';
 import { portMapping, publishAddress } from '../../render/text.js';
@@ -65,4 +66,16 @@ export function localMembers(ensemble: EnsemblePlan): Member[] {
 
 export function connectString(members: readonly Member[]): string {
   return members.map((m) => endpoint(m.address, m.port)).join(',');
+}
+
+/** The engine's view of each container. TODO(spec merge): desiredServers(ensemble, { kind: 'local' }). */
+export function localDesired(containers: readonly LocalContainer[]): DesiredServer[] {
+  return containers.map((c) => ({
+    serverId: c.serverId,
+    role: c.role,
+    host: c.host,
+    name: c.name,
+    configHash: c.configHash,
+    spec: { name: c.name, image: c.image, env: c.env, labels: c.labels, mounts: [], ports: [], network: { kind: 'named', name: c.network }, restart: 'always' },
+  }));
 }

@@ -85,15 +85,6 @@ export class LocalDriver implements Driver {
         detail: orphans.length ? `network ${net.name} is missing while ${orphans.map((d) => d.name).join(', ')} exist: run zkplan down, then zkplan up` : `${net.name} to be created`,
       });
     }
-    const foreign = desired.filter((d) => observed.get(d.serverId)?.foreign);
-    if (foreign.length > 0) {
-      const many = foreign.length > 1;
-      checks.push({
-        name: 'containers',
-        ok: false,
-        detail: `container${many ? 's' : ''} ${foreign.map((d) => d.name).join(', ')} exist${many ? '' : 's'} but ${many ? 'were' : 'was'} not made by zkplan up for ensemble ${this.ensemble.name}: remove or rename ${many ? 'them' : 'it'}, or set service_prefix`,
-      });
-    }
     checks.push(await this.imageCheck(desired, observed, opts.dryRun));
     return [{ host: this.host, ok: checks.every((c) => c.ok), checks }];
   }

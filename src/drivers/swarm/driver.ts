@@ -101,6 +101,7 @@ export class SwarmDriver implements Driver<SwarmReport> {
   private readonly pruned: string[] = [];
   /** `docker stack deploy` runs one at a time: parallel creates would race on the stack's network. */
   private deploying: Promise<unknown> = Promise.resolve();
+  private observing: Promise<unknown> | undefined;
 
   constructor(
     private readonly inventory: Inventory,
@@ -121,6 +122,12 @@ export class SwarmDriver implements Driver<SwarmReport> {
   }
 
   async observe(desired: readonly DesiredServer[]): Promise<Map<number, ObservedServer>> {
+    const observing = this.observeNow(desired);
+    this.observing = observing.catch(() => undefined);
+    return observing;
+  }
+
+  private async observeNow(desired: readonly DesiredServer[]): Promise<Map<number, ObservedServer>> {
     const swarm = await observeSwarm(this.manager, this.inventory);
     this.swarm = swarm;
     if (!swarm.active || !swarm.isManager || swarm.error !== undefined) {
@@ -214,6 +221,8 @@ export class SwarmDriver implements Driver<SwarmReport> {
   }
 
   async finish(): Promise<void> {
+    // Labels that move no server and no step needed (a marker missing, a label of a host that runs nothing).
+    for (const c of this.labelChanges()) await this.relabel(c);
     if (this.stale.length === 0) return;
     await this.deployFile(`${stackDir(this.manager, this.ensemble.name)}/docker-stack.yml`, this.stack.content, true);
     for (const s of this.stale) this.progress.step(this.manager.host.name, 'remove', 'ok', `${s} (no longer in the plan)`);
@@ -276,8 +285,33 @@ export class SwarmDriver implements Driver<SwarmReport> {
     return [...taskLines, ...(logs.code === 0 ? [`${logs.stdout}${logs.stderr}`.trim()] : [])].filter((l) => l !== '').join('\n');
   }
 
-  async unexpected(): Promise<string[]> {
+  async unexpected(desired: readonly DesiredServer[]): Promise<string[]> {
+    // status asks while it observes: the stale services come with that observation
+    await (this.observing ?? this.observe(desired));
     return this.stale.map((s) => `service ${s}`);
+  }
+
+  /** What status adds for a Swarm: node problems and node labels out of place (after observe). */
+  swarmProblems(): string[] {
+    const swarm = this.swarm;
+    if (swarm === undefined) return [];
+    if (!swarm.active || !swarm.isManager || swarm.error !== undefined) return [`${this.manager.host.name}: ${swarm.error ?? (!swarm.active ? 'not part of an active Swarm' : 'a worker, not a manager')}`];
+    const labels = planLabels(this.ensemble, this.inventory.hosts, swarm.nodes, swarm.matched);
+    return [
+      ...swarm.nodeProblems,
+      ...labels.problems,
+      ...labels.changes.map((c) => `node ${c.node.hostname}: labels differ from the inventory (apply would ${[...Object.entries(c.add).map(([k, v]) => `add ${k}=${v}`), ...c.remove.map((k) => `remove ${k}`)].join(', ')})`),
+    ];
+  }
+
+  /** Where each server's task runs, by the last observation. */
+  runningOn(serverId: number): string | undefined {
+    return this.observed.get(serverId)?.runningOn;
+  }
+
+  /** Node label changes made so far (apply, destroy). */
+  get labelsChanged(): readonly string[] {
+    return this.labelled;
   }
 
   /** The node label changes still to make, from the last observation. */

@@ -3,6 +3,7 @@
 // hash of its own definition so that a later apply can tell, per service, what changed.
 import { createHash } from 'node:crypto';
 import YAML from 'yaml';
+import type { DesiredServer } from '../../engine/driver.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { imageProfile, renderTarget, type Templates } from '../../render/index.js';
 import { LABEL_ENSEMBLE, LABEL_HASH, LABEL_SERVER } from '../../rollout/desired.js';
@@ -75,4 +76,16 @@ export function desiredStack(ensemble: EnsemblePlan, templates: Templates): Desi
       return part.toString();
     },
   };
+}
+
+/** The engine's view of each service. TODO(spec merge): desiredServers(ensemble, { kind: 'swarm' }). */
+export function stackServers(ensemble: EnsemblePlan, stack: DesiredStack): DesiredServer[] {
+  return stack.services.map((s) => ({
+    serverId: s.serverId,
+    role: s.role,
+    host: s.host,
+    name: s.service,
+    configHash: s.configHash,
+    spec: { name: s.service, image: ensemble.image, env: [], labels: {}, mounts: [], ports: [], network: { kind: 'host' }, restart: 'always' },
+  }));
 }
