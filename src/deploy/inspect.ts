@@ -1,23 +1,15 @@
-// What runs now: zkplan's containers on each host and, for the running ones, their role.
-import type { EnsemblePlan } from '../plan/types.js';
+// What runs now: zkplan's containers on each host, from `docker container inspect`.
 import { inspectContainers } from '../remote/commands/docker.js';
 import { LABEL_HASH, LABEL_PORTS, LABEL_SERVER, type DesiredContainer } from '../rollout/desired.js';
 import type { ObservedContainer } from '../rollout/rollout.js';
-import type { Dial } from '../verify/dial.js';
-import { probeServer } from '../verify/ensemble.js';
 import type { BatchCommand } from '../remote/batch.js';
 import type { RunResult } from '../remote/session.js';
-import type { Sessions } from './sessions.js';
 
 interface DockerInspect {
   Name: string;
   State: { Running: boolean; Status: string; ExitCode: number };
   RestartCount?: number;
   Config: { Image: string; Env: string[] | null; Labels: Record<string, string> | null };
-}
-
-export interface ObservedState {
-  byServer: Map<number, ObservedContainer & { status?: string }>;
 }
 
 type Observed = ObservedContainer & { status?: string };
@@ -27,19 +19,7 @@ export function inspectCommand(containers: readonly DesiredContainer[]): BatchCo
   return { name: 'inspect', argv: inspectContainers(containers.map((c) => c.name)) };
 }
 
-/** One `docker container inspect` per host for all of that host's servers. */
-export async function inspectEnsemble(sessions: Sessions, desired: readonly DesiredContainer[]): Promise<Map<number, Observed>> {
-  const observed = new Map<number, Observed>();
-  await Promise.all(
-    [...byHost(desired)].map(async ([host, containers]) => {
-      const result = await sessions.get(host)!.run(inspectCommand(containers).argv);
-      addObserved(observed, host, containers, result);
-    }),
-  );
-  return observed;
-}
-
-/** The same from results already fetched (the apply batch), host by host. */
+/** What inspection found, from each host's `docker container inspect` result (the lock's batch, or a later inspect). */
 export function observedFrom(desired: readonly DesiredContainer[], resultOf: (host: string) => RunResult | undefined): Map<number, Observed> {
   const observed = new Map<number, Observed>();
   for (const [host, containers] of byHost(desired)) {
@@ -83,16 +63,4 @@ function addObserved(observed: Map<number, Observed>, host: string, containers: 
         : { exists: false, running: false },
     );
   }
-}
-
-/** Adds each running server's mode (`srvr`) to what inspection found. */
-export async function probeModes(ensemble: EnsemblePlan, observed: Map<number, ObservedContainer>, dial: Dial, timeoutMs: number): Promise<void> {
-  await Promise.all(
-    ensemble.servers
-      .filter((s) => observed.get(s.id)?.running)
-      .map(async (s) => {
-        const probe = await probeServer({ id: s.id, role: s.role, address: s.host.address, port: s.ports.client }, dial, timeoutMs);
-        if (probe.mode) observed.get(s.id)!.mode = probe.mode;
-      }),
-  );
 }
