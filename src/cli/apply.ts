@@ -1,7 +1,8 @@
 // zkplan apply <inventory> [--dry-run] [--timeout s] [--force-unlock] [--json] ...
 import type { Command } from 'commander';
 import { OperationalError } from '../common/problems.js';
-import { applyEnsemble, type EnsembleApplyReport } from '../deploy/apply.js';
+import { HostDriver, type HostReport } from '../drivers/host/driver.js';
+import { apply, type ApplyReport } from '../engine/engine.js';
 import { progressFor } from '../deploy/progress.js';
 import { hostsOf, openSessions } from '../deploy/sessions.js';
 import { loadTemplates } from '../render/templates.js';
@@ -34,18 +35,16 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     const templates = loadTemplates();
     const progress = progressFor(io);
     const executor = executorFor(flags, io);
-    const reports: EnsembleApplyReport[] = [];
+    const reports: ApplyReport<HostReport>[] = [];
     try {
       const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progress);
       for (const e of ensembles) {
+        const driver = new HostDriver(e, sessions, templates, concurrency);
         reports.push(
-          await applyEnsemble(inventory, e, sessions, templates, progress, {
-            dryRun: Boolean(flags.dryRun),
-            timeoutMs,
-            concurrency,
-            forceUnlock: Boolean(flags.forceUnlock),
-            command: `zkplan apply ${file}`,
-          }),
+          await apply(
+            { ensemble: e.name, desired: driver.desired(), driver, progress },
+            { dryRun: Boolean(flags.dryRun), timeoutMs, concurrency, forceUnlock: Boolean(flags.forceUnlock), command: `zkplan apply ${file}` },
+          ),
         );
       }
     } finally {
@@ -58,7 +57,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
   });
 }
 
-function summary(reports: EnsembleApplyReport[]): string {
+function summary(reports: ApplyReport<HostReport>[]): string {
   const lines: string[] = [];
   for (const r of reports) {
     const c = r.rollout.counts;

@@ -1,6 +1,8 @@
 // zkplan destroy <inventory> [--purge-data]
 import type { Command } from 'commander';
-import { destroyEnsemble } from '../deploy/destroy.js';
+import { HostDriver } from '../drivers/host/driver.js';
+import { destroy } from '../engine/engine.js';
+import { loadTemplates } from '../render/templates.js';
 import { progressFor } from '../deploy/progress.js';
 import { hostsOf, openSessions } from '../deploy/sessions.js';
 import { readPlan } from './inventory-file.js';
@@ -32,8 +34,10 @@ export function registerDestroy(program: Command, io: Io, setExit: (code: number
     const progress = progressFor(io);
     try {
       const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progress);
+      const templates = loadTemplates();
       for (const e of ensembles) {
-        removed[e.name] = await destroyEnsemble(e, sessions, progress, {
+        const driver = new HostDriver(e, sessions, templates, concurrency);
+        removed[e.name] = await destroy({ ensemble: e.name, desired: driver.desired(), driver, progress }, {
           purgeData: Boolean(flags.purgeData),
           forceUnlock: Boolean(flags.forceUnlock),
           command: `zkplan destroy ${file}`,

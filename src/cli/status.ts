@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { OperationalError } from '../common/problems.js';
 import { progressFor } from '../deploy/progress.js';
 import { hostsOf, openSessions } from '../deploy/sessions.js';
-import { ensembleStatus, type EnsembleStatus } from '../deploy/status.js';
+import { HostDriver } from '../drivers/host/driver.js';
+import { status, type EnsembleStatus } from '../engine/engine.js';
+import { loadTemplates } from '../render/templates.js';
 import { bigintReplacer } from './apply.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
@@ -24,7 +26,11 @@ export function registerStatus(program: Command, io: Io, setExit: (code: number)
     const statuses: EnsembleStatus[] = [];
     try {
       const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progressFor(io, true));
-      for (const e of ensembles) statuses.push(await ensembleStatus(e, sessions, 2000));
+      const templates = loadTemplates();
+      for (const e of ensembles) {
+        const driver = new HostDriver(e, sessions, templates, concurrency);
+        statuses.push(await status({ ensemble: e.name, desired: driver.desired(), driver, progress: progressFor(io, true) }, 2000));
+      }
     } finally {
       await executor.closeAll();
     }

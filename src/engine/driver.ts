@@ -101,5 +101,5 @@ export interface Driver<Extra extends object = object> {
   /** After destroy removed every server: records, networks, and the data when purging. */
   teardown?(desired: readonly DesiredServer[], opts: { purgeData: boolean }): Promise<void>;
   /** What the target adds to the apply report, after verification (not on a dry run). */
-  report?(health: EnsembleHealth, changed: boolean): Promise<Extra>;
+  report?(health: EnsembleHealth, changed: boolean): Promise<Partial<Extra>>;
 }

@@ -1,0 +1,200 @@
+// The host target: each server a container under host networking on an inventory host, reached
+// over SSH. Taking the lock shares one exec per host with inspect and every preflight probe, and
+// that exec stays open until the release: creates, replaces, inspects and log tails run through
+// it (src/drivers/host/lock.ts), so a host's login shell starts once per run.
+import type { DesiredServer, Driver, HeldLock, LockOptions, ObservedServer } from '../../engine/driver.js';
+import type { EnsemblePlan } from '../../plan/types.js';
+import { renderTarget } from '../../render/index.js';
+import type { Templates } from '../../render/types.js';
+import { allOf } from '../../remote/batch.js';
+import { containerLogsTail, listEnsembleContainers, removeContainer, runContainer, startContainer } from '../../remote/commands/docker.js';
+import { makeDirectories, removeEmptyDirectories, removePaths } from '../../remote/commands/host.js';
+import { mapLimit } from '../../remote/concurrency.js';
+import { checkResult, runChecked, type RunResult } from '../../remote/session.js';
+import { desiredContainers, ensembleStateDir, envFileContent, LABEL_ENSEMBLE, type DesiredContainer } from '../../rollout/desired.js';
+import type { ContainerSpec } from '../../rollout/spec.js';
+import type { EnsembleHealth } from '../../verify/ensemble.js';
+import { inspectCommand, observedFrom } from '../../deploy/inspect.js';
+import { lockAndRun, type HostResults } from '../../deploy/lock.js';
+import { judgePreflight, preflightCommands, type HostPreflight } from '../../deploy/preflight.js';
+import { tunnelDial, verifyMembers, type Sessions } from '../../deploy/sessions.js';
+import { reachabilityMatrix, type ReachabilityRow } from './reachability.js';
+
+export interface HostReport {
+  reachability: ReachabilityRow[];
+}
+
+const NOTHING_FOUND: RunResult = { code: 0, stdout: '[]', stderr: '' };
+
+export class HostDriver implements Driver<HostReport> {
+  readonly target = 'host';
+  readonly dial;
+  /** today's container description of each server (env file, mounts), by server id */
+  private readonly containers: Map<number, DesiredContainer>;
+  /** what the lock's exec found on each host, until observe() and preflight() used it */
+  private found: Map<string, HostResults> | undefined;
+  private unread = false;
+  private run: (host: string, argv: readonly string[]) => Promise<RunResult>;
+
+  constructor(
+    private readonly ensemble: EnsemblePlan,
+    private readonly sessions: Sessions,
+    private readonly templates: Templates,
+    private readonly concurrency: number,
+  ) {
+    this.dial = tunnelDial(sessions);
+    this.containers = new Map(desiredContainers(ensemble, (h) => this.stateDir(h)).map((c) => [c.serverId, c]));
+    this.run = (host, argv) => sessions.get(host)!.run(argv);
+  }
+
+  /** The servers as the engine sees them. */
+  desired(): DesiredServer[] {
+    return [...this.containers.values()].map((c) => ({ serverId: c.serverId, role: c.role, host: c.host, name: c.name, spec: specOf(c), configHash: c.configHash }));
+  }
+
+  private stateDir(host: string): string {
+    return this.sessions.get(host)!.host.stateDir;
+  }
+
+  private mine(desired: readonly DesiredServer[], host?: string): DesiredContainer[] {
+    return desired.filter((d) => host === undefined || d.host === host).map((d) => this.containers.get(d.serverId)!);
+  }
+
+  private hosts(desired: readonly DesiredServer[]): string[] {
+    return [...new Set(desired.map((d) => d.host))];
+  }
+
+  async lock(desired: readonly DesiredServer[], opts: LockOptions): Promise<HeldLock> {
+    const hosts = this.hosts(desired);
+    const locked = await lockAndRun(this.sessions, this.ensemble.name, { command: opts.command, forceUnlock: opts.forceUnlock, lock: !opts.dryRun }, (h) =>
+      hosts.includes(h) ? [inspectCommand(this.mine(desired, h)), ...preflightCommands(this.ensemble, this.mine(desired, h))] : [],
+    );
+    this.found = locked.byHost;
+    this.unread = true;
+    this.run = locked.run;
+    return { release: async () => locked.lock?.release() };
+  }
+
+  async observe(desired: readonly DesiredServer[]): Promise<Map<number, ObservedServer>> {
+    const containers = this.mine(desired);
+    let resultOf: (host: string) => RunResult | undefined;
+    if (this.unread && this.found) {
+      // Docker unreachable: preflight says so; there is nothing to observe on that host.
+      const found = this.found;
+      resultOf = (h) => (found.get(h)?.results.get('docker')?.code === 0 ? found.get(h)?.results.get('inspect') : NOTHING_FOUND);
+      this.unread = false;
+    } else {
+      const hosts = this.hosts(desired);
+      const results = new Map(await Promise.all(hosts.map(async (h) => [h, await this.run(h, inspectCommand(this.mine(desired, h)).argv)] as const)));
+      resultOf = (h) => results.get(h);
+    }
+    return observedFrom(containers, resultOf);
+  }
+
+  async preflight(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>, opts: { dryRun: boolean }): Promise<HostPreflight[]> {
+    const found = this.found;
+    if (!found) throw new Error('internal error: preflight before lock');
+    return mapLimit(this.hosts(desired), this.concurrency, (h) =>
+      judgePreflight(this.sessions.get(h)!, this.ensemble, this.mine(desired, h), observed, found.get(h)!, { pull: !opts.dryRun }),
+    );
+  }
+
+  members() {
+    return verifyMembers(this.ensemble);
+  }
+
+  /**
+   * Each host keeps a record of what is deployed on it: env files and the run script. Pushed just
+   * before the servers it describes are (re)created, so a stopped rollout leaves the record of the
+   * servers it did not reach as it was.
+   */
+  async prepare(servers: readonly DesiredServer[]): Promise<void> {
+    const scripts = renderTarget('run-scripts', this.ensemble, { set: {}, resolve: true }, this.templates);
+    await mapLimit(this.hosts(servers), this.concurrency, async (host) => {
+      const script = scripts.find((f) => f.path === `${host}.sh`);
+      const dir = ensembleStateDir(this.stateDir(host), this.ensemble.name);
+      await this.sessions.get(host)!.putFiles([
+        ...this.mine(servers, host).map((c) => ({ path: c.envFile, content: envFileContent(c.env), mode: 0o600 })),
+        ...(script ? [{ path: `${dir}/run.sh`, content: script.content, mode: 0o755 }] : []),
+      ]);
+    });
+  }
+
+  // One command line each: every exec would start the host's login shell again.
+  async create(d: DesiredServer): Promise<void> {
+    const c = this.containers.get(d.serverId)!;
+    await this.checked(d.host, allOf([makeDirectories(c.mounts.map((m) => m.source)), runContainer(c)]));
+  }
+
+  async replace(d: DesiredServer): Promise<void> {
+    const c = this.containers.get(d.serverId)!;
+    await this.checked(d.host, allOf([makeDirectories(c.mounts.map((m) => m.source)), removeContainer(c.name), runContainer(c)]));
+  }
+
+  async start(d: DesiredServer): Promise<void> {
+    await this.checked(d.host, startContainer(d.name));
+  }
+
+  async remove(d: DesiredServer): Promise<void> {
+    await this.checked(d.host, removeContainer(d.name));
+  }
+
+  private async checked(host: string, argv: readonly string[]): Promise<void> {
+    checkResult(host, argv, await this.run(host, argv));
+  }
+
+  async logsTail(d: DesiredServer, lines: number): Promise<string> {
+    const r = await this.run(d.host, containerLogsTail(d.name, lines));
+    return `${r.stdout}${r.stderr}`;
+  }
+
+  async unexpected(desired: readonly DesiredServer[]): Promise<string[]> {
+    const expected = new Set(desired.map((d) => `${d.host}/${d.name}`));
+    const listed = await Promise.all(this.hosts(desired).map(async (h) => ({ h, r: await this.run(h, listEnsembleContainers(LABEL_ENSEMBLE, this.ensemble.name)) })));
+    return listed.flatMap(({ h, r }) =>
+      r.stdout
+        .split('\n')
+        .map((n) => n.trim())
+        .filter((n) => n && !expected.has(`${h}/${n}`))
+        .map((n) => `${h}/${n}`),
+    );
+  }
+
+  /**
+   * The record goes with the containers. Each server's directory (<data_dir>/<ensemble>/<id>) is
+   * zkplan's own: purging removes it whole, not just the mounted subdirectories, and the
+   * ensemble directory once it is empty.
+   */
+  async teardown(desired: readonly DesiredServer[], opts: { purgeData: boolean }): Promise<void> {
+    await Promise.all(
+      this.hosts(desired).map(async (h) => {
+        const session = this.sessions.get(h)!;
+        const dataDirs = opts.purgeData ? this.ensemble.servers.filter((s) => s.host.name === h).map((s) => s.dataDir) : [];
+        await runChecked(session, removePaths([ensembleStateDir(this.stateDir(h), this.ensemble.name), ...dataDirs]));
+        if (opts.purgeData) await runChecked(session, removeEmptyDirectories([...new Set(dataDirs.map(parentDir))]));
+      }),
+    );
+  }
+
+  async report(health: EnsembleHealth, changed: boolean): Promise<Partial<HostReport>> {
+    return changed || !health.ok ? { reachability: await reachabilityMatrix(this.ensemble, this.sessions, health) } : {};
+  }
+}
+
+/** Today's container description as a spec (until the plan builds specs itself). */
+function specOf(c: DesiredContainer): ContainerSpec {
+  return {
+    name: c.name,
+    image: c.image,
+    env: c.env,
+    labels: c.labels,
+    mounts: c.mounts.map((m) => ({ kind: 'bind', source: m.source, target: m.target })),
+    ports: [],
+    network: { kind: 'host' },
+    restart: 'always',
+  };
+}
+
+function parentDir(p: string): string {
+  return p.replace(/\/+$/, '').replace(/\/[^/]*$/, '') || '/';
+}
