@@ -4,11 +4,12 @@
 // and each node's client port answers four-letter words as the ZooKeeper server of the task
 // running there would. Like Swarm, relabelling a node reschedules a running task whose
 // placement no longer holds, with the configuration it has: what zkplan must never let happen.
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import YAML from 'yaml';
 import type { Host } from '../../../src/inventory/types.js';
 import type { FileToPut, HostSession, RunResult } from '../../../src/remote/session.js';
 import type { ZnodeCheck, ZnodeTarget } from '../../../src/verify/znode.js';
+import { answering, srvrText, znodeRoundTrip } from './fake-target.js';
 
 interface Node {
   id: string;
@@ -198,27 +199,16 @@ export class FakeSwarm {
   private async dial(host: Host, _port: number): Promise<Duplex> {
     const s = [...this.services.values()].find((x) => x.task === host.name);
     if (!s) throw Object.assign(new Error(`connect ECONNREFUSED ${host.address}:2181`), { code: 'ECONNREFUSED' });
-    const answer = (word: string): string => {
+    return answering((word) => {
       const mode = this.modeOf(s.serverId);
       if (word === 'ruok') return 'imok';
       if (mode === undefined) return NOT_SERVING;
-      if (word === 'srvr') return ['Zookeeper version: 3.9.4-fake', 'Latency min/avg/max: 0/0.5/1', 'Received: 1', 'Sent: 1', 'Connections: 1', 'Outstanding: 0', 'Zxid: 0x100000003', `Mode: ${mode}`, 'Node count: 5', ''].join('\n');
+      if (word === 'srvr') return srvrText(mode);
       if (word === 'mntr') return [['zk_version', '3.9.4-fake'], ['zk_server_state', mode], ...(mode === 'leader' ? [['zk_synced_followers', String(this.up().length - 1)], ['zk_synced_non_voting_followers', '0'], ['zk_synced_observers', '0']] : [])].map(([k, v]) => `${k}\t${v}\n`).join('');
       return '';
-    };
-    return new Duplex({
-      read() {},
-      write(chunk: Buffer, _enc, cb) {
-        this.push(answer(chunk.toString('utf8')));
-        this.push(null);
-        cb();
-      },
     });
   }
 
   /** The verification's znode round trip: through every server, when all of them serve. */
-  readonly znodeCheck = async (servers: readonly ZnodeTarget[]): Promise<ZnodeCheck> => {
-    const good = servers.every((s) => this.modeOf(s.id) !== undefined);
-    return { ok: good, path: '/zkplan/verify', token: 'fake', writtenVia: good ? servers[0]!.id : null, writeErrors: good ? [] : [{ id: servers[0]!.id, error: 'not serving' }], readVia: servers.slice(1).map((s) => ({ id: s.id, ok: good })) };
-  };
+  readonly znodeCheck = async (servers: readonly ZnodeTarget[]): Promise<ZnodeCheck> => znodeRoundTrip(servers, servers.every((s) => this.modeOf(s.id) !== undefined));
 }

@@ -88,9 +88,7 @@ export class FakeTarget implements Driver {
     const mode = this.modeOf(id);
     if (word === 'ruok') return 'imok';
     if (mode === undefined) return NOT_SERVING;
-    if (word === 'srvr') {
-      return ['Zookeeper version: 3.8.4-fake', 'Latency min/avg/max: 0/0.5/1', 'Received: 1', 'Sent: 1', 'Connections: 1', 'Outstanding: 0', 'Zxid: 0x100000003', `Mode: ${mode}`, 'Node count: 5', ''].join('\n');
-    }
+    if (word === 'srvr') return srvrText(mode);
     if (word === 'conf') {
       return [`serverId=${id}`, `clientPort=${clientPort(id)}`, ...[...this.roles].map(([s, r]) => `server.${s}=h${s}:2888:3888:${r};0.0.0.0:${clientPort(s)}`), ''].join('\n');
     }
@@ -112,21 +110,12 @@ export class FakeTarget implements Driver {
     if (c.silent) {
       return new Duplex({ read() {}, write(_chunk, _enc, cb) { cb(); } });
     }
-    const answer = (word: string) => this.answer(id, word);
-    return new Duplex({
-      read() {},
-      write(chunk: Buffer, _enc, cb) {
-        this.push(answer(chunk.toString('utf8')));
-        this.push(null);
-        cb();
-      },
-    });
+    return answering((word) => this.answer(id, word));
   };
 
   /** The verification's znode round trip, answered from the same model. */
   readonly znodeCheck = async (servers: readonly ZnodeTarget[]): Promise<ZnodeCheck> => {
-    const ok = this.serving() && servers.every((s) => this.up(s.id));
-    return { ok, path: '/zkplan/verify', token: 'fake', writtenVia: ok ? servers[0]!.id : null, writeErrors: ok ? [] : [{ id: servers[0]!.id, error: 'not serving' }], readVia: servers.slice(1).map((s) => ({ id: s.id, ok })) };
+    return znodeRoundTrip(servers, this.serving() && servers.every((s) => this.up(s.id)));
   };
 
   // --- the Driver ---------------------------------------------------------------------------
@@ -264,6 +253,27 @@ export class FakeTarget implements Driver {
   changesMade(): string[] {
     return this.ops.filter((o) => /^(create|start|replace) /.test(o));
   }
+}
+
+/** A client-port connection that answers the four-letter word written to it, then closes. */
+export function answering(answer: (word: string) => string): Duplex {
+  return new Duplex({
+    read() {},
+    write(chunk: Buffer, _enc, cb) {
+      this.push(answer(chunk.toString('utf8')));
+      this.push(null);
+      cb();
+    },
+  });
+}
+
+export function srvrText(mode: string): string {
+  return ['Zookeeper version: 3.8.4-fake', 'Latency min/avg/max: 0/0.5/1', 'Received: 1', 'Sent: 1', 'Connections: 1', 'Outstanding: 0', 'Zxid: 0x100000003', `Mode: ${mode}`, 'Node count: 5', ''].join('\n');
+}
+
+/** The verification's znode write and read-back, as it ends when `ok` (every server serves) or not. */
+export function znodeRoundTrip(servers: readonly ZnodeTarget[], ok: boolean): ZnodeCheck {
+  return { ok, path: '/zkplan/verify', token: 'fake', writtenVia: ok ? servers[0]!.id : null, writeErrors: ok ? [] : [{ id: servers[0]!.id, error: 'not serving' }], readVia: servers.slice(1).map((s) => ({ id: s.id, ok })) };
 }
 
 const envOf = (d: DesiredServer) => d.spec.env.map(([k, v]) => `${k}=${v}`);
