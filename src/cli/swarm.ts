@@ -8,7 +8,7 @@ import { openSessions } from '../deploy/sessions.js';
 import { applySwarmEnsemble, type SwarmApplyReport } from '../deploy/swarm/apply.js';
 import { destroySwarmEnsemble, type SwarmDestroyReport } from '../deploy/swarm/destroy.js';
 import { swarmEnsembleStatus, type SwarmEnsembleStatus } from '../deploy/swarm/status.js';
-import type { Inventory } from '../inventory/types.js';
+import { MULTI_HOST_NETWORKS, type Inventory } from '../inventory/types.js';
 import type { EnsemblePlan } from '../plan/types.js';
 import { loadTemplates } from '../render/templates.js';
 import { readPlan } from './inventory-file.js';
@@ -28,7 +28,7 @@ export function isSwarmTarget(target: string | undefined): boolean {
 async function withSwarm<T>(file: string, flags: RemoteFlags, io: Io, command: string, quiet: boolean, each: (inv: Inventory, e: EnsemblePlan, s: Awaited<ReturnType<typeof openSessions>>) => Promise<T>): Promise<T[]> {
   const concurrency = positiveInt(flags.concurrency, '--concurrency');
   const { inventory, plan } = readPlan(file, io);
-  const ensembles = selectEnsembles(plan, flags.ensemble, ['host', 'overlay'], `${command} --target swarm`);
+  const ensembles = selectEnsembles(plan, flags.ensemble, MULTI_HOST_NETWORKS, `${command} --target swarm`);
   if (inventory.swarmManager === undefined) throw new UsageError(`${command} --target swarm needs a Swarm manager: flag one host \`swarm: manager\` (or set swarm.manager) in ${file}`);
   const executor = executorFor(flags, io);
   const results: T[] = [];

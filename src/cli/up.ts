@@ -2,7 +2,8 @@
 import { Option, type Command } from 'commander';
 import { jsonText } from '../common/json.js';
 import { formatProblem, OperationalError, UsageError } from '../common/problems.js';
-import { DEFAULT_IMAGE, SINGLE_HOST_NETWORKS } from '../deploy/local/default-inventory.js';
+import { DEFAULT_IMAGE } from '../deploy/local/default-inventory.js';
+import { SINGLE_HOST_NETWORKS } from '../inventory/types.js';
 import { upLocal, type LocalUpReport } from '../deploy/local/up.js';
 import { progressFor } from '../deploy/progress.js';
 import type { Io } from './io.js';
