@@ -75,7 +75,7 @@ function serverRow(s: ServerPlan): string[] {
       .map(([k, v]) => `${k}=${v}`)
       .join(' ') || '-',
     ports + published,
-    `constraint:${classicConstraint(s.constraint)}`,
+    classicConstraint(s.constraint),
     swarmConstraint(s.constraint),
   ];
 }
