@@ -7,7 +7,7 @@ import { hostsOf, openSessions } from '../deploy/sessions.js';
 import { ensembleStatus, type EnsembleStatus } from '../deploy/status.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
-import { tableLines } from './table.js';
+import { tableLines } from '../common/table.js';
 import { statusSwarm, isSwarmTarget, TARGET_OPTION } from './swarm.js';
 import { addRemoteOptions, executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
 

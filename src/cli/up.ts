@@ -9,7 +9,7 @@ import { progressFor } from '../deploy/progress.js';
 import type { Io } from './io.js';
 import { addLocalOptions, localEngineSession, localPlan, type LocalFlags } from './local-options.js';
 import { positiveInt } from './remote-options.js';
-import { tableLines } from './table.js';
+import { tableLines } from '../common/table.js';
 
 interface UpFlags extends LocalFlags {
   timeout: string;
