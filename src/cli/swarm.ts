@@ -2,6 +2,7 @@
 // stack through the manager, by the one rollout engine and the Swarm driver. Sessions go to every
 // inventory host: the manager runs the Swarm commands, the others are where verify reaches the
 // servers and where volumes live.
+import { jsonText } from '../common/json.js';
 import { OperationalError, UsageError } from '../common/problems.js';
 import { progressFor } from '../deploy/progress.js';
 import { openSessions, type Sessions } from '../deploy/sessions.js';
@@ -9,13 +10,12 @@ import { describeLabels, SwarmDriver, type SwarmReport } from '../drivers/swarm/
 import { desiredStack, stackServers } from '../drivers/swarm/stack.js';
 import { apply, destroy, status, type ApplyReport, type EnsembleStatus } from '../engine/engine.js';
 import type { Progress } from '../engine/driver.js';
-import type { Inventory } from '../inventory/types.js';
+import { MULTI_HOST_NETWORKS, type Inventory } from '../inventory/types.js';
 import type { EnsemblePlan } from '../plan/types.js';
 import { loadTemplates } from '../render/templates.js';
-import { bigintReplacer } from './apply.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
-import { tableLines } from './table.js';
+import { tableLines } from '../common/table.js';
 import { executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
 
 export const TARGET_OPTION = ['--target <target>', 'host (containers over SSH, the default) or swarm (a Swarm-mode stack through the manager)', 'host'] as const;
@@ -39,7 +39,7 @@ async function withSwarm<T>(file: string, flags: RemoteFlags, io: Io, command: s
   const concurrency = positiveInt(flags.concurrency, '--concurrency');
   const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
   const { inventory, plan } = readPlan(file, io);
-  const ensembles = selectEnsembles(plan, flags.ensemble, ['host', 'overlay'], `${command} --target swarm`);
+  const ensembles = selectEnsembles(plan, flags.ensemble, MULTI_HOST_NETWORKS, `${command} --target swarm`);
   if (inventory.swarmManager === undefined) throw new UsageError(`${command} --target swarm needs a Swarm manager: flag one host \`swarm: manager\` (or set swarm.manager) in ${file}`);
   const templates = loadTemplates();
   const executor = executorFor(flags, io);
@@ -68,7 +68,7 @@ export async function applySwarm(file: string, flags: RemoteFlags & { dryRun?: b
     // A dry run ends before the driver reports: say what it would relabel.
     return { ...report, target: 'swarm' as const, ...(report.dryRun ? { labels: driver.labelChanges().map(describeLabels) } : {}) };
   }).finally(() => progress.close?.());
-  io.out(flags.json ? `${JSON.stringify(reports, bigintReplacer, 2)}\n` : reports.map(applySummary).join(''));
+  io.out(flags.json ? jsonText(reports) : reports.map(applySummary).join(''));
   if (reports.some((r) => !r.ok)) throw new OperationalError('the ensemble could not be proven to work (see above)');
   setExit(0);
 }
@@ -96,7 +96,7 @@ export async function statusSwarm(file: string, flags: RemoteFlags, io: Io, setE
     const runningOn = Object.fromEntries(context.desired.map((d) => [d.serverId, driver.runningOn(d.serverId) ?? null]));
     return { ...s, target: 'swarm' as const, ok: s.ok && extra.length === 0, problems: [...s.problems, ...extra], runningOn };
   });
-  io.out(flags.json ? `${JSON.stringify(statuses, null, 2)}\n` : statuses.map(statusText).join('\n'));
+  io.out(flags.json ? jsonText(statuses) : statuses.map(statusText).join('\n'));
   if (statuses.some((s) => !s.ok)) throw new OperationalError('not every ensemble is whole and as planned');
   setExit(0);
 }
@@ -125,7 +125,7 @@ export async function destroySwarm(file: string, flags: RemoteFlags & { purgeDat
   }).finally(() => progress.close?.());
   io.out(
     flags.json
-      ? `${JSON.stringify(reports, null, 2)}\n`
+      ? jsonText(reports)
       : reports.map((r) => `${r.ensemble}: removed stack ${r.stack} and ${r.labels.length} node label set${r.labels.length === 1 ? '' : 's'}${flags.purgeData ? ' and the volumes' : '; volumes kept'}\n`).join(''),
   );
   setExit(0);
