@@ -21,7 +21,7 @@ export interface Timing {
   settleRoundMs: number;
 }
 
-export const REAL_TIMING: Timing = { pollMs: 100, probeTimeoutMs: 2000, requestTimeoutMs: 1000, settleRoundMs: 10_000 };
+export const REAL_TIMING: Timing = { pollMs: 100, probeTimeoutMs: 2000, requestTimeoutMs: 1000, settleRoundMs: 3000 };
 
 export interface EngineContext<Extra extends object = object> {
   ensemble: string;
@@ -212,7 +212,7 @@ async function settle(roll: Roll<object>, changed: readonly ServerAction[], befo
       for (const a of changed) roll.progress.step(a.host, 'verify', 'ok', `ensemble whole again after ${a.kind === 'change' ? 'replacing' : a.kind === 'create' ? 'creating' : 'starting'} ${a.name}`);
       return;
     }
-    const now = await roll.driver.observe(roll.desired);
+    const now = await observeWithModes(roll, roll.timing);
     roll.current = now;
     for (const a of changed) {
       const mine = now.get(a.serverId);
