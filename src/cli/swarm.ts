@@ -4,7 +4,7 @@
 import { jsonText } from '../common/json.js';
 import { OperationalError, UsageError } from '../common/problems.js';
 import { progressFor } from '../deploy/progress.js';
-import { openSessions } from '../deploy/sessions.js';
+import { openSessions } from '../drivers/sessions.js';
 import { applySwarmEnsemble, type SwarmApplyReport } from '../deploy/swarm/apply.js';
 import { destroySwarmEnsemble, type SwarmDestroyReport } from '../deploy/swarm/destroy.js';
 import { swarmEnsembleStatus, type SwarmEnsembleStatus } from '../deploy/swarm/status.js';

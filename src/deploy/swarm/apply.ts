@@ -14,10 +14,10 @@ import { desiredContainers, ensembleStateDir, LABEL_HASH } from '../../rollout/d
 import { planRollout, type RolloutPlan, type ServerAction } from '../../rollout/rollout.js';
 import { waitForEnsemble, type EnsembleHealth } from '../../verify/ensemble.js';
 import { describeHealth } from '../../engine/describe.js';
-import { lockEnsemble } from '../lock.js';
-import type { Check } from '../preflight.js';
+import { lockEnsemble } from '../../drivers/lock.js';
+import type { Check } from '../../engine/driver.js';
 import type { Progress } from '../progress.js';
-import { tunnelDial, type Sessions } from '../sessions.js';
+import { tunnelDial, type Sessions } from '../../drivers/sessions.js';
 import { planLabels, type LabelChange } from './nodes.js';
 import { membersAt, observeStack, observeSwarm, probeRunning, type ObservedStack } from './observe.js';
 import { desiredStack, type DesiredStack, type StackService } from './stack.js';

@@ -9,7 +9,7 @@ import { LABEL_ENSEMBLE, LABEL_HASH, LABEL_SERVER } from '../../rollout/desired.
 import type { ObservedContainer } from '../../rollout/rollout.js';
 import { probeServer } from '../../verify/ensemble.js';
 import type { Member } from '../../verify/types.js';
-import { tunnelDial, type Sessions } from '../sessions.js';
+import { tunnelDial, type Sessions } from '../../drivers/sessions.js';
 import { matchHosts, parseNodes, type SwarmNode } from './nodes.js';
 import type { DesiredStack } from './stack.js';
 

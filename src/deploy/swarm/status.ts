@@ -4,7 +4,7 @@ import type { Inventory } from '../../inventory/types.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import type { Templates } from '../../render/types.js';
 import { judgeEnsemble, probeEnsemble } from '../../verify/ensemble.js';
-import { tunnelDial, type Sessions } from '../sessions.js';
+import { tunnelDial, type Sessions } from '../../drivers/sessions.js';
 import { managerSession } from './apply.js';
 import { planLabels } from './nodes.js';
 import { membersAt, observeStack, observeSwarm } from './observe.js';

@@ -1,9 +1,9 @@
 // What runs now: zkplan's containers on each host, from `docker container inspect`.
-import { inspectContainers } from '../remote/commands/docker.js';
-import { LABEL_HASH, LABEL_PORTS, LABEL_SERVER, type DesiredContainer } from '../rollout/desired.js';
-import type { ObservedContainer } from '../rollout/rollout.js';
-import type { BatchCommand } from '../remote/batch.js';
-import type { RunResult } from '../remote/session.js';
+import { inspectContainers } from '../../remote/commands/docker.js';
+import { LABEL_HASH, LABEL_PORTS, LABEL_SERVER, type DesiredContainer } from '../../rollout/desired.js';
+import type { ObservedServer } from '../../rollout/rollout.js';
+import type { BatchCommand } from '../../remote/batch.js';
+import type { RunResult } from '../../remote/session.js';
 
 interface DockerInspect {
   Name: string;
@@ -12,7 +12,7 @@ interface DockerInspect {
   Config: { Image: string; Env: string[] | null; Labels: Record<string, string> | null };
 }
 
-type Observed = ObservedContainer & { status?: string };
+type Observed = ObservedServer & { status?: string };
 
 /** The inspect command for one host's containers, to run alone or in a batch. */
 export function inspectCommand(containers: readonly DesiredContainer[]): BatchCommand {
