@@ -133,7 +133,8 @@ function servers(desired: readonly DesiredServer[], actions: readonly ServerActi
   return actions.map((a) => desired.find((d) => d.serverId === a.serverId)!);
 }
 
-const remaining = (roll: Roll<object>) => Math.max(1, roll.deadline - Date.now());
+// At least a second: a verification that starts just before the deadline still gets to look.
+const remaining = (roll: Roll<object>) => Math.max(1000, roll.deadline - Date.now());
 
 function verify(roll: Roll<object>, timeoutMs: number): Promise<EnsembleHealth> {
   const { pollMs, requestTimeoutMs } = roll.timing;
