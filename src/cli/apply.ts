@@ -5,7 +5,7 @@ import { OperationalError } from '../common/problems.js';
 import { HostDriver, type HostReport } from '../drivers/host/driver.js';
 import { apply, type ApplyReport } from '../engine/engine.js';
 import { progressFor } from '../deploy/progress.js';
-import { hostsOf, openSessions } from '../deploy/sessions.js';
+import { hostsOf, openSessions } from '../drivers/sessions.js';
 import { loadTemplates } from '../render/templates.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';

@@ -1,11 +1,11 @@
 // zkplan destroy <inventory> [--purge-data]
 import type { Command } from 'commander';
+import { jsonText } from '../common/json.js';
 import { HostDriver } from '../drivers/host/driver.js';
 import { destroy } from '../engine/engine.js';
 import { loadTemplates } from '../render/templates.js';
-import { jsonText } from '../common/json.js';
 import { progressFor } from '../deploy/progress.js';
-import { hostsOf, openSessions } from '../deploy/sessions.js';
+import { hostsOf, openSessions } from '../drivers/sessions.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
 import { destroySwarm, isSwarmTarget, TARGET_OPTION } from './swarm.js';

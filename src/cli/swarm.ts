@@ -5,7 +5,7 @@
 import { jsonText } from '../common/json.js';
 import { OperationalError, UsageError } from '../common/problems.js';
 import { progressFor } from '../deploy/progress.js';
-import { openSessions, type Sessions } from '../deploy/sessions.js';
+import { openSessions, type Sessions } from '../drivers/sessions.js';
 import { describeLabels, SwarmDriver, type SwarmReport } from '../drivers/swarm/driver.js';
 import { desiredStack, stackServers } from '../drivers/swarm/stack.js';
 import { apply, destroy, status, type ApplyReport, type EnsembleStatus } from '../engine/engine.js';

@@ -21,7 +21,7 @@ export interface Timing {
   settleRoundMs: number;
 }
 
-export const REAL_TIMING: Timing = { pollMs: 100, probeTimeoutMs: 2000, requestTimeoutMs: 1000, settleRoundMs: 10_000 };
+export const REAL_TIMING: Timing = { pollMs: 100, probeTimeoutMs: 2000, requestTimeoutMs: 1000, settleRoundMs: 3000 };
 
 export interface EngineContext<Extra extends object = object> {
   ensemble: string;
@@ -133,7 +133,8 @@ function servers(desired: readonly DesiredServer[], actions: readonly ServerActi
   return actions.map((a) => desired.find((d) => d.serverId === a.serverId)!);
 }
 
-const remaining = (roll: Roll<object>) => Math.max(1, roll.deadline - Date.now());
+// At least a second: a verification that starts just before the deadline still gets to look.
+const remaining = (roll: Roll<object>) => Math.max(1000, roll.deadline - Date.now());
 
 function verify(roll: Roll<object>, timeoutMs: number): Promise<EnsembleHealth> {
   const { pollMs, requestTimeoutMs } = roll.timing;
@@ -212,7 +213,7 @@ async function settle(roll: Roll<object>, changed: readonly ServerAction[], befo
       for (const a of changed) roll.progress.step(a.host, 'verify', 'ok', `ensemble whole again after ${a.kind === 'change' ? 'replacing' : a.kind === 'create' ? 'creating' : 'starting'} ${a.name}`);
       return;
     }
-    const now = await roll.driver.observe(roll.desired);
+    const now = await observeWithModes(roll, roll.timing);
     roll.current = now;
     for (const a of changed) {
       const mine = now.get(a.serverId);

@@ -1,7 +1,8 @@
 // Faults and bad input for `zkplan apply` (issue 3), each against the real built CLI on a
 // 3-host lab (official image contract): an unreachable host, a refused login, unknown and
 // changed host keys, a container that dies during a rollout, the leader killed during a rolling
-// change while writes continue, and hostile values in the inventory.
+// change while writes continue, an apply killed mid-roll and completed by the next one, and
+// hostile values in the inventory.
 // Needs root; run with ZKPLAN_LAB_ID set (see test/lab/README.md).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -134,7 +135,7 @@ function sshFingerprint(pubKeyLine: string): string {
   return r.stdout.split(' ')[1]!;
 }
 
-describe('zkplan apply under faults (lab)', { timeout: 480_000 }, () => {
+describe('zkplan apply under faults (lab)', { timeout: 720_000 }, () => {
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'zkplan-apply-faults-'));
     await ensureBuilt();
@@ -347,6 +348,53 @@ describe('zkplan apply under faults (lab)', { timeout: 480_000 }, () => {
     const lost = writer.acknowledged.filter((p) => !have.has(p.split('/').pop()!));
     t.diagnostic(`${writer.acknowledged.length} writes acknowledged, ${writer.retries} retried, ${present.length} znodes present`);
     assert.deepEqual(lost, [], `${writer.acknowledged.length} acknowledged, ${present.length} present`);
+    assert.deepEqual(leftoverLocks(), []);
+  });
+
+  it('an apply killed mid-roll is completed by `apply --force-unlock` without breaking quorum', async (t) => {
+    await healthy();
+    const ids = await Promise.all(lab.hosts.map((_, k) => containerId(k + 1, containerName(k + 1))));
+    const servers = lab.addresses.map((a) => `${a}:2181`);
+    const writer = await startZnodeWriter(servers, '/apply-killed');
+    const change = inventory('killed-change', (doc) => doc.setIn(['ensembles', 0, 'admin_server'], false));
+    try {
+      const { child, done } = startZkplan(['apply', change, '--timeout', '240'], { env: cliEnv() });
+      let stderr = '';
+      child.stderr!.on('data', (d: string) => {
+        stderr += d;
+        // the first server's new container runs: the operator's zkplan dies here
+        if (/\bchange\s+ok\s+/.test(stderr)) child.kill('SIGKILL');
+      });
+      const killed = await done;
+      t.diagnostic(`the killed apply: ${show(killed)}`);
+      assert.notEqual(killed.code, 0, show(killed));
+      const between = await Promise.all(lab.hosts.map((_, k) => containerId(k + 1, containerName(k + 1))));
+      assert.equal(between.filter((id, k) => id !== ids[k]).length, 1, 'one server was replaced before the kill');
+      assert.notDeepEqual(leftoverLocks(), [], 'the killed apply left its lock');
+
+      const refused = await apply(change);
+      assert.equal(refused.code, 1, show(refused));
+      assert.match(refused.stderr, /is locked by .*retry with --force-unlock/s);
+
+      const r = await apply(change, '--force-unlock');
+      t.diagnostic(`the apply that completes it: ${show(r)}`);
+      assert.equal(r.code, 0, show(r));
+      assert.match(r.stdout, /0 to create, 2 to change, 1 unchanged/, show(r));
+      assert.match(r.stdout, /verified/);
+      const after = await Promise.all(lab.hosts.map((_, k) => containerId(k + 1, containerName(k + 1))));
+      for (const i of [1, 2, 3]) assert.notEqual(after[i - 1], ids[i - 1], `${containerName(i)} replaced`);
+      await waitForQuorum(lab.addresses, 60_000);
+      const target = writer.acknowledged.length + 3;
+      const until = Date.now() + 60_000;
+      while (writer.acknowledged.length < target && Date.now() < until) await new Promise((res) => setTimeout(res, 200));
+    } finally {
+      await writer.stop();
+    }
+    const present = new Set(await znodeChildren(servers, '/apply-killed'));
+    const lost = writer.acknowledged.filter((p) => !present.has(p.split('/').pop()!));
+    t.diagnostic(`${writer.acknowledged.length} writes acknowledged, ${writer.retries} retried, ${present.size} znodes present`);
+    assert.ok(writer.acknowledged.length >= 10, `writes were acknowledged during the rollouts (${writer.acknowledged.length})`);
+    assert.deepEqual(lost, [], 'no acknowledged write was lost');
     assert.deepEqual(leftoverLocks(), []);
   });
 

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { lockAndRun, lockEnsemble } from '../../src/deploy/lock.js';
-import type { Sessions } from '../../src/deploy/sessions.js';
+import { lockAndRun, lockEnsemble } from '../../src/drivers/lock.js';
+import type { Sessions } from '../../src/drivers/sessions.js';
 import type { Host } from '../../src/inventory/types.js';
 import { LocalSession } from '../../src/remote/local-executor.js';
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CLOCK_SKEW_LIMIT_MS, judgeClockSkew, judgePreflight, parseListeningPorts, preflightCommands } from '../../src/deploy/preflight.js';
+import { CLOCK_SKEW_LIMIT_MS, judgeClockSkew, judgePreflight, parseListeningPorts, preflightCommands } from '../../src/drivers/host/preflight.js';
 import { planInventory } from '../../src/plan/plan.js';
 import { listeningPorts } from '../../src/remote/commands/host.js';
 import type { HostSession, RunResult } from '../../src/remote/session.js';

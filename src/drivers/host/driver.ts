@@ -14,10 +14,11 @@ import { checkResult, runChecked, type RunResult } from '../../remote/session.js
 import { desiredContainers, ensembleStateDir, envFileContent, LABEL_ENSEMBLE, type DesiredContainer } from '../../rollout/desired.js';
 import type { ContainerSpec } from '../../rollout/spec.js';
 import type { EnsembleHealth } from '../../verify/ensemble.js';
-import { inspectCommand, observedFrom } from '../../deploy/inspect.js';
-import { lockAndRun, type HostResults } from '../../deploy/lock.js';
-import { judgePreflight, preflightCommands, type HostPreflight } from '../../deploy/preflight.js';
-import { tunnelDial, verifyMembers, type Sessions } from '../../deploy/sessions.js';
+import type { Member } from '../../verify/types.js';
+import { inspectCommand, observedFrom } from './inspect.js';
+import { lockAndRun, type HostResults } from '../lock.js';
+import { judgePreflight, preflightCommands, type HostPreflight } from './preflight.js';
+import { tunnelDial, type Sessions } from '../sessions.js';
 import { reachabilityMatrix, type ReachabilityRow } from './reachability.js';
 
 export interface HostReport {
@@ -99,8 +100,9 @@ export class HostDriver implements Driver<HostReport> {
     );
   }
 
-  members() {
-    return verifyMembers(this.ensemble);
+  /** Each server's client port on its host's address, reached through that host's SSH connection. */
+  members(): Member[] {
+    return this.ensemble.servers.map((s) => ({ id: s.id, role: s.role, address: s.host.address, port: s.ports.client }));
   }
 
   /**

@@ -5,7 +5,7 @@ import { runBatch, type BatchCommand } from '../../remote/batch.js';
 import { tcpReachable } from '../../remote/commands/host.js';
 import type { HostSession } from '../../remote/session.js';
 import type { EnsembleHealth } from '../../verify/ensemble.js';
-import type { Sessions } from '../../deploy/sessions.js';
+import type { Sessions } from '../sessions.js';
 
 export interface ReachabilityRow {
   from: string;

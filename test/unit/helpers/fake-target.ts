@@ -35,7 +35,8 @@ export interface Faults {
   preflightFails: Set<string>;
 }
 
-export const TINY_TIMING: Timing = { pollMs: 1, probeTimeoutMs: 100, requestTimeoutMs: 100, settleRoundMs: 20 };
+// Polls are tiny; timeouts are not, so a loaded machine cannot turn a slow answer into a fault.
+export const TINY_TIMING: Timing = { pollMs: 1, probeTimeoutMs: 2000, requestTimeoutMs: 2000, settleRoundMs: 20 };
 
 const clientPort = (id: number) => 2180 + id;
 const NOT_SERVING = 'This ZooKeeper instance is not currently serving requests\n';
@@ -108,7 +109,14 @@ export class FakeTarget implements Driver {
     const c = id === undefined ? undefined : this.containers.get(id);
     if (id === undefined || !c?.running || c.host !== address) throw new DialError(address, port, 'connection refused (nothing listening?) [ECONNREFUSED]');
     if (c.silent) {
-      return new Duplex({ read() {}, write(_chunk, _enc, cb) { cb(); } });
+      // closes without an answer: as unknown as a hung server, without waiting for a timeout
+      return new Duplex({
+        read() {},
+        write(_chunk, _enc, cb) {
+          this.push(null);
+          cb();
+        },
+      });
     }
     return answering((word) => this.answer(id, word));
   };

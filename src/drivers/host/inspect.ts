@@ -1,10 +1,10 @@
 // What runs now: zkplan's containers on each host, from `docker container inspect`.
-import { missing, parseContainerInspect } from '../drivers/inspect.js';
-import { inspectContainers } from '../remote/commands/docker.js';
-import { LABEL_SERVER, type DesiredContainer } from '../rollout/desired.js';
-import type { ObservedServer } from '../rollout/rollout.js';
-import type { BatchCommand } from '../remote/batch.js';
-import type { RunResult } from '../remote/session.js';
+import { missing, parseContainerInspect } from '../inspect.js';
+import { inspectContainers } from '../../remote/commands/docker.js';
+import { LABEL_SERVER, type DesiredContainer } from '../../rollout/desired.js';
+import type { ObservedServer } from '../../rollout/rollout.js';
+import type { BatchCommand } from '../../remote/batch.js';
+import type { RunResult } from '../../remote/session.js';
 
 /** The inspect command for one host's containers, to run alone or in a batch. */
 export function inspectCommand(containers: readonly DesiredContainer[]): BatchCommand {

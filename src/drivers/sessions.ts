@@ -1,4 +1,4 @@
-// One SSH session per host, opened in parallel (bounded), reused by every step.
+// One SSH session per host, opened in parallel (bounded), reused by every step of the host and Swarm drivers.
 import { OperationalError } from '../common/problems.js';
 import type { Host } from '../inventory/types.js';
 import type { EnsemblePlan } from '../plan/types.js';
@@ -6,8 +6,7 @@ import { mapLimitSettled } from '../remote/concurrency.js';
 import type { Executor, HostSession } from '../remote/session.js';
 import { tracePhase } from '../remote/trace.js';
 import type { Dial } from '../verify/dial.js';
-import type { Member } from '../verify/types.js';
-import type { Progress } from './progress.js';
+import type { Progress } from '../engine/driver.js';
 
 export type Sessions = Map<string, HostSession>;
 
@@ -40,8 +39,4 @@ export function tunnelDial(sessions: Sessions): Dial {
     if (!session) throw new Error(`no SSH session to a host with address ${address}`);
     return session.dial('127.0.0.1', port);
   };
-}
-
-export function verifyMembers(ensemble: EnsemblePlan): Member[] {
-  return ensemble.servers.map((s) => ({ id: s.id, role: s.role, address: s.host.address, port: s.ports.client }));
 }

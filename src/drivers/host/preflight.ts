@@ -1,23 +1,15 @@
 // HostPreflight: everything checked on a host before anything changes anywhere.
-import type { EnsemblePlan } from '../plan/types.js';
-import { dockerServerVersion, imageId, pullImage } from '../remote/commands/docker.js';
-import { clock, directoryCreatable, listeningPorts } from '../remote/commands/host.js';
-import type { BatchCommand } from '../remote/batch.js';
-import type { HostSession, RunResult } from '../remote/session.js';
-import type { HostResults } from './lock.js';
-import type { DesiredContainer } from '../rollout/desired.js';
-import type { ObservedContainer } from '../rollout/rollout.js';
+import type { EnsemblePlan } from '../../plan/types.js';
+import { dockerServerVersion, imageId, pullImage } from '../../remote/commands/docker.js';
+import { clock, directoryCreatable, listeningPorts } from '../../remote/commands/host.js';
+import type { BatchCommand } from '../../remote/batch.js';
+import type { HostSession, RunResult } from '../../remote/session.js';
+import type { Check, HostChecks } from '../../engine/driver.js';
+import type { HostResults } from '../lock.js';
+import type { DesiredContainer } from '../../rollout/desired.js';
+import type { ObservedServer } from '../../rollout/rollout.js';
 
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
-
-export interface HostPreflight {
-  host: string;
-  ok: boolean;
-  checks: Check[];
+export interface HostPreflight extends HostChecks {
   dockerVersion?: string;
   /** host clock minus local clock, milliseconds (round-trip midpoint) */
   clockSkewMs?: number;
@@ -44,7 +36,7 @@ export async function judgePreflight(
   session: HostSession,
   ensemble: EnsemblePlan,
   containers: readonly DesiredContainer[],
-  observed: ReadonlyMap<number, ObservedContainer>,
+  observed: ReadonlyMap<number, ObservedServer>,
   found: HostResults,
   opts: PreflightOptions,
 ): Promise<HostPreflight> {
