@@ -160,8 +160,7 @@ export class LocalDriver implements Driver {
   async unexpected(desired: readonly DesiredServer[]): Promise<string[]> {
     const planned = new Set(desired.map((d) => d.name));
     return lines((await runChecked(this.session, listContainers(ownerLabels(this.ensemble.name)))).stdout)
-      .filter((n) => !planned.has(n))
-      .map((n) => `container ${n}`);
+      .filter((n) => !planned.has(n));
   }
 
   private get host(): string {

@@ -288,7 +288,7 @@ export class SwarmDriver implements Driver<SwarmReport> {
   async unexpected(desired: readonly DesiredServer[]): Promise<string[]> {
     // status asks while it observes: the stale services come with that observation
     await (this.observing ?? this.observe(desired));
-    return this.stale.map((s) => `service ${s}`);
+    return [...this.stale];
   }
 
   /** What status adds for a Swarm: node problems and node labels out of place (after observe). */
