@@ -82,7 +82,7 @@ export class LocalDriver implements Driver {
       checks.push({
         name: 'network',
         ok: orphans.length === 0,
-        detail: orphans.length ? `network ${net.name} is missing while ${orphans.map((d) => d.name).join(', ')} exist: run zkplan down, then zkplan up` : `${net.name} to be created`,
+        detail: orphans.length ? `network ${net.name} is missing while ${orphans.map((d) => d.name).join(', ')} exist${orphans.length > 1 ? '' : 's'}: run zkplan down, then zkplan up` : `${net.name} to be created`,
       });
     }
     checks.push(await this.imageCheck(desired, observed, opts.dryRun));
