@@ -5,6 +5,7 @@ import type { DesiredServer } from '../engine/driver.js';
 import type { EnsemblePlan, ServerPlan } from '../plan/types.js';
 import { imageProfile } from '../render/profiles/index.js';
 import { addressingFor } from '../render/server-line.js';
+import type { HostAddressing } from '../render/types.js';
 import { publishAddress, swarmConstraint } from '../render/text.js';
 import { configHash, LABEL_ENSEMBLE, LABEL_PORTS, LABEL_SERVER, withHashLabel, type ContainerSpec, type SpecMount, type SpecNetwork, type SpecPort } from './spec.js';
 
@@ -19,7 +20,14 @@ export const LABEL_LOCAL = 'io.zkplan.local';
  *   ensemble lives entirely inside the engine and `down --purge-data` is `docker volume rm`.
  * - `swarm`: one service per server, named volumes beside the node it is pinned to.
  */
-export type SpecTarget = { kind: 'host' | 'local' | 'swarm'; /** --set host addresses (renders) */ overrides?: Record<string, string> };
+export interface SpecTarget {
+  kind: 'host' | 'local' | 'swarm';
+  /** --set host addresses (renders) */
+  overrides?: Record<string, string>;
+  /** Renders only: host addresses as `${ZOOKEEPER_k}` variables, and how addresses written out are escaped (compose `$$`). */
+  hostAddress?: HostAddressing;
+  literal?: (value: string) => string;
+}
 
 /** The label set every container, network and volume of one local ensemble carries. */
 export function ownerLabels(ensemble: string): Record<string, string> {
@@ -43,7 +51,7 @@ export function desiredServers(ensemble: EnsemblePlan, target: SpecTarget): Desi
 
 function serverSpec(e: EnsemblePlan, s: ServerPlan, target: SpecTarget): ContainerSpec {
   const profile = imageProfile(e.profile);
-  const env = profile.environment(s, e, addressingFor(e, 'resolved', target.overrides ?? {}));
+  const env = profile.environment(s, e, addressingFor(e, target.hostAddress ?? 'resolved', target.overrides ?? {}, target.literal));
   const hostNetwork = e.network === 'host';
   const base = { name: s.name, image: e.image, env, restart: 'always' as const };
   const ids = { [LABEL_ENSEMBLE]: e.name, [LABEL_SERVER]: String(s.id) };
