@@ -4,6 +4,7 @@
 // leaves alone.
 import { shellCommand, shellQuote } from '../common/shell.js';
 import type { DesiredServer } from '../engine/driver.js';
+import { oneLine } from '../render/text.js';
 import { recreateContainer } from '../remote/commands/docker.js';
 import { envFileContent, envFilePath, ensembleStateDir } from './desired.js';
 
@@ -26,7 +27,7 @@ export function hostRecord(ensemble: string, host: string, stateRoot: string, se
   const dir = ensembleStateDir(stateRoot, ensemble);
   const sorted = [...servers].sort((a, b) => a.serverId - b.serverId);
   const names = sorted.map((s) => s.name);
-  const comment = (s: string) => `# ${s.replace(/[\p{Cc}\u2028\u2029]/gu, '?')}`;
+  const comment = (s: string) => `# ${oneLine(s)}`;
   const script = [
     '#!/bin/sh',
     comment(`zkplan's record of ensemble ${ensemble} on host ${host}: re-creates its containers exactly as zkplan apply does`),

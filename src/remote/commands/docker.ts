@@ -50,7 +50,7 @@ export function dockerRunLines(spec: ContainerSpec, opts: RunOptions = {}): stri
     ['--network', net.kind === 'host' ? 'host' : net.name],
     ...(net.kind === 'named' && net.ip !== undefined ? [['--ip', net.ip]] : []),
     ...(net.kind === 'named' ? (net.links ?? []).map((l) => ['--link', l]) : []),
-    ...spec.ports.map((p) => ['--publish', p.address !== undefined ? portMapping(p.address, p.published, p.target) : `${p.published}:${p.target}`]),
+    ...spec.ports.map((p) => ['--publish', portMapping(p.address, p.published, p.target)]),
     ['--restart', spec.restart],
     ...(spec.user !== undefined ? [['--user', spec.user]] : []),
     ...(spec.memoryBytes !== undefined ? [['--memory', String(spec.memoryBytes)]] : []),

@@ -39,7 +39,7 @@ export function renderSingleHost(
       hostname: composeLiteral(spec.hostname ?? spec.name),
       environment: rows(spec.env),
       volumes: spec.mounts.map((m) => composeLiteral(`${m.source}:${m.target}`)),
-      ports: spec.ports.map((p) => (p.address !== undefined ? portMapping(p.address, p.published, p.target) : `${p.published}:${p.target}`)),
+      ports: spec.ports.map((p) => portMapping(p.address, p.published, p.target)),
       ipv4Address: network?.ip ?? null,
       // Compose's `links:` are start-order dependencies and refuse the cycle every ensemble has.
       externalLinks: (network?.links ?? []).map(composeLiteral),
