@@ -56,7 +56,7 @@ export function dockerRunLines(spec: ContainerSpec, opts: RunOptions = {}): stri
     ...(spec.memoryBytes !== undefined ? [['--memory', String(spec.memoryBytes)]] : []),
     ...spec.mounts.map((m) => ['--volume', `${m.source}:${m.target}${mode(m)}`]),
     ...(opts.envFile !== undefined ? [['--env-file', opts.envFile]] : spec.env.map(([k, v]) => ['--env', `${k}=${v}`])),
-    ...Object.entries(spec.labels).map(([k, v]) => ['--label', `${k}=${v}`]),
+    ...labelLines(spec.labels),
     [spec.image, ...(spec.command ?? [])],
   ];
 }
@@ -91,6 +91,10 @@ export function containerLogsTail(name: string, lines = 20): string[] {
   return ['docker', 'logs', '--tail', String(lines), name];
 }
 
+function labelLines(labels: Record<string, string>): string[][] {
+  return Object.entries(labels).map(([k, v]) => ['--label', `${k}=${v}`]);
+}
+
 export function labelArgs(labels: Record<string, string>): string[] {
-  return Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+  return labelLines(labels).flat();
 }
