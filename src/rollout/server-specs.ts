@@ -6,7 +6,8 @@ import type { EnsemblePlan, ServerPlan } from '../plan/types.js';
 import { imageProfile } from '../render/profiles/index.js';
 import { addressingFor } from '../render/server-line.js';
 import type { HostAddressing } from '../render/types.js';
-import { publishAddress, swarmConstraint } from '../render/text.js';
+import { swarmConstraint } from '../plan/constraints.js';
+import { publishAddress } from '../render/text.js';
 import { configHash, LABEL_ENSEMBLE, LABEL_PORTS, LABEL_SERVER, withHashLabel, type ContainerSpec, type SpecMount, type SpecNetwork, type SpecPort } from './spec.js';
 
 /** Marks what `up --local` made, so `down` never touches containers `zkplan apply` or a user made. */

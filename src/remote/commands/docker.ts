@@ -78,10 +78,6 @@ export function startContainer(name: string): string[] {
   return ['docker', 'start', name];
 }
 
-export function stopContainer(name: string, timeoutSeconds = 10): string[] {
-  return ['docker', 'stop', '--time', String(timeoutSeconds), name];
-}
-
 /** Names of the containers carrying an ensemble's label (destroy/status find strays with it). */
 export function listEnsembleContainers(labelKey: string, ensemble: string): string[] {
   return ['docker', 'ps', '--all', '--filter', `label=${labelKey}=${ensemble}`, '--format', '{{.Names}}'];

@@ -9,6 +9,7 @@ import { desiredServers } from '../../rollout/server-specs.js';
 import { oneLine } from '../text.js';
 import type { RenderedFile, RenderOptions, Templates } from '../types.js';
 import type { Target } from './types.js';
+import { SINGLE_HOST_NETWORKS } from '../../inventory/types.js';
 
 function byHost(servers: readonly DesiredServer[]): [string, DesiredServer[]][] {
   const groups = new Map<string, DesiredServer[]>();
@@ -61,7 +62,7 @@ function render(e: EnsemblePlan, options: RenderOptions, templates: Templates): 
 export const runScriptsTarget: Target = {
   name: 'run-scripts',
   summary: 'one sh script per host with docker run lines (host, bridge, links, static-ip)',
-  networks: ['host', 'bridge', 'links', 'static-ip'],
+  networks: ['host', ...SINGLE_HOST_NETWORKS],
   refusal: {
     overlay: 'an overlay network needs a Swarm to attach plain containers to: use target swarm or aliyun',
   },
