@@ -6,7 +6,6 @@ import { HostDriver, type HostReport } from '../drivers/host/driver.js';
 import { apply, type ApplyReport } from '../engine/engine.js';
 import { progressFor } from '../deploy/progress.js';
 import { hostsOf, openSessions } from '../drivers/sessions.js';
-import { loadTemplates } from '../render/templates.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
 import { tableLines } from '../common/table.js';
@@ -33,14 +32,13 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
     const { inventory, plan } = readPlan(file, io);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'apply');
-    const templates = loadTemplates();
     const progress = progressFor(io);
     const executor = executorFor(flags, io);
     const reports: ApplyReport<HostReport>[] = [];
     try {
       const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progress);
       for (const e of ensembles) {
-        const driver = new HostDriver(e, sessions, templates, concurrency);
+        const driver = new HostDriver(e, sessions, concurrency);
         reports.push(
           await apply(
             { ensemble: e.name, desired: driver.desired(), driver, progress },

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { jsonText } from '../common/json.js';
 import { HostDriver } from '../drivers/host/driver.js';
 import { destroy } from '../engine/engine.js';
-import { loadTemplates } from '../render/templates.js';
 import { progressFor } from '../deploy/progress.js';
 import { hostsOf, openSessions } from '../drivers/sessions.js';
 import { readPlan } from './inventory-file.js';
@@ -35,9 +34,8 @@ export function registerDestroy(program: Command, io: Io, setExit: (code: number
     const progress = progressFor(io);
     try {
       const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progress);
-      const templates = loadTemplates();
       for (const e of ensembles) {
-        const driver = new HostDriver(e, sessions, templates, concurrency);
+        const driver = new HostDriver(e, sessions, concurrency);
         removed[e.name] = await destroy({ ensemble: e.name, desired: driver.desired(), driver, progress }, {
           purgeData: Boolean(flags.purgeData),
           forceUnlock: Boolean(flags.forceUnlock),

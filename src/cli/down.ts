@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { jsonText } from '../common/json.js';
 import { progressFor } from '../deploy/progress.js';
 import { DEFAULT_IMAGE } from '../drivers/local/default-inventory.js';
-import { localContainers, localDesired } from '../drivers/local/desired.js';
+import { localContainers } from '../drivers/local/desired.js';
 import { LocalDriver } from '../drivers/local/driver.js';
 import { destroy } from '../engine/engine.js';
 import type { Io } from './io.js';
@@ -38,9 +38,8 @@ export function registerDown(program: Command, io: Io, setExit: (code: number) =
       const reports: LocalDownReport[] = [];
       try {
         for (const e of ensembles) {
-          const containers = localContainers(e);
-          const driver = new LocalDriver(e, containers, session, progress);
-          const removed = await destroy({ ensemble: e.name, desired: localDesired(containers), driver, progress }, { purgeData: Boolean(flags.purgeData), forceUnlock: false, command: 'zkplan down' });
+          const driver = new LocalDriver(e, session, progress);
+          const removed = await destroy({ ensemble: e.name, desired: localContainers(e), driver, progress }, { purgeData: Boolean(flags.purgeData), forceUnlock: false, command: 'zkplan down' });
           const { strays, networks, volumesRemoved, volumesKept } = driver.outcome;
           reports.push({ ensemble: e.name, containers: [...removed.map((r) => r.replace(/^[^/]*\//, '')), ...strays], networks, volumesRemoved, volumesKept });
         }

@@ -6,7 +6,6 @@ import { progressFor } from '../deploy/progress.js';
 import { hostsOf, openSessions } from '../drivers/sessions.js';
 import { HostDriver } from '../drivers/host/driver.js';
 import { status, type EnsembleStatus } from '../engine/engine.js';
-import { loadTemplates } from '../render/templates.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
 import { tableLines } from '../common/table.js';
@@ -26,9 +25,8 @@ export function registerStatus(program: Command, io: Io, setExit: (code: number)
     const statuses: EnsembleStatus[] = [];
     try {
       const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progressFor(io, true));
-      const templates = loadTemplates();
       for (const e of ensembles) {
-        const driver = new HostDriver(e, sessions, templates, concurrency);
+        const driver = new HostDriver(e, sessions, concurrency);
         statuses.push(await status({ ensemble: e.name, desired: driver.desired(), driver, progress: progressFor(io, true) }, 2000));
       }
     } finally {

@@ -7,9 +7,10 @@ import { OperationalError, UsageError } from '../common/problems.js';
 import { progressFor } from '../deploy/progress.js';
 import { openSessions, type Sessions } from '../drivers/sessions.js';
 import { describeLabels, SwarmDriver, type SwarmReport } from '../drivers/swarm/driver.js';
-import { desiredStack, stackServers } from '../drivers/swarm/stack.js';
+import { desiredStack } from '../drivers/swarm/stack.js';
+import { desiredServers } from '../rollout/server-specs.js';
 import { apply, destroy, status, type ApplyReport, type EnsembleStatus } from '../engine/engine.js';
-import type { Progress } from '../engine/driver.js';
+import type { DesiredServer, Progress } from '../engine/driver.js';
 import { MULTI_HOST_NETWORKS, type Inventory } from '../inventory/types.js';
 import type { EnsemblePlan } from '../plan/types.js';
 import { loadTemplates } from '../render/templates.js';
@@ -32,7 +33,7 @@ export type SwarmApplyReport = ApplyReport<SwarmReport> & { target: 'swarm' };
 interface SwarmEnsemble {
   ensemble: EnsemblePlan;
   driver: SwarmDriver;
-  context: { ensemble: string; desired: ReturnType<typeof stackServers>; driver: SwarmDriver; progress: Progress };
+  context: { ensemble: string; desired: DesiredServer[]; driver: SwarmDriver; progress: Progress };
 }
 
 async function withSwarm<T>(file: string, flags: RemoteFlags, io: Io, command: string, progress: Progress, each: (e: SwarmEnsemble) => Promise<T>): Promise<T[]> {
@@ -56,7 +57,7 @@ async function withSwarm<T>(file: string, flags: RemoteFlags, io: Io, command: s
 function swarmEnsemble(inventory: Inventory, ensemble: EnsemblePlan, sessions: Sessions, templates: ReturnType<typeof loadTemplates>, progress: Progress, timeoutMs: number): SwarmEnsemble {
   const stack = desiredStack(ensemble, templates);
   const driver = new SwarmDriver(inventory, ensemble, stack, sessions, progress, { timeoutMs });
-  return { ensemble, driver, context: { ensemble: ensemble.name, desired: stackServers(ensemble, stack), driver, progress } };
+  return { ensemble, driver, context: { ensemble: ensemble.name, desired: desiredServers(ensemble, { kind: 'swarm' }), driver, progress } };
 }
 
 export async function applySwarm(file: string, flags: RemoteFlags & { dryRun?: boolean; forceUnlock?: boolean }, io: Io, setExit: (code: number) => void): Promise<void> {

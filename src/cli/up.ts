@@ -5,7 +5,7 @@ import { formatProblem, OperationalError, UsageError } from '../common/problems.
 import { progressFor } from '../deploy/progress.js';
 import { DEFAULT_IMAGE } from '../drivers/local/default-inventory.js';
 import { SINGLE_HOST_NETWORKS } from '../inventory/types.js';
-import { connectString, localContainers, localDesired, localMembers } from '../drivers/local/desired.js';
+import { connectString, localContainers, localMembers } from '../drivers/local/desired.js';
 import { LocalDriver, type LocalResult } from '../drivers/local/driver.js';
 import { apply, type ApplyReport } from '../engine/engine.js';
 import type { Io } from './io.js';
@@ -41,9 +41,8 @@ export function registerUp(program: Command, io: Io, setExit: (code: number) => 
         for (const e of ensembles) {
           const members = localMembers(e);
           progress.note(`${e.name}: ${e.servers.length} servers on network ${e.dockerNetwork?.name ?? '?'} (${e.network}), image ${e.image}; connect string ${connectString(members)}`);
-          const containers = localContainers(e);
-          const driver = new LocalDriver(e, containers, session, progress);
-          const report = await apply({ ensemble: e.name, desired: localDesired(containers), driver, progress }, { dryRun: false, timeoutMs, concurrency: 4, forceUnlock: false, command: 'zkplan up --local' });
+          const driver = new LocalDriver(e, session, progress);
+          const report = await apply({ ensemble: e.name, desired: localContainers(e), driver, progress }, { dryRun: false, timeoutMs, concurrency: 4, forceUnlock: false, command: 'zkplan up --local' });
           reports.push({ ...report, network: driver.outcome.network, connectString: connectString(members) });
         }
       } finally {

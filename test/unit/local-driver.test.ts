@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultInventory } from '../../src/drivers/local/default-inventory.js';
-import { localContainers, localDesired } from '../../src/drivers/local/desired.js';
+import { localContainers } from '../../src/drivers/local/desired.js';
 import { LocalDriver } from '../../src/drivers/local/driver.js';
 import { apply, destroy } from '../../src/engine/engine.js';
 import type { Host } from '../../src/inventory/types.js';
@@ -76,9 +76,8 @@ function setUp(network: 'bridge' | 'static-ip') {
   const ensemble = planInventory(defaultInventory({ network, image: 'zookeeper:3.9' })).ensembles[0]!;
   const engine = new FakeEngine();
   const progress = recordingProgress();
-  const containers = localContainers(ensemble);
-  const driver = new LocalDriver(ensemble, containers, engine.session(), progress);
-  const context = { ensemble: 'zk', desired: localDesired(containers), driver, progress, timing: TINY_TIMING };
+  const driver = new LocalDriver(ensemble, engine.session(), progress);
+  const context = { ensemble: 'zk', desired: localContainers(ensemble), driver, progress, timing: TINY_TIMING };
   return { engine, driver, context };
 }
 

@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SwarmDriver } from '../../src/drivers/swarm/driver.js';
-import { desiredStack, stackServers } from '../../src/drivers/swarm/stack.js';
+import { desiredStack } from '../../src/drivers/swarm/stack.js';
 import { apply, destroy, type ApplyOptions } from '../../src/engine/engine.js';
 import type { HeldLock } from '../../src/engine/driver.js';
 import type { Inventory } from '../../src/inventory/types.js';
 import { planInventory } from '../../src/plan/plan.js';
+import { desiredServers } from '../../src/rollout/server-specs.js';
 import { loadTemplates } from '../../src/render/templates.js';
 import { recordingProgress, TINY_TIMING } from './helpers/fake-target.js';
 import { FakeSwarm } from './helpers/fake-swarm.js';
@@ -39,7 +40,7 @@ async function applyTo(swarm: FakeSwarm, inv: Inventory) {
   const stack = desiredStack(ensemble, templates);
   const progress = recordingProgress();
   const driver = new UnlockedSwarmDriver(inv, ensemble, stack, swarm.sessions(inv.hosts), progress, { timeoutMs: 5000 });
-  const context = { ensemble: 'zk', desired: stackServers(ensemble, stack), driver, progress, timing: TINY_TIMING, znodeCheck: swarm.znodeCheck };
+  const context = { ensemble: 'zk', desired: desiredServers(ensemble, { kind: 'swarm' }), driver, progress, timing: TINY_TIMING, znodeCheck: swarm.znodeCheck };
   return { driver, context, progress, report: await apply(context, OPTS) };
 }
 

@@ -4,15 +4,13 @@
 // it (src/drivers/host/lock.ts), so a host's login shell starts once per run.
 import type { DesiredServer, Driver, HeldLock, LockOptions, ObservedServer } from '../../engine/driver.js';
 import type { EnsemblePlan } from '../../plan/types.js';
-import { renderTarget } from '../../render/index.js';
-import type { Templates } from '../../render/types.js';
 import { allOf } from '../../remote/batch.js';
-import { containerLogsTail, listEnsembleContainers, removeContainer, runContainer, startContainer } from '../../remote/commands/docker.js';
-import { makeDirectories, removeEmptyDirectories, removePaths } from '../../remote/commands/host.js';
+import { containerLogsTail, listEnsembleContainers, recreateContainer, removeContainer, startContainer } from '../../remote/commands/docker.js';
+import { removeEmptyDirectories, removePaths } from '../../remote/commands/host.js';
 import { mapLimit } from '../../remote/concurrency.js';
 import { checkResult, runChecked, type RunResult } from '../../remote/session.js';
-import { desiredContainers, ensembleStateDir, envFileContent, LABEL_ENSEMBLE, type DesiredContainer } from '../../rollout/desired.js';
-import type { ContainerSpec } from '../../rollout/spec.js';
+import { desiredContainers, ensembleStateDir, LABEL_ENSEMBLE, type DesiredContainer } from '../../rollout/desired.js';
+import { hostRecord } from '../../rollout/record.js';
 import type { EnsembleHealth } from '../../verify/ensemble.js';
 import type { Member } from '../../verify/types.js';
 import { inspectCommand, observedFrom } from './inspect.js';
@@ -30,7 +28,7 @@ const NOTHING_FOUND: RunResult = { code: 0, stdout: '[]', stderr: '' };
 export class HostDriver implements Driver<HostReport> {
   readonly target = 'host';
   readonly dial;
-  /** today's container description of each server (env file, mounts), by server id */
+  /** each server's spec with the env file it is run from, by server id */
   private readonly containers: Map<number, DesiredContainer>;
   /** what the lock's exec found on each host, until observe() and preflight() used it */
   private found: Map<string, HostResults> | undefined;
@@ -40,7 +38,6 @@ export class HostDriver implements Driver<HostReport> {
   constructor(
     private readonly ensemble: EnsemblePlan,
     private readonly sessions: Sessions,
-    private readonly templates: Templates,
     private readonly concurrency: number,
   ) {
     this.dial = tunnelDial(sessions);
@@ -50,7 +47,7 @@ export class HostDriver implements Driver<HostReport> {
 
   /** The servers as the engine sees them. */
   desired(): DesiredServer[] {
-    return [...this.containers.values()].map((c) => ({ serverId: c.serverId, role: c.role, host: c.host, name: c.name, spec: specOf(c), configHash: c.configHash }));
+    return [...this.containers.values()];
   }
 
   private stateDir(host: string): string {
@@ -106,31 +103,29 @@ export class HostDriver implements Driver<HostReport> {
   }
 
   /**
-   * Each host keeps a record of what is deployed on it: env files and the run script. Pushed just
-   * before the servers it describes are (re)created, so a stopped rollout leaves the record of the
-   * servers it did not reach as it was.
+   * Each host keeps a record of what is deployed on it (src/rollout/record.ts): env files and the
+   * run.sh that re-creates its servers as apply does. Pushed just before servers of that host are
+   * (re)created; a host the rollout did not reach keeps its record as it was.
    */
-  async prepare(servers: readonly DesiredServer[]): Promise<void> {
-    const scripts = renderTarget('run-scripts', this.ensemble, { set: {}, resolve: true }, this.templates);
+  async prepare(servers: readonly DesiredServer[], desired: readonly DesiredServer[]): Promise<void> {
     await mapLimit(this.hosts(servers), this.concurrency, async (host) => {
-      const script = scripts.find((f) => f.path === `${host}.sh`);
-      const dir = ensembleStateDir(this.stateDir(host), this.ensemble.name);
-      await this.sessions.get(host)!.putFiles([
-        ...this.mine(servers, host).map((c) => ({ path: c.envFile, content: envFileContent(c.env), mode: 0o600 })),
-        ...(script ? [{ path: `${dir}/run.sh`, content: script.content, mode: 0o755 }] : []),
-      ]);
+      await this.sessions.get(host)!.putFiles(hostRecord(this.ensemble.name, host, this.stateDir(host), desired.filter((d) => d.host === host)));
     });
   }
 
-  // One command line each: every exec would start the host's login shell again.
+  // One command line, the very one the pushed run.sh runs: each exec would start the host's
+  // login shell again. A create finds no container to remove.
   async create(d: DesiredServer): Promise<void> {
-    const c = this.containers.get(d.serverId)!;
-    await this.checked(d.host, allOf([makeDirectories(c.mounts.map((m) => m.source)), runContainer(c)]));
+    await this.recreate(d);
   }
 
   async replace(d: DesiredServer): Promise<void> {
+    await this.recreate(d);
+  }
+
+  private async recreate(d: DesiredServer): Promise<void> {
     const c = this.containers.get(d.serverId)!;
-    await this.checked(d.host, allOf([makeDirectories(c.mounts.map((m) => m.source)), removeContainer(c.name), runContainer(c)]));
+    await this.checked(d.host, allOf(recreateContainer(c.spec, { envFile: c.envFile })));
   }
 
   async start(d: DesiredServer): Promise<void> {
@@ -181,20 +176,6 @@ export class HostDriver implements Driver<HostReport> {
   async report(health: EnsembleHealth, changed: boolean): Promise<Partial<HostReport>> {
     return changed || !health.ok ? { reachability: await reachabilityMatrix(this.ensemble, this.sessions, health) } : {};
   }
-}
-
-/** Today's container description as a spec (until the plan builds specs itself). */
-function specOf(c: DesiredContainer): ContainerSpec {
-  return {
-    name: c.name,
-    image: c.image,
-    env: c.env,
-    labels: c.labels,
-    mounts: c.mounts.map((m) => ({ kind: 'bind', source: m.source, target: m.target })),
-    ports: [],
-    network: { kind: 'host' },
-    restart: 'always',
-  };
 }
 
 function parentDir(p: string): string {

@@ -6,13 +6,13 @@
 import { OperationalError } from '../../common/problems.js';
 import type { Check, DesiredServer, Driver, HeldLock, HostChecks, ObservedServer, Progress } from '../../engine/driver.js';
 import type { EnsemblePlan } from '../../plan/types.js';
-import { containerLogsTail, dockerServerVersion, imageId, pullImage, startContainer } from '../../remote/commands/docker.js';
-import { createNetwork, createVolume, forceRemoveContainers, listContainers, listNetworks, listVolumes, removeNetwork, removeVolumes, runOnNetwork } from '../../remote/commands/docker-local.js';
+import { containerLogsTail, dockerRun, dockerServerVersion, imageId, pullImage, startContainer } from '../../remote/commands/docker.js';
+import { createNetwork, createVolume, forceRemoveContainers, listContainers, listNetworks, listVolumes, removeNetwork, removeVolumes } from '../../remote/commands/docker-local.js';
 import { mapLimit } from '../../remote/concurrency.js';
 import { runChecked, type HostSession } from '../../remote/session.js';
 import { directDialWithTimeout, type Dial } from '../../verify/dial.js';
 import type { Member } from '../../verify/types.js';
-import { localMembers, ownerLabels, type LocalContainer } from './desired.js';
+import { localMembers, ownerLabels } from './desired.js';
 import { networkMismatches, observeContainers, observeNetwork, type ObservedNetwork } from './engine.js';
 
 const PROBE_TIMEOUT_MS = 2000;
@@ -37,8 +37,6 @@ export class LocalDriver implements Driver {
 
   constructor(
     private readonly ensemble: EnsemblePlan,
-    /** each server's container, by server id */
-    private readonly containers: readonly LocalContainer[],
     private readonly session: HostSession,
     private readonly progress: Progress,
   ) {
@@ -64,7 +62,7 @@ export class LocalDriver implements Driver {
       this.progress.step(this.host, 'engine', 'ok', `Docker ${this.engineVersion}`);
     }
     this.network = await observeNetwork(this.session, this.networkPlan.name, this.ensemble.name).catch((e: Error) => ({ error: e.message }));
-    return observeContainers(this.session, this.containersOf(desired), this.ensemble.name);
+    return observeContainers(this.session, desired, this.ensemble.name);
   }
 
   async preflight(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>, opts: { dryRun: boolean }): Promise<HostChecks[]> {
@@ -105,12 +103,12 @@ export class LocalDriver implements Driver {
       this.result.network.action = 'existing (not created by zkplan)';
     }
     // Creating an existing volume changes nothing.
-    const volumes = this.containersOf(servers).flatMap((c) => c.volumes.map((v) => v.name));
+    const volumes = servers.flatMap((s) => s.spec.mounts.filter((m) => m.kind === 'volume').map((m) => m.source));
     await mapLimit(volumes, 4, (v) => runChecked(this.session, createVolume(v, ownerLabels(this.ensemble.name))));
   }
 
   async create(server: DesiredServer): Promise<void> {
-    await runChecked(this.session, runOnNetwork(this.containerOf(server)));
+    await runChecked(this.session, dockerRun(server.spec));
   }
 
   async replace(server: DesiredServer): Promise<void> {
@@ -182,16 +180,6 @@ export class LocalDriver implements Driver {
     if (pulled.code !== 0) return { name: 'image', ok: false, detail: `${image} is not on the local engine and cannot be pulled: ${pulled.stderr.trim()}` };
     this.progress.step(this.host, 'image', 'ok', `pulled ${image}`);
     return { name: 'image', ok: true, detail: `${image} pulled` };
-  }
-
-  private containerOf(server: DesiredServer): LocalContainer {
-    const c = this.containers.find((x) => x.serverId === server.serverId);
-    if (!c) throw new Error(`internal error: no local container for server ${server.serverId}`);
-    return c;
-  }
-
-  private containersOf(servers: readonly DesiredServer[]): LocalContainer[] {
-    return servers.map((s) => this.containerOf(s));
   }
 }
 

@@ -5,9 +5,9 @@ import { inspectContainers } from '../../remote/commands/docker.js';
 import { inspectNetwork } from '../../remote/commands/docker-local.js';
 import type { HostSession } from '../../remote/session.js';
 import { missing, parseContainerInspect } from '../../drivers/inspect.js';
-import type { ObservedServer } from '../../engine/driver.js';
+import type { DesiredServer, ObservedServer } from '../../engine/driver.js';
 import { LABEL_ENSEMBLE, LABEL_SERVER } from '../../rollout/desired.js';
-import { LABEL_LOCAL, type LocalContainer } from './desired.js';
+import { LABEL_LOCAL } from './desired.js';
 
 interface NetworkInspect {
   Name: string;
@@ -63,7 +63,7 @@ export function networkMismatches(plan: DockerNetworkPlan, seen: ObservedNetwork
 }
 
 /** One `docker container inspect` for every server; containers not made by `up --local` for this ensemble are marked foreign. */
-export async function observeContainers(session: HostSession, desired: readonly LocalContainer[], ensemble: string): Promise<Map<number, ObservedServer>> {
+export async function observeContainers(session: HostSession, desired: readonly DesiredServer[], ensemble: string): Promise<Map<number, ObservedServer>> {
   const found = parseContainerInspect(await session.run(inspectContainers(desired.map((d) => d.name))), session.host.name);
   const observed = new Map<number, ObservedServer>();
   for (const d of desired) {
