@@ -56,6 +56,7 @@ interface RawInventory {
   ssh?: SshSettings;
   state_dir?: string;
   swarm?: { manager?: string };
+  failure_domains?: string[];
   hosts: RawHost[];
   ensembles: Omit<EnsembleSpec, 'index'>[];
 }
@@ -82,5 +83,13 @@ function toInventory(raw: RawInventory, file: string, at: Inventory['at']): Inve
     index,
   }));
   const manager = raw.swarm?.manager ?? hosts.find((h) => h.swarm === 'manager')?.name;
-  return { file, ssh, hosts, ensembles, ...(manager ? { swarmManager: manager } : {}), at };
+  return {
+    file,
+    ssh,
+    hosts,
+    ensembles,
+    ...(raw.failure_domains ? { failureDomains: raw.failure_domains } : {}),
+    ...(manager ? { swarmManager: manager } : {}),
+    at,
+  };
 }

@@ -28,6 +28,11 @@ export function semanticProblems(inv: Inventory): Problem[] {
       error(['ensembles', e.index, 'host'], `unknown host "${e.host}"; the inventory's hosts are ${inv.hosts.map((h) => h.name).join(', ')}`);
     }
   }
+  for (const [i, label] of (inv.failureDomains ?? []).entries()) {
+    if (!inv.hosts.some((h) => h.labels[label] !== undefined)) {
+      error(['failure_domains', i], `no host carries label "${label}" named as a failure domain (hosts are failure domains without being named)`);
+    }
+  }
   if (inv.swarmManager !== undefined && !firstHostByName.has(inv.swarmManager)) {
     error(['swarm', 'manager'], `unknown host "${inv.swarmManager}" named as Swarm manager`);
   }

@@ -1,6 +1,7 @@
 // Which host runs which server: pinned by a label, spread over a failure-domain label,
 // or all on one host for the single-host network methods.
 import type { EnsembleSpec, Host, YamlPath } from '../inventory/types.js';
+import { domainName } from './domains.js';
 import type { PlacementConstraint } from './types.js';
 
 export interface Assignment {
@@ -15,50 +16,102 @@ export interface Placement {
   assignments: Assignment[];
 }
 
-export type Report = (path: YamlPath, message: string, severity?: 'error' | 'warning') => void;
+export type Report = (path: YamlPath, message: string, severity?: 'error' | 'warning', at?: 'key' | 'value') => void;
 
 export const SINGLE_HOST_NETWORKS = new Set(['bridge', 'links', 'static-ip']);
 const MAX_SERVER_ID = 255;
 
+/** The hosts grouped into the domains of one label, and how many servers each domain runs. */
+export interface Grouping {
+  /** per domain, its hosts in inventory order; domains in order of first appearance */
+  groups: Host[][];
+  /** per domain, its name (undefined: the hosts that lack the label) */
+  names: (string | undefined)[];
+  /** per host index, its domain */
+  domainOf: Int32Array;
+  /** per domain, the servers its hosts run so far */
+  load: Int32Array;
+}
+
 /**
- * Shared state across the ensembles of one inventory: hosts grouped by label value (built
- * once per label, not once per ensemble) and how many servers each host already runs, so
- * that spread placement fills the emptiest hosts first.
+ * Shared state across the ensembles of one inventory: hosts grouped by label (built once per
+ * label, not once per ensemble) and how many servers each host and each domain already runs,
+ * so that spread placement fills the emptiest hosts of the emptiest failure domains first.
  */
 export class HostPool {
   readonly load: Int32Array;
-  private readonly groups = new Map<string, Host[][]>();
+  private readonly groupings = new Map<string, Grouping>();
+  /** the failure domains, outermost first: they break ties between equally loaded hosts */
+  private readonly tieBreaks: Grouping[];
 
-  constructor(readonly hosts: readonly Host[]) {
+  constructor(
+    readonly hosts: readonly Host[],
+    readonly failureDomains: readonly string[] = [],
+  ) {
     this.load = new Int32Array(hosts.length);
+    this.tieBreaks = failureDomains.map((label) => this.grouping(label));
   }
 
-  /** Hosts grouped by the label's value, in order of first appearance; without a label, one group per host. */
-  domains(label: string | undefined): Host[][] {
-    const key = label ?? '\0host';
-    let groups = this.groups.get(key);
-    if (!groups) {
-      const byValue = new Map<string, Host[]>();
+  /** Hosts grouped by the label's domain (nested failure domains by their path); without a label, one group of every host. */
+  grouping(label: string | undefined): Grouping {
+    const key = label ?? '';
+    let grouping = this.groupings.get(key);
+    if (!grouping) {
+      const byName = new Map<string | undefined, number>();
+      const groups: Host[][] = [];
+      const domainOf = new Int32Array(this.hosts.length);
       for (const h of this.hosts) {
-        const value = label === undefined ? h.name : (h.labels[label] ?? '');
-        const group = byValue.get(value);
-        if (group) group.push(h);
-        else byValue.set(value, [h]);
+        const name = label === undefined ? '' : domainName(h.labels, label, this.failureDomains);
+        let d = byName.get(name);
+        if (d === undefined) {
+          d = groups.length;
+          byName.set(name, d);
+          groups.push([]);
+        }
+        groups[d]!.push(h);
+        domainOf[h.index] = d;
       }
-      groups = [...byValue.values()];
-      this.groups.set(key, groups);
+      const load = new Int32Array(groups.length);
+      for (const h of this.hosts) load[domainOf[h.index]!]! += this.load[h.index]!;
+      grouping = { groups, names: [...byName.keys()], domainOf, load };
+      this.groupings.set(key, grouping);
     }
-    return groups;
+    return grouping;
   }
 
   carries(label: string): boolean {
-    return this.domains(label).some((g) => g[0]!.labels[label] !== undefined);
+    return this.hosts.some((h) => h.labels[label] !== undefined);
   }
+
+  /** Counts one more server on the host. */
+  add(host: Host): void {
+    this.load[host.index]!++;
+    for (const g of this.groupings.values()) g.load[g.domainOf[host.index]!]!++;
+  }
+
+  /**
+   * Whether host a is the better place for one more server than host b: it runs fewer servers;
+   * on a tie its failure domains, outermost first, run fewer servers per host; then inventory order.
+   */
+  lessLoaded(a: number, b: number): boolean {
+    if (this.load[a] !== this.load[b]) return this.load[a]! < this.load[b]!;
+    for (const g of this.tieBreaks) {
+      const lighter = lighterDomain(g, g.domainOf[a]!, g.domainOf[b]!);
+      if (lighter !== 0) return lighter < 0;
+    }
+    return a < b;
+  }
+}
+
+/** Negative when domain a runs fewer servers per host than domain b, positive when more. */
+function lighterDomain(g: Grouping, a: number, b: number): number {
+  return g.load[a]! * g.groups[b]!.length - g.load[b]! * g.groups[a]!.length;
 }
 
 export function placeEnsemble(spec: EnsembleSpec, pool: HostPool, report: Report): Placement | undefined {
   const placement = chooseHosts(spec, pool, report);
-  for (const a of placement?.assignments ?? []) pool.load[a.host.index]!++;
+  // spread counts its servers as it places them, so that they spread over the failure domains
+  if (placement?.mode !== 'spread') for (const a of placement?.assignments ?? []) pool.add(a.host);
   return placement;
 }
 
@@ -78,8 +131,15 @@ function chooseHosts(spec: EnsembleSpec, pool: HostPool, report: Report): Placem
   }
 
   const pin = spec.placement.pin_label;
-  if (pin !== undefined && pool.carries(pin)) {
-    return pinned(spec, hosts, pin, total, roleOf, report);
+  if (pin !== undefined) {
+    if (pool.carries(pin)) return pinned(spec, hosts, pin, total, roleOf, report);
+    report(
+      ['ensembles', spec.index, 'placement', 'pin_label'],
+      `no host carries pin label "${pin}": ensemble "${spec.name}" needs hosts labelled ${pin}=1..${total}`,
+      'error',
+      'key',
+    );
+    return undefined;
   }
   return spread(spec, pool, total, roleOf, report);
 }
@@ -137,10 +197,12 @@ function pinned(
 }
 
 /**
- * Water-filling over failure domains: each server goes to the domain that holds the fewest
- * voters so far (observers: fewest members) and still has a free host. This minimises the
- * largest number of voters any single domain holds, i.e. what losing one domain costs.
- * Within a domain the host with the fewest servers of earlier ensembles wins.
+ * Water-filling over the domains of the spread label: each server goes to a domain that holds
+ * the fewest voters of this ensemble so far (observers: fewest members) and still has a free
+ * host. This makes the most voters any single domain holds, what losing one domain costs, as
+ * small as the hosts allow, and so does every number of domains lost together. Among such
+ * domains the one whose emptiest free host runs the fewest servers of the whole inventory wins,
+ * then the one running fewest servers per host; within it, the emptiest host (HostPool.lessLoaded).
  */
 function spread(
   spec: EnsembleSpec,
@@ -157,25 +219,43 @@ function spread(
     );
     return undefined;
   }
-  const domains = pool.domains(spec.placement.spread_label).map((group) => ({ group, used: new Set<number>(), voters: 0, members: 0 }));
+  const domains = pool.grouping(spec.placement.spread_label);
+  const count = domains.groups.length;
+  const voters = new Int32Array(count);
+  const members = new Int32Array(count);
+  const used = new Set<number>();
+  // per domain, the load of its emptiest free host; free hosts gain no load while this ensemble is placed
+  const emptiest = new Int32Array(count).fill(UNKNOWN);
+  const emptiestFree = (d: number) => {
+    if (emptiest[d] === UNKNOWN) {
+      let min = FULL;
+      for (const h of domains.groups[d]!) if (!used.has(h.index) && pool.load[h.index]! < min) min = pool.load[h.index]!;
+      emptiest[d] = min;
+    }
+    return emptiest[d]!;
+  };
   const assignments: Assignment[] = [];
   for (const id of ids(total)) {
     const role = roleOf(id);
-    const weight = (d: (typeof domains)[number]) => (role === 'participant' ? d.voters : d.members);
-    let best: (typeof domains)[number] | undefined;
-    for (const d of domains) {
-      const free = d.group.length - d.used.size;
-      if (free === 0) continue;
-      if (!best || weight(d) < weight(best) || (weight(d) === weight(best) && free > best.group.length - best.used.size)) best = d;
+    const held = role === 'participant' ? voters : members;
+    let best = -1;
+    for (let d = 0; d < count; d++) {
+      if (emptiestFree(d) === FULL) continue;
+      if (best < 0 || held[d]! < held[best]! || (held[d] === held[best] && (emptiest[d]! < emptiest[best]! || (emptiest[d] === emptiest[best] && lighterDomain(domains, d, best) < 0)))) {
+        best = d;
+      }
     }
-    let host: Host | undefined;
-    for (const h of best!.group) {
-      if (!best!.used.has(h.index) && (host === undefined || pool.load[h.index]! < pool.load[host.index]!)) host = h;
-    }
-    best!.used.add(host!.index);
-    best!.members++;
-    if (role === 'participant') best!.voters++;
-    assignments.push({ id, role, host: host!, constraint: { kind: 'hostname', value: host!.name } });
+    let host = -1;
+    for (const h of domains.groups[best]!) if (!used.has(h.index) && (host < 0 || pool.lessLoaded(h.index, host))) host = h.index;
+    used.add(host);
+    pool.add(hosts[host]!);
+    emptiest[best] = UNKNOWN;
+    members[best]!++;
+    if (role === 'participant') voters[best]!++;
+    assignments.push({ id, role, host: hosts[host]!, constraint: { kind: 'hostname', value: hosts[host]!.name } });
   }
   return { mode: 'spread', assignments };
 }
+
+const UNKNOWN = -1;
+const FULL = 0x7fffffff;
