@@ -31,6 +31,11 @@ export interface Grouping {
   domainOf: Int32Array;
   /** per domain, the servers its hosts run so far */
   load: Int32Array;
+  /** per domain, the fewest servers one of its hosts runs, and how many hosts run that few */
+  minLoad: Int32Array;
+  atMin: Int32Array;
+  /** per domain, 1 when a failure domain holds only part of it (see HostPool.tieBreaksSplit) */
+  split?: Uint8Array;
 }
 
 /**
@@ -40,6 +45,8 @@ export interface Grouping {
  */
 export class HostPool {
   readonly load: Int32Array;
+  /** per host, the index of the last ensemble spread onto it: the hosts an ensemble already uses */
+  readonly usedBy: Int32Array;
   private readonly groupings = new Map<string, Grouping>();
   /** the failure domains, outermost first: they break ties between equally loaded hosts */
   private readonly tieBreaks: Grouping[];
@@ -49,6 +56,7 @@ export class HostPool {
     readonly failureDomains: readonly string[] = [],
   ) {
     this.load = new Int32Array(hosts.length);
+    this.usedBy = new Int32Array(hosts.length).fill(-1);
     this.tieBreaks = failureDomains.map((label) => this.grouping(label));
   }
 
@@ -73,7 +81,8 @@ export class HostPool {
       }
       const load = new Int32Array(groups.length);
       for (const h of this.hosts) load[domainOf[h.index]!]! += this.load[h.index]!;
-      grouping = { groups, names: [...byName.keys()], domainOf, load };
+      grouping = { groups, names: [...byName.keys()], domainOf, load, minLoad: new Int32Array(groups.length), atMin: new Int32Array(groups.length) };
+      for (let d = 0; d < groups.length; d++) this.findMin(grouping, d);
       this.groupings.set(key, grouping);
     }
     return grouping;
@@ -85,8 +94,33 @@ export class HostPool {
 
   /** Counts one more server on the host. */
   add(host: Host): void {
-    this.load[host.index]!++;
-    for (const g of this.groupings.values()) g.load[g.domainOf[host.index]!]!++;
+    const before = this.load[host.index]!++;
+    for (const g of this.groupings.values()) {
+      const d = g.domainOf[host.index]!;
+      g.load[d]!++;
+      if (before === g.minLoad[d] && --g.atMin[d]! === 0) this.findMin(g, d);
+    }
+  }
+
+  private findMin(g: Grouping, d: number): void {
+    let min = FULL;
+    let at = 0;
+    for (const h of g.groups[d]!) {
+      const load = this.load[h.index]!;
+      if (load < min) [min, at] = [load, 1];
+      else if (load === min) at++;
+    }
+    g.minLoad[d] = min;
+    g.atMin[d] = at;
+  }
+
+
+  /** Whether some failure domain holds only part of domain d of the grouping (its hosts' ties are then broken by load). */
+  tieBreaksSplit(g: Grouping, d: number): boolean {
+    g.split ??= Uint8Array.from(g.groups, (group) =>
+      Number(this.tieBreaks.some((t) => group.some((h) => t.domainOf[h.index] !== t.domainOf[group[0]!.index]))),
+    );
+    return g.split[d] === 1;
   }
 
   /**
@@ -223,33 +257,42 @@ function spread(
   const count = domains.groups.length;
   const voters = new Int32Array(count);
   const members = new Int32Array(count);
-  const used = new Set<number>();
-  // per domain, the load of its emptiest free host; free hosts gain no load while this ensemble is placed
-  const emptiest = new Int32Array(count).fill(UNKNOWN);
-  const emptiestFree = (d: number) => {
-    if (emptiest[d] === UNKNOWN) {
-      let min = FULL;
-      for (const h of domains.groups[d]!) if (!used.has(h.index) && pool.load[h.index]! < min) min = pool.load[h.index]!;
-      emptiest[d] = min;
-    }
-    return emptiest[d]!;
-  };
+  const used = pool.usedBy;
+  // Per domain, the load of its emptiest free host: its emptiest host until the ensemble uses
+  // one of its hosts (free hosts gain no load while this ensemble is placed).
+  const emptiest = Int32Array.from(domains.minLoad);
   const assignments: Assignment[] = [];
   for (const id of ids(total)) {
     const role = roleOf(id);
     const held = role === 'participant' ? voters : members;
     let best = -1;
     for (let d = 0; d < count; d++) {
-      if (emptiestFree(d) === FULL) continue;
+      if (emptiest[d] === FULL) continue;
       if (best < 0 || held[d]! < held[best]! || (held[d] === held[best] && (emptiest[d]! < emptiest[best]! || (emptiest[d] === emptiest[best] && lighterDomain(domains, d, best) < 0)))) {
         best = d;
       }
     }
+    // The emptiest free host of the domain, and the load of the next emptiest. When no failure
+    // domain splits this domain, ties go by inventory order: the scan stops at the second free
+    // host with the lowest load possible.
+    const floor = emptiest[best]!;
+    const split = pool.tieBreaksSplit(domains, best);
     let host = -1;
-    for (const h of domains.groups[best]!) if (!used.has(h.index) && (host < 0 || pool.lessLoaded(h.index, host))) host = h.index;
-    used.add(host);
+    let others = FULL;
+    for (const h of domains.groups[best]!) {
+      const i = h.index;
+      if (used[i] === spec.index) continue;
+      const load = pool.load[i]!;
+      if (host < 0) host = i;
+      else if (load < pool.load[host]! || (load === pool.load[host] && split && pool.lessLoaded(i, host))) {
+        others = Math.min(others, pool.load[host]!);
+        host = i;
+      } else others = Math.min(others, load);
+      if (!split && others === floor) break;
+    }
+    used[host] = spec.index;
     pool.add(hosts[host]!);
-    emptiest[best] = UNKNOWN;
+    emptiest[best] = others;
     members[best]!++;
     if (role === 'participant') voters[best]!++;
     assignments.push({ id, role, host: hosts[host]!, constraint: { kind: 'hostname', value: hosts[host]!.name } });
@@ -257,5 +300,4 @@ function spread(
   return { mode: 'spread', assignments };
 }
 
-const UNKNOWN = -1;
 const FULL = 0x7fffffff;
