@@ -18,15 +18,17 @@ export function failureDomainsOf(inv: Pick<Inventory, 'failureDomains' | 'hosts'
 }
 
 /**
- * The name of the failure domain of `label` that holds a host: `zone=a`, or with `label`
- * nested in earlier failure domains `zone=a/rack=r1`. Undefined when the host lacks the label.
- * A label that is not a failure domain is named by its own value.
+ * The name of the failure domain of `label` that holds a host: `zone=a`, or, with `label` nested
+ * in labels listed before it in `failure_domains`, `zone=a/rack=r1`. Undefined when the host
+ * lacks the label. Only the inventory's own list nests: that is a claim about the physical
+ * layout which the spread labels in use do not make, and naming r1 once where it is three racks
+ * overstates a risk, never hides one.
  */
-export function domainName(labels: Readonly<Record<string, string>>, label: string, failureDomains: readonly string[]): string | undefined {
+export function domainName(labels: Readonly<Record<string, string>>, label: string, failureDomains: FailureDomains): string | undefined {
   const value = labels[label];
   if (value === undefined) return undefined;
-  const depth = failureDomains.indexOf(label);
+  const depth = failureDomains.source === 'inventory' ? failureDomains.labels.indexOf(label) : -1;
   if (depth <= 0) return `${label}=${value}`;
-  const outer = failureDomains.slice(0, depth).flatMap((l) => (labels[l] === undefined ? [] : [`${l}=${labels[l]}`]));
+  const outer = failureDomains.labels.slice(0, depth).flatMap((l) => (labels[l] === undefined ? [] : [`${l}=${labels[l]}`]));
   return [...outer, `${label}=${value}`].join('/');
 }

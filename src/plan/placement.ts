@@ -2,7 +2,7 @@
 // or all on one host for the single-host network methods.
 import type { EnsembleSpec, Host, YamlPath } from '../inventory/types.js';
 import { domainName } from './domains.js';
-import type { PlacementConstraint } from './types.js';
+import type { FailureDomains, PlacementConstraint } from './types.js';
 
 export interface Assignment {
   id: number;
@@ -53,11 +53,11 @@ export class HostPool {
 
   constructor(
     readonly hosts: readonly Host[],
-    readonly failureDomains: readonly string[] = [],
+    readonly failureDomains: FailureDomains = { labels: [], source: 'spread-labels' },
   ) {
     this.load = new Int32Array(hosts.length);
     this.usedBy = new Int32Array(hosts.length).fill(-1);
-    this.tieBreaks = failureDomains.map((label) => this.grouping(label));
+    this.tieBreaks = failureDomains.labels.map((label) => this.grouping(label));
   }
 
   /** Hosts grouped by the label's domain (nested failure domains by their path); without a label, one group of every host. */

@@ -7,7 +7,7 @@ import { HostPool, placeEnsemble, type Placement, type Report } from './placemen
 import { allocatePorts, type PortRequest } from './ports.js';
 import { analyseQuorum } from './quorum.js';
 import { serverConfig, type Member } from './server-config.js';
-import type { DockerNetworkPlan, EnsemblePlan, Plan, ServerPlan } from './types.js';
+import type { DockerNetworkPlan, EnsemblePlan, FailureDomains, Plan, ServerPlan } from './types.js';
 import { atLeast, resolveVersion } from './version.js';
 
 /** The aliyun image appends ADDITIONAL_ZOOKEEPER_1..10 and nothing more. */
@@ -19,7 +19,7 @@ export function planInventory(inv: Inventory): Plan {
 
   const failureDomains = failureDomainsOf(inv);
   const placed: { spec: EnsembleSpec; placement: Placement }[] = [];
-  const pool = new HostPool(inv.hosts, failureDomains.labels);
+  const pool = new HostPool(inv.hosts, failureDomains);
   for (const spec of inv.ensembles) {
     checkProfile(spec, report);
     checkPlacementHints(spec, pool, report);
@@ -43,7 +43,7 @@ export function planInventory(inv: Inventory): Plan {
     const network = dockerNetwork(spec);
     const staticIps = spec.network === 'static-ip' ? planStaticAddresses(spec, network!, report) : undefined;
     if (spec.network === 'static-ip' && !staticIps) continue;
-    const ensemble = buildEnsemble(spec, placement, assigned.ports, assigned.publishedBase, network, staticIps, failureDomains.labels);
+    const ensemble = buildEnsemble(spec, placement, assigned.ports, assigned.publishedBase, network, staticIps, failureDomains);
     warnAboutQuorum(ensemble, spec, report);
     ensembles.push(ensemble);
   }
@@ -62,7 +62,7 @@ function buildEnsemble(
   publishedBase: number | undefined,
   network: DockerNetworkPlan | undefined,
   staticIps: string[] | undefined,
-  failureDomains: readonly string[],
+  failureDomains: FailureDomains,
 ): EnsemblePlan {
   const version = resolveVersion(spec);
   const prefix = servicePrefix(spec);

@@ -1,7 +1,7 @@
 // Quorum size and failure-domain analysis: for every value of every failure-domain label and
 // every host holding the ensemble's servers, does losing it alone lose the majority?
 import { domainName } from './domains.js';
-import type { DomainRisk, PlannedHost, QuorumAnalysis } from './types.js';
+import type { DomainRisk, FailureDomains, PlannedHost, QuorumAnalysis } from './types.js';
 
 export interface PlacedMember {
   role: 'participant' | 'observer';
@@ -17,11 +17,11 @@ export function majorityOf(voters: number): number {
  * earlier row (a zone with one host, and that host) is the same risk: it is folded into the
  * earlier row's `sameAs`.
  */
-export function analyseQuorum(members: readonly PlacedMember[], failureDomains: readonly string[]): QuorumAnalysis {
+export function analyseQuorum(members: readonly PlacedMember[], failureDomains: FailureDomains): QuorumAnalysis {
   const voters = members.filter((m) => m.role === 'participant').length;
   const majority = majorityOf(voters);
   const dimensions: [string, (h: PlannedHost) => string | undefined][] = [
-    ...failureDomains.map((label): [string, (h: PlannedHost) => string | undefined] => [label, (h) => domainName(h.labels, label, failureDomains)]),
+    ...failureDomains.labels.map((label): [string, (h: PlannedHost) => string | undefined] => [label, (h) => domainName(h.labels, label, failureDomains)]),
     ['host', (h) => `host=${h.name}`],
   ];
   const domains: DomainRisk[] = [];

@@ -10,7 +10,7 @@ const COLUMNS = ['ID', 'ROLE', 'NAME', 'HOST', 'ADDRESS', 'LABELS', 'PORTS C/Q/E
 export function formatPlanReport(plan: Plan, format: ReportFormat): string {
   const out: string[] = [];
   const domains = plan.failureDomains;
-  const named = domains.labels.length ? `${domains.labels.join(' > ')} and hosts` : 'hosts';
+  const named = domains.labels.length ? `${domains.labels.join(domains.source === 'inventory' ? ' > ' : ', ')} and hosts` : 'hosts';
   const source = domains.source === 'inventory' ? 'failure_domains' : domains.labels.length ? 'the spread labels in use' : 'no failure_domains and no spread label';
   out.push(`${format === 'markdown' ? '**Failure domains:** ' : 'Failure domains: '}${named} (from ${source})`, '');
   for (const e of plan.ensembles) out.push(...ensembleSection(e, format), '');

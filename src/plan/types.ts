@@ -138,7 +138,7 @@ export interface EnsemblePlan {
 }
 
 export interface FailureDomains {
-  /** outermost first; each label is nested in those before it. Hosts are failure domains besides these. */
+  /** hosts are failure domains besides these; from the inventory, outermost first, each nested in those before it */
   labels: string[];
   source: 'inventory' | 'spread-labels';
 }
