@@ -34,8 +34,8 @@ export interface Grouping {
   /** per domain, the fewest servers one of its hosts runs, and how many hosts run that few */
   minLoad: Int32Array;
   atMin: Int32Array;
-  /** per domain, 1 when a failure domain holds only part of it (see HostPool.tieBreaksSplit) */
-  split?: Uint8Array;
+  /** per failure domain label, per domain: the failure domain holding all of it, or -1 when none does */
+  within?: Int32Array[];
 }
 
 /**
@@ -117,10 +117,29 @@ export class HostPool {
 
   /** Whether some failure domain holds only part of domain d of the grouping (its hosts' ties are then broken by load). */
   tieBreaksSplit(g: Grouping, d: number): boolean {
-    g.split ??= Uint8Array.from(g.groups, (group) =>
-      Number(this.tieBreaks.some((t) => group.some((h) => t.domainOf[h.index] !== t.domainOf[group[0]!.index]))),
+    return this.within(g).some((w) => w[d] === -1);
+  }
+
+  /** Whether domain a of the grouping lies in a failure domain running fewer servers per host than the one domain b lies in (outermost first). */
+  lighterOuter(g: Grouping, a: number, b: number): number {
+    const within = this.within(g);
+    for (const [t, w] of this.tieBreaks.entries()) {
+      const [wa, wb] = [within[t]![a]!, within[t]![b]!];
+      if (wa < 0 || wb < 0 || wa === wb) continue;
+      const lighter = lighterDomain(w, wa, wb);
+      if (lighter !== 0) return lighter;
+    }
+    return 0;
+  }
+
+  private within(g: Grouping): Int32Array[] {
+    g.within ??= this.tieBreaks.map((t) =>
+      Int32Array.from(g.groups, (group) => {
+        const first = t.domainOf[group[0]!.index]!;
+        return group.every((h) => t.domainOf[h.index] === first) ? first : -1;
+      }),
     );
-    return g.split[d] === 1;
+    return g.within;
   }
 
   /**
@@ -236,7 +255,8 @@ function pinned(
  * host. This makes the most voters any single domain holds, what losing one domain costs, as
  * small as the hosts allow, and so does every number of domains lost together. Among such
  * domains the one whose emptiest free host runs the fewest servers of the whole inventory wins,
- * then the one running fewest servers per host; within it, the emptiest host (HostPool.lessLoaded).
+ * then the one in the failure domains running fewest servers per host (outermost first), then
+ * the one itself running fewest per host; within it, the emptiest host (HostPool.lessLoaded).
  */
 function spread(
   spec: EnsembleSpec,
@@ -261,6 +281,10 @@ function spread(
   // Per domain, the load of its emptiest free host: its emptiest host until the ensemble uses
   // one of its hosts (free hosts gain no load while this ensemble is placed).
   const emptiest = Int32Array.from(domains.minLoad);
+  const lighterThan = (a: number, b: number) => {
+    const outer = pool.lighterOuter(domains, a, b);
+    return outer !== 0 ? outer < 0 : lighterDomain(domains, a, b) < 0;
+  };
   const assignments: Assignment[] = [];
   for (const id of ids(total)) {
     const role = roleOf(id);
@@ -268,9 +292,8 @@ function spread(
     let best = -1;
     for (let d = 0; d < count; d++) {
       if (emptiest[d] === FULL) continue;
-      if (best < 0 || held[d]! < held[best]! || (held[d] === held[best] && (emptiest[d]! < emptiest[best]! || (emptiest[d] === emptiest[best] && lighterDomain(domains, d, best) < 0)))) {
-        best = d;
-      }
+      if (best < 0 || held[d]! < held[best]!) best = d;
+      else if (held[d] === held[best] && (emptiest[d]! < emptiest[best]! || (emptiest[d] === emptiest[best] && lighterThan(d, best)))) best = d;
     }
     // The emptiest free host of the domain, and the load of the next emptiest. When no failure
     // domain splits this domain, ties go by inventory order: the scan stops at the second free
