@@ -60,16 +60,18 @@ const mixedArb: fc.Arbitrary<Data> = fc
     }),
   }));
 
-/** z zones of s hosts each, listed grouped or interleaved; every ensemble spread over zone. */
+/** z zones of s hosts each, listed grouped or interleaved, zone a failure domain; ensembles spread over zones or hosts. */
 const equalZonesArb = fc
   .record({
     zones: fc.integer({ min: 1, max: 5 }),
     size: fc.integer({ min: 1, max: 6 }),
     interleaved: fc.boolean(),
-    spread: fc.constantFrom('zone', undefined),
-    ensembles: fc.array(fc.record({ servers: fc.integer({ min: 1, max: 7 }), observers: fc.integer({ min: 0, max: 2 }) }), { minLength: 1, maxLength: 8 }),
+    ensembles: fc.array(
+      fc.record({ servers: fc.integer({ min: 1, max: 7 }), observers: fc.integer({ min: 0, max: 2 }), spread: fc.constantFrom('zone', undefined) }),
+      { minLength: 1, maxLength: 8 },
+    ),
   })
-  .map(({ zones, size, interleaved, spread, ensembles }) => {
+  .map(({ zones, size, interleaved, ensembles }) => {
     const n = zones * size;
     const data: Data = {
       failure_domains: ['zone'],
@@ -86,7 +88,7 @@ const equalZonesArb = fc
           observers: Math.min(e.observers, n - servers),
           image: 'zookeeper:3.9',
           network: 'host',
-          placement: spread ? { spread_label: spread } : {},
+          placement: e.spread ? { spread_label: e.spread } : {},
         };
       }),
     };
