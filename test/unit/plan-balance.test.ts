@@ -103,6 +103,11 @@ function domainOf(labels: Record<string, string>, label: string | undefined, fai
   return path.map((l) => `${l}=${labels[l] ?? ''}`).join('/');
 }
 
+/** A generated host's labels as the plan carries them: strings. */
+function labelsOf(h: Data['hosts'][number]): Record<string, string> {
+  return Object.fromEntries(Object.entries(h.labels).map(([k, v]) => [k, String(v)]));
+}
+
 /** Per host, how many servers the ensembles before ensemble i put on it (inventory order is placement order). */
 function loadsBefore(plan: Plan, i: number): Map<string, number> {
   const load = new Map<string, number>();
@@ -132,8 +137,7 @@ function eligibleHosts(data: Data, plan: Plan, i: number, serverIndex: number): 
   return data.hosts
     .filter((h) => !used.has(h.name))
     .filter((h) => {
-      const labels = Object.fromEntries(Object.entries(h.labels).map(([k, v]) => [k, String(v)]));
-      const there = domain(labels);
+      const there = domain(labelsOf(h));
       return there === here || count(there) === count(here) - 1;
     })
     .map((h) => h.name);
@@ -191,7 +195,7 @@ describe('spread placement over several ensembles', () => {
           const name = (labels: Record<string, string>) => domainOf(labels, label, fd);
           const capacity = new Map<string, number>();
           for (const h of data.hosts) {
-            const d = name(Object.fromEntries(Object.entries(h.labels).map(([k, v]) => [k, String(v)])));
+            const d = name(labelsOf(h));
             capacity.set(d, (capacity.get(d) ?? 0) + 1);
           }
           const voters = new Map<string, number>();
