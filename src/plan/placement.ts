@@ -88,6 +88,11 @@ export class HostPool {
     return grouping;
   }
 
+  /** The outermost failure domains, or one group of every host. */
+  outermost(): Grouping {
+    return this.tieBreaks[0] ?? this.grouping(undefined);
+  }
+
   carries(label: string): boolean {
     return this.hosts.some((h) => h.labels[label] !== undefined);
   }
@@ -273,10 +278,13 @@ function spread(
     );
     return undefined;
   }
-  const domains = pool.grouping(spec.placement.spread_label);
+  // Spread over hosts: the outermost failure domains hold the candidates, in any number each.
+  const label = spec.placement.spread_label;
+  const domains = label !== undefined ? pool.grouping(label) : pool.outermost();
   const count = domains.groups.length;
   const voters = new Int32Array(count);
   const members = new Int32Array(count);
+  const unbounded = new Int32Array(count);
   const used = pool.usedBy;
   // Per domain, the load of its emptiest free host: its emptiest host until the ensemble uses
   // one of its hosts (free hosts gain no load while this ensemble is placed).
@@ -288,7 +296,7 @@ function spread(
   const assignments: Assignment[] = [];
   for (const id of ids(total)) {
     const role = roleOf(id);
-    const held = role === 'participant' ? voters : members;
+    const held = label === undefined ? unbounded : role === 'participant' ? voters : members;
     let best = -1;
     for (let d = 0; d < count; d++) {
       if (emptiest[d] === FULL) continue;
