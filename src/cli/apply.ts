@@ -1,13 +1,13 @@
 // zkplan apply <inventory> [--dry-run] [--timeout s] [--force-unlock] [--json] ...
 import type { Command } from 'commander';
+import { jsonText } from '../common/json.js';
 import { OperationalError } from '../common/problems.js';
 import { applyEnsemble, type EnsembleApplyReport } from '../deploy/apply.js';
 import { progressFor } from '../deploy/progress.js';
 import { hostsOf, openSessions } from '../deploy/sessions.js';
-import { loadTemplates } from '../render/templates.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
-import { tableLines } from './table.js';
+import { tableLines } from '../common/table.js';
 import { applySwarm, isSwarmTarget, TARGET_OPTION } from './swarm.js';
 import { addRemoteOptions, executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
 
@@ -31,7 +31,6 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
     const { inventory, plan } = readPlan(file, io);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'apply');
-    const templates = loadTemplates();
     const progress = progressFor(io);
     const executor = executorFor(flags, io);
     const reports: EnsembleApplyReport[] = [];
@@ -39,7 +38,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
       const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progress);
       for (const e of ensembles) {
         reports.push(
-          await applyEnsemble(inventory, e, sessions, templates, progress, {
+          await applyEnsemble(inventory, e, sessions, progress, {
             dryRun: Boolean(flags.dryRun),
             timeoutMs,
             concurrency,
@@ -52,7 +51,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
       progress.close?.();
       await executor.closeAll();
     }
-    io.out(flags.json ? `${JSON.stringify(reports, bigintReplacer, 2)}\n` : summary(reports));
+    io.out(flags.json ? jsonText(reports) : summary(reports));
     if (reports.some((r) => !r.ok)) throw new OperationalError('the ensemble could not be proven to work (see above)');
     setExit(0);
   });
@@ -74,8 +73,4 @@ function summary(reports: EnsembleApplyReport[]): string {
     if (r.health) lines.push(`  ${r.health.ok ? 'verified' : 'NOT verified'}; apply took ${(r.elapsedMs / 1000).toFixed(1)} s`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-export function bigintReplacer(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? `0x${value.toString(16)}` : value;
 }

@@ -1,13 +1,13 @@
 // A Swarm-mode stack (`docker stack deploy -c docker-stack.yml <name>`): one single-replica
 // service per ZooKeeper server, pinned by a placement constraint, with its own named volume.
 import type { EnsemblePlan } from '../../plan/types.js';
-import { imageProfile } from '../profiles/index.js';
 import { renderEnvFile } from '../env-file.js';
 import { checkRenderedYaml } from '../sanity.js';
-import { addressingFor } from '../server-line.js';
-import { composeLiteral, oneLine, serverRange, swarmConstraint } from '../text.js';
+import { desiredServers } from '../../rollout/server-specs.js';
+import { composeLiteral, oneLine, serverRange } from '../text.js';
 import type { RenderOptions, Templates } from '../types.js';
 import { rows, type Target } from './types.js';
+import { MULTI_HOST_NETWORKS } from '../../inventory/types.js';
 
 const FILE = 'docker-stack.yml';
 
@@ -36,26 +36,27 @@ function network(e: EnsemblePlan) {
 }
 
 function render(e: EnsemblePlan, options: RenderOptions, templates: Templates) {
-  const profile = imageProfile(e.profile);
-  const addressing = addressingFor(e, options.resolve ? 'resolved' : 'required-variable', options.set, composeLiteral);
-  const overlay = e.network === 'overlay';
   const net = network(e);
-  const services = e.servers.map((s) => ({
-    name: s.name,
-    image: composeLiteral(e.image),
-    hostname: overlay ? composeLiteral(s.name) : null,
-    environment: rows(profile.environment(s, e, addressing)),
-    // Named volumes are local to the node; the placement constraint keeps the service beside them.
-    volumes: profile.stateDirs.map((d) => composeLiteral(`${s.name}-${d.name}:${d.target}`)),
-    // Host networking already exposes the client port on the host's own address.
-    port: overlay ? s.ports.client : null,
-    dnsrr: overlay,
-    constraint: composeLiteral(swarmConstraint(s.constraint)),
-  }));
+  // Each service says what the server's container spec (target swarm) says.
+  const specs = desiredServers(e, { kind: 'swarm', overrides: options.set, hostAddress: options.resolve ? 'resolved' : 'required-variable', literal: composeLiteral });
+  const services = specs.map(({ spec }) => {
+    return {
+      name: spec.name,
+      image: composeLiteral(spec.image),
+      hostname: spec.hostname !== undefined ? composeLiteral(spec.hostname) : null,
+      environment: rows(spec.env),
+      // Named volumes are local to the node; the placement constraint keeps the service beside them.
+      volumes: spec.mounts.map((m) => composeLiteral(`${m.source}:${m.target}`)),
+      // Host networking already exposes the client port on the host's own address.
+      port: spec.ports[0] ?? null,
+      dnsrr: spec.network.kind === 'named' && spec.network.dnsrr === true,
+      constraint: composeLiteral(spec.placement!),
+    };
+  });
   const view = {
     header: header(e, options.resolve).map(oneLine),
     services,
-    volumes: e.servers.flatMap((s) => profile.stateDirs.map((d) => `${s.name}-${d.name}`)),
+    volumes: specs.flatMap(({ spec }) => spec.mounts.map((m) => m.source)),
     network: net,
   };
   const content = templates.swarm(view);
@@ -70,7 +71,7 @@ function render(e: EnsemblePlan, options: RenderOptions, templates: Templates) {
 export const swarmTarget: Target = {
   name: 'swarm',
   summary: 'Swarm-mode stack (compose 3.8, placement constraints, named volumes) + .env',
-  networks: ['host', 'overlay'],
+  networks: MULTI_HOST_NETWORKS,
   refusal: {
     bridge: 'a bridge network is local to one host; a stack spreads services over nodes: use network overlay',
     links: 'docker stack deploy ignores links; use network overlay',
