@@ -2,7 +2,7 @@
 // (0 success, 1 operational failure, 2 invalid input or usage) and never prints a stack trace.
 import { Command, CommanderError } from 'commander';
 import { formatProblem, InputError, OperationalError, UsageError } from '../common/problems.js';
-import { processIo, type Io } from './io.js';
+import { dropOutputToClosedPipes, processIo, type Io } from './io.js';
 import { registerPlan } from './plan.js';
 import { registerRender } from './render.js';
 import { registerApply } from './apply.js';
@@ -10,6 +10,7 @@ import { registerStatus } from './status.js';
 import { registerDestroy } from './destroy.js';
 import { registerUp } from './up.js';
 import { registerDown } from './down.js';
+import { registerValidate } from './validate.js';
 
 export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
   let exitCode = 0;
@@ -22,6 +23,7 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError('(run zkplan --help for usage)');
+  registerValidate(program, io, setExit);
   registerPlan(program, io, setExit);
   registerRender(program, io, setExit);
   registerApply(program, io, setExit);
@@ -63,5 +65,6 @@ function reportFailure(e: unknown, io: Io): number {
 }
 
 export async function main(): Promise<void> {
+  dropOutputToClosedPipes();
   process.exitCode = await runCli(process.argv.slice(2));
 }
