@@ -1,5 +1,5 @@
 // Inventory text → validated, typed Inventory. Pure: the caller reads the file.
-import { LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isNode, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import { InputError, sortProblems, type Problem } from '../common/problems.js';
 import { positionLocator } from './positions.js';
 import { schemaProblems } from './schema.js';
@@ -49,7 +49,7 @@ export function loadInventoryParts(text: string, file: string): LoadedInventory 
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
     if (!(e instanceof ReferenceError && e.message.startsWith('Excessive alias count'))) throw e;
-    const pos = lineCounter.linePos(firstAlias(doc)?.range?.[0] ?? 0);
+    const pos = lineCounter.linePos(bombAlias(doc)?.range?.[0] ?? 0);
     return nothing([problem(pos.line, pos.col, 'too many YAML aliases: expanding them would make the inventory huge (an "alias bomb"); write the values out instead')]);
   }
   if (data === null || data === undefined) {
@@ -82,15 +82,23 @@ export function loadInventoryParts(text: string, file: string): LoadedInventory 
 /** A billion-laughs document needs thousands; a hand-written inventory a few. */
 const MAX_ALIAS_COUNT = 100;
 
-function firstAlias(doc: Document): Node | undefined {
-  let found: Node | undefined;
-  visit(doc, {
-    Alias(_key, node) {
-      found = node;
-      return visit.BREAK;
-    },
-  });
-  return found;
+/** Where the expansion multiplies: the first alias of a node that itself holds aliases (else the first alias). */
+function bombAlias(doc: Document): Node | undefined {
+  const aliases: Alias[] = [];
+  visit(doc, { Alias: (_key, node) => void aliases.push(node) });
+  const holdsAliases = (node: unknown): boolean => {
+    let found = false;
+    if (isNode(node)) {
+      visit(node, {
+        Alias: () => {
+          found = true;
+          return visit.BREAK;
+        },
+      });
+    }
+    return found;
+  };
+  return aliases.find((a) => holdsAliases(a.resolve(doc))) ?? aliases[0];
 }
 
 interface BrokenParts {
