@@ -11,6 +11,14 @@ const HOSTS = `hosts:
   - { name: h3, address: 192.0.2.13, labels: { idx: 3, zone: c } }
 `;
 
+/** `zkplan plan` of this text as bad.yml: must exit 2; gives the `file:line:col` lines of stderr. */
+async function planErrors(text: string): Promise<string[]> {
+  const r = await runZkplan(['plan', 'bad.yml'], { 'bad.yml': text });
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /nothing was done/);
+  return positions(r.err);
+}
+
 /** The `file:line:col` lines of stderr. */
 function positions(err: string, file = 'bad.yml'): string[] {
   return err.split('\n').filter((l) => l.startsWith(`${file}:`));
@@ -118,35 +126,28 @@ describe('every independent error in one run', () => {
   it('does not report the consequences of a broken host: ensembles that could land on it wait for the fix', async () => {
     // h3's label key is invalid; "needs 5 hosts" would follow from leaving h3 out, so it is not reported
     const text = HOSTS.replace('zone: c', '"zo ne": c') + 'ensembles:\n  - { name: zk, servers: 5, image: "zookeeper:3.9", placement: { pin_label: idx } }\n';
-    const r = await runZkplan(['plan', 'bad.yml'], { 'bad.yml': text });
-    assert.equal(r.code, 2);
-    assert.equal(positions(r.err).length, 1);
-    assert.match(positions(r.err)[0]!, /^bad\.yml:4:56: invalid label key "zo ne"/);
+    const lines = await planErrors(text);
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0]!, /^bad\.yml:4:56: invalid label key "zo ne"/);
   });
 
   it('a broken ssh block of a host does not hold back the placement checks', async () => {
     const text = HOSTS.replace('{ name: h3,', '{ ssh: { port: "x" }, name: h3,') + 'ensembles:\n  - { name: zk, servers: 5, image: "zookeeper:3.9", placement: { pin_label: idx } }\n';
-    const r = await runZkplan(['plan', 'bad.yml'], { 'bad.yml': text });
-    assert.equal(r.code, 2);
-    const lines = positions(r.err);
-    assert.equal(lines.length, 2, r.err);
+    const lines = await planErrors(text);
+    assert.equal(lines.length, 2, lines.join('\n'));
     assert.match(lines[0]!, /^bad\.yml:4:20: port must be an integer/);
     assert.match(lines[1]!, /^bad\.yml:6:26: ensemble "zk" needs 5 hosts pinned by idx=1\.\.5, but no host has idx=4, 5/);
   });
 
   it('a single-host ensemble on a broken host is neither placed nor called an unknown host', async () => {
     const text = HOSTS.replace('address: 192.0.2.13', 'address: [1]') + 'ensembles:\n  - { name: zk, servers: 3, image: "zookeeper:3.9", network: bridge, host: h3 }\n';
-    const r = await runZkplan(['plan', 'bad.yml'], { 'bad.yml': text });
-    assert.equal(r.code, 2);
-    const lines = positions(r.err);
-    assert.equal(lines.length, 1, r.err);
+    const lines = await planErrors(text);
+    assert.equal(lines.length, 1, lines.join('\n'));
     assert.match(lines[0]!, /^bad\.yml:4:26: address must be a string/);
   });
 
   it('a duplicate ensemble name is reported once, not again as a container name collision', async () => {
     const text = HOSTS + 'ensembles:\n  - { name: zk, servers: 3, image: "zookeeper:3.9" }\n  - { name: zk, servers: 3, image: "zookeeper:3.9" }\n';
-    const r = await runZkplan(['plan', 'bad.yml'], { 'bad.yml': text });
-    assert.equal(r.code, 2);
-    assert.deepEqual(positions(r.err), ['bad.yml:7:13: duplicate ensemble name "zk" (first used by ensembles[0])']);
+    assert.deepEqual(await planErrors(text), ['bad.yml:7:13: duplicate ensemble name "zk" (first used by ensembles[0])']);
   });
 });
