@@ -1,5 +1,6 @@
 // zkplan destroy <inventory> [--purge-data [--yes]]
 import type { Command } from 'commander';
+import { jsonText } from '../common/json.js';
 import { destroyEnsemble } from '../deploy/destroy.js';
 import { progressFor } from '../deploy/progress.js';
 import { hostsOf, openSessions } from '../deploy/sessions.js';
@@ -30,7 +31,7 @@ export function registerDestroy(program: Command, io: Io, setExit: (code: number
     const swarm = isSwarmTarget(flags.target);
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
     const { inventory, plan } = readPlan(file, io);
-    const doomed = plan.ensembles.filter((e) => flags.ensemble === undefined || e.name === flags.ensemble);
+    const doomed = selectEnsembles(plan, flags.ensemble);
     if (flags.purgeData && doomed.length > 0) {
       await confirmDeletion(io, flags.yes, 'destroy --purge-data', `the data of ${dataOf(doomed)}`);
     }
@@ -52,7 +53,7 @@ export function registerDestroy(program: Command, io: Io, setExit: (code: number
       progress.close?.();
       await executor.closeAll();
     }
-    io.out(flags.json ? `${JSON.stringify(removed, null, 2)}\n` : Object.entries(removed).map(([e, r]) => `${e}: removed ${r.length} container${r.length === 1 ? '' : 's'}${flags.purgeData ? ' and their data' : ''}\n`).join(''));
+    io.out(flags.json ? jsonText(removed) : Object.entries(removed).map(([e, r]) => `${e}: removed ${r.length} container${r.length === 1 ? '' : 's'}${flags.purgeData ? ' and their data' : ''}\n`).join(''));
     setExit(0);
   });
 }

@@ -17,8 +17,6 @@ export interface Io {
   makeDirectory(path: string): void;
   /** Asks a question on the terminal and resolves to the answer; only when stdinIsTTY. */
   ask(question: string): Promise<string>;
-  /** Standard output is a terminal. */
-  isTTY: boolean;
   /** Standard input is a terminal a person can answer questions on. */
   stdinIsTTY: boolean;
   /** Width of the terminal on stderr (where progress goes); undefined when stderr is not one. */
@@ -61,7 +59,6 @@ export const processIo: Io = {
       rl.close();
     }
   },
-  isTTY: Boolean(process.stdout.isTTY),
   stdinIsTTY: Boolean(process.stdin.isTTY),
   get errColumns() {
     return process.stderr.isTTY ? process.stderr.columns || 80 : undefined;

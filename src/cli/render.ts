@@ -14,9 +14,9 @@ import { isRenderedByZkplan } from '../render/generated.js';
 import { renderTarget } from '../render/index.js';
 import { loadTemplates } from '../render/templates.js';
 import { TARGET_NAMES, type RenderedFile, type TargetName } from '../render/types.js';
-import type { EnsemblePlan } from '../plan/types.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
+import { selectEnsembles } from './remote-options.js';
 
 interface RenderFlags {
   target?: string;
@@ -51,7 +51,7 @@ export function registerRender(program: Command, io: Io, setExit: (code: number)
       const set = parseSet(flags.set);
       if (flags.all && flags.output !== undefined) throw new UsageError('--all is for standard output; -o with a directory writes every file');
       const { plan } = readPlan(file, io);
-      const ensembles = selectEnsembles(plan.ensembles, flags.ensemble);
+      const ensembles = selectEnsembles(plan, flags.ensemble);
       const templates = loadTemplates();
       const rendered = ensembles.flatMap((e) =>
         renderTarget(target, e, { set, resolve: Boolean(flags.resolve) }, templates).map((f) => ({ name: ensembles.length > 1 ? `${e.name}/${f.path}` : f.path, file: f })),
@@ -78,13 +78,6 @@ function parseSet(entries: string[]): Record<string, string> {
     set[match[1]!] = match[2]!;
   }
   return set;
-}
-
-function selectEnsembles(all: EnsemblePlan[], name: string | undefined): EnsemblePlan[] {
-  if (name === undefined) return all;
-  const found = all.find((e) => e.name === name);
-  if (!found) throw new UsageError(`no ensemble "${name}" in the inventory; it has ${all.map((e) => e.name).join(', ')}`);
-  return [found];
 }
 
 /** The files a deployment is run from; the others (.env) go beside them. */

@@ -3,8 +3,7 @@
 // come together. Pure: the caller reads the file.
 import { sortProblems, type Problem } from '../common/problems.js';
 import { loadInventoryParts } from '../inventory/load.js';
-import type { EnsembleSpec, Inventory } from '../inventory/types.js';
-import { SINGLE_HOST_NETWORKS } from './placement.js';
+import { isSingleHost, type EnsembleSpec, type Inventory } from '../inventory/types.js';
 import { planWithProblems } from './plan.js';
 import type { Plan } from './types.js';
 
@@ -31,7 +30,7 @@ export function checkInventory(text: string, file: string): CheckedInventory {
 function withoutDependents(inv: Inventory, hostsLeftOut: number[]): Inventory {
   if (hostsLeftOut.length === 0) return inv;
   const placeable = (e: EnsembleSpec): boolean => {
-    if (!SINGLE_HOST_NETWORKS.has(e.network)) return false; // spread or pinned over every host
+    if (!isSingleHost(e.network)) return false; // spread or pinned over every host
     if (e.host === undefined) return !hostsLeftOut.includes(0); // the first host of the file
     return inv.hosts.some((h) => h.name === e.host);
   };

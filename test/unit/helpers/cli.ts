@@ -64,7 +64,6 @@ export async function runZkplan(args: string[], files: Record<string, string> = 
       if (answer === undefined) throw new Error(`unexpected question: ${q}`);
       return answer;
     },
-    isTTY: false,
     stdinIsTTY: world.terminal !== undefined,
     env: {},
   };
