@@ -31,10 +31,7 @@ export function registerDestroy(program: Command, io: Io, setExit: (code: number
     const swarm = isSwarmTarget(flags.target);
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
     const { inventory, plan } = readPlan(file, io);
-    const doomed = selectEnsembles(plan, flags.ensemble);
-    if (flags.purgeData && doomed.length > 0) {
-      await confirmDeletion(io, flags.yes, 'destroy --purge-data', `the data of ${dataOf(doomed)}`);
-    }
+    if (flags.purgeData) await confirmDeletion(io, flags.yes, 'destroy --purge-data', `the data of ${dataOf(selectEnsembles(plan, flags.ensemble))}`);
     if (swarm) return destroySwarm(file, flags, io, setExit);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'destroy');
     const executor = executorFor(flags, io);
