@@ -33,6 +33,7 @@ export class HostPool {
   readonly load: Int32Array;
   /** per host, the index of the last ensemble spread onto it: the hosts an ensemble already uses */
   readonly usedBy: Int32Array;
+  private readonly slots: number;
   private readonly groupings = new Map<string, Grouping>();
   /** the failure domains, outermost first: they break ties between equally loaded hosts */
   private readonly tieBreaks: Grouping[];
@@ -41,8 +42,10 @@ export class HostPool {
     readonly hosts: readonly Host[],
     readonly failureDomains: FailureDomains = { labels: [], source: 'spread-labels' },
   ) {
-    this.load = new Int32Array(hosts.length);
-    this.usedBy = new Int32Array(hosts.length).fill(-1);
+    // indexes are positions in the inventory as written, which hosts left out for errors keep
+    this.slots = hosts.reduce((n, h) => Math.max(n, h.index + 1), 0);
+    this.load = new Int32Array(this.slots);
+    this.usedBy = new Int32Array(this.slots).fill(-1);
     this.tieBreaks = failureDomains.labels.map((label) => this.grouping(label));
   }
 
@@ -53,7 +56,7 @@ export class HostPool {
     if (!grouping) {
       const byName = new Map<string | undefined, number>();
       const groups: Host[][] = [];
-      const domainOf = new Int32Array(this.hosts.length);
+      const domainOf = new Int32Array(this.slots);
       for (const h of this.hosts) {
         const name = label === undefined ? '' : domainName(h.labels, label, this.failureDomains);
         let d = byName.get(name);
