@@ -1,4 +1,4 @@
-// zkplan down [inventory] [--purge-data] [--json]
+// zkplan down [inventory] [--purge-data [--yes]] [--json]
 import type { Command } from 'commander';
 import { jsonText } from '../common/json.js';
 import { progressFor } from '../deploy/progress.js';
@@ -6,11 +6,13 @@ import { DEFAULT_IMAGE } from '../drivers/local/default-inventory.js';
 import { localContainers } from '../drivers/local/desired.js';
 import { LocalDriver } from '../drivers/local/driver.js';
 import { destroy } from '../engine/engine.js';
+import { confirmDeletion } from './confirm.js';
 import type { Io } from './io.js';
 import { addLocalOptions, localEngineSession, localPlan, type LocalFlags } from './local-options.js';
 
 interface DownFlags extends LocalFlags {
   purgeData?: boolean;
+  yes?: boolean;
 }
 
 export interface LocalDownReport {
@@ -29,10 +31,15 @@ export function registerDown(program: Command, io: Io, setExit: (code: number) =
       .description('remove what zkplan up --local made (containers, and the network if zkplan created it); data volumes stay unless --purge-data')
       .argument('[inventory]', 'inventory YAML file (default: the built-in ensemble)'),
   )
-    .option('--purge-data', 'also remove the servers\' data volumes')
+    .option('--purge-data', 'also remove the servers\' data volumes (asks first on a terminal)')
+    .option('--yes', 'remove with --purge-data without asking (needed when standard input is not a terminal)')
     .action(async (file: string | undefined, flags: DownFlags) => {
       // Down finds everything by label, so the built-in default's network method does not matter.
       const { ensembles } = localPlan(file, flags, io, { network: 'bridge', image: DEFAULT_IMAGE });
+      if (flags.purgeData) {
+        const names = ensembles.map((e) => e.name);
+        await confirmDeletion(io, flags.yes, 'down --purge-data', `the data volumes of ensemble${names.length === 1 ? '' : 's'} ${names.join(', ')} on the local Docker engine`);
+      }
       const progress = progressFor(io);
       const session = localEngineSession();
       const reports: LocalDownReport[] = [];
