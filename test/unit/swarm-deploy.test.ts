@@ -4,8 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
-import { describeLabels, labelsOfStep, labelsUpfront, movingServers } from '../../src/drivers/swarm/driver.js';
-import { matchHosts, planLabels, type SwarmNode } from '../../src/drivers/swarm/nodes.js';
+import { describeLabels, labelsOfStep, labelsUpfront, matchHosts, movingServers, planLabels, type SwarmNode } from '../../src/drivers/swarm/nodes.js';
 import { desiredStack } from '../../src/drivers/swarm/stack.js';
 import { rolloutInput } from '../../src/engine/engine.js';
 import { planInventory } from '../../src/plan/plan.js';

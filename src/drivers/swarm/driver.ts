@@ -30,7 +30,7 @@ import type { Dial } from '../../verify/dial.js';
 import type { Member } from '../../verify/types.js';
 import { lockEnsemble } from '../lock.js';
 import { tunnelDial, type Sessions } from '../sessions.js';
-import { markerLabel, planLabels, type LabelChange } from './nodes.js';
+import { describeLabels, labelsOfStep, labelsUpfront, markerLabel, movingServers, planLabels, type LabelChange } from './nodes.js';
 import { observeStack, observeSwarm, type SwarmState } from './observe.js';
 import type { DesiredStack, StackService } from './stack.js';
 
@@ -56,37 +56,6 @@ export function managerSession(inventory: Inventory, sessions: Sessions): HostSe
 /** Where zkplan keeps the stack files it deployed, on the manager. */
 export function stackDir(manager: HostSession, ensemble: string): string {
   return `${ensembleStateDir(manager.host.stateDir, ensemble)}/swarm`;
-}
-
-/**
- * The label changes to make before any server step: those that move no running server. A change
- * whose pin value names a server that runs now on another node than planned waits for that
- * server's step: relabelling first would make Swarm reschedule the old task, with the old
- * configuration, onto the new node.
- */
-export function labelsUpfront(changes: readonly LabelChange[], moving: ReadonlySet<number>): LabelChange[] {
-  return changes.filter((c) => !c.values.some((v) => moving.has(Number(v))));
-}
-
-/** The label changes that belong to one server's step (see labelsUpfront). */
-export function labelsOfStep(changes: readonly LabelChange[], serverId: number): LabelChange[] {
-  return changes.filter((c) => c.values.includes(String(serverId)));
-}
-
-/** The servers whose task runs now on another node than the plan's. */
-export function movingServers(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>): Set<number> {
-  return new Set(
-    desired
-      .filter((d) => {
-        const o = observed.get(d.serverId);
-        return o?.running === true && o.runningOn !== undefined && o.runningOn !== d.host;
-      })
-      .map((d) => d.serverId),
-  );
-}
-
-export function describeLabels(c: LabelChange): string {
-  return `${c.node.hostname}: ${[...Object.entries(c.add).map(([k, v]) => `+${k}=${v}`), ...c.remove.map((k) => `-${k}`)].join(' ')}`;
 }
 
 export class SwarmDriver implements Driver<SwarmReport> {

@@ -1,6 +1,8 @@
 // The Swarm's nodes as zkplan needs them: which node is which inventory host, and which node
 // labels to write or remove so that each service's placement constraint matches exactly the
-// node the plan chose. Pure: inputs are `docker node inspect` output and the plan.
+// node the plan chose, and which of those changes wait for a moving server's step. Pure: inputs
+// are `docker node inspect` output, the plan and what runs.
+import type { DesiredServer, ObservedServer } from '../../engine/driver.js';
 import type { Host } from '../../inventory/types.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 
@@ -109,4 +111,35 @@ export function planLabels(ensemble: EnsemblePlan, hosts: readonly Host[], nodes
     }
   }
   return { changes, problems };
+}
+
+/**
+ * The label changes to make before any server step: those that move no running server. A change
+ * whose pin value names a server that runs now on another node than planned waits for that
+ * server's step: relabelling first would make Swarm reschedule the old task, with the old
+ * configuration, onto the new node.
+ */
+export function labelsUpfront(changes: readonly LabelChange[], moving: ReadonlySet<number>): LabelChange[] {
+  return changes.filter((c) => !c.values.some((v) => moving.has(Number(v))));
+}
+
+/** The label changes that belong to one server's step (see labelsUpfront). */
+export function labelsOfStep(changes: readonly LabelChange[], serverId: number): LabelChange[] {
+  return changes.filter((c) => c.values.includes(String(serverId)));
+}
+
+/** The servers whose task runs now on another node than the plan's. */
+export function movingServers(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>): Set<number> {
+  return new Set(
+    desired
+      .filter((d) => {
+        const o = observed.get(d.serverId);
+        return o?.running === true && o.runningOn !== undefined && o.runningOn !== d.host;
+      })
+      .map((d) => d.serverId),
+  );
+}
+
+export function describeLabels(c: LabelChange): string {
+  return `${c.node.hostname}: ${[...Object.entries(c.add).map(([k, v]) => `+${k}=${v}`), ...c.remove.map((k) => `-${k}`)].join(' ')}`;
 }
