@@ -10,9 +10,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import YAML from 'yaml';
-import { ensureBuilt, labUp, startZkplan, startZnodeWriter, waitForQuorum, zkplanCli, znodeChildren, type ExecResult, type Lab } from './lab.js';
+import { ensureBuilt, labUp, startZkplan, startZnodeWriter, waitForQuorum, zkplanCli, znodeChildren, type ExecResult, type Lab, type ZnodeWriter } from './lab.js';
 
 const ENSEMBLE = 'zkf';
 const BROKEN_IMAGE = 'zkplan-lab/broken-release:1';
@@ -90,6 +90,26 @@ function leftoverLocks(): string[] {
     const locks = path.join(stateDir(k + 1), 'locks', ENSEMBLE);
     return existsSync(locks) ? readdirSync(locks).map((f) => path.join(locks, f)) : [];
   });
+}
+
+/** Every server runs a new container, the ensemble is whole again, and a few more writes went through. */
+async function allReplacedWhileWriting(before: readonly string[], writer: ZnodeWriter): Promise<void> {
+  const after = await Promise.all(lab.hosts.map((_, k) => containerId(k + 1, containerName(k + 1))));
+  for (const i of [1, 2, 3]) assert.notEqual(after[i - 1], before[i - 1], `${containerName(i)} replaced`);
+  await waitForQuorum(lab.addresses, 60_000);
+  const target = writer.acknowledged.length + 3;
+  const until = Date.now() + 60_000;
+  while (writer.acknowledged.length < target && Date.now() < until) await new Promise((res) => setTimeout(res, 200));
+}
+
+/** Every write the ensemble acknowledged (at least ten) is there after the rollout. */
+async function noAcknowledgedWriteLost(t: TestContext, writer: ZnodeWriter, servers: readonly string[], root: string): Promise<void> {
+  const present = await znodeChildren(servers, root);
+  assert.ok(writer.acknowledged.length >= 10, `writes were acknowledged during the rollout (${writer.acknowledged.length})`);
+  const have = new Set(present);
+  const lost = writer.acknowledged.filter((p) => !have.has(p.split('/').pop()!));
+  t.diagnostic(`${writer.acknowledged.length} writes acknowledged, ${writer.retries} retried, ${present.length} znodes present`);
+  assert.deepEqual(lost, [], `${writer.acknowledged.length} acknowledged, ${present.length} present`);
 }
 
 async function removeEverything(): Promise<void> {
@@ -332,22 +352,11 @@ describe('zkplan apply under faults (lab)', { timeout: 720_000 }, () => {
       assert.match(r.stdout, /0 to create, 3 to change, 0 unchanged/, show(r));
       assert.match(r.stdout, /verified/);
       // every server runs a new container; the killed leader's was replaced too
-      const after = await Promise.all(lab.hosts.map((_, k) => containerId(k + 1, containerName(k + 1))));
-      for (const i of [1, 2, 3]) assert.notEqual(after[i - 1], ids[i - 1], `${containerName(i)} replaced`);
-      await waitForQuorum(lab.addresses, 60_000);
-      // a few more writes after the rollout, then stop
-      const target = writer.acknowledged.length + 3;
-      const until = Date.now() + 60_000;
-      while (writer.acknowledged.length < target && Date.now() < until) await new Promise((res) => setTimeout(res, 200));
+      await allReplacedWhileWriting(ids, writer);
     } finally {
       await writer.stop();
     }
-    const present = await znodeChildren(servers, '/apply-faults');
-    assert.ok(writer.acknowledged.length >= 10, `writes were acknowledged during the rollout (${writer.acknowledged.length})`);
-    const have = new Set(present);
-    const lost = writer.acknowledged.filter((p) => !have.has(p.split('/').pop()!));
-    t.diagnostic(`${writer.acknowledged.length} writes acknowledged, ${writer.retries} retried, ${present.length} znodes present`);
-    assert.deepEqual(lost, [], `${writer.acknowledged.length} acknowledged, ${present.length} present`);
+    await noAcknowledgedWriteLost(t, writer, servers, '/apply-faults');
     assert.deepEqual(leftoverLocks(), []);
   });
 
@@ -381,20 +390,11 @@ describe('zkplan apply under faults (lab)', { timeout: 720_000 }, () => {
       assert.equal(r.code, 0, show(r));
       assert.match(r.stdout, /0 to create, 2 to change, 1 unchanged/, show(r));
       assert.match(r.stdout, /verified/);
-      const after = await Promise.all(lab.hosts.map((_, k) => containerId(k + 1, containerName(k + 1))));
-      for (const i of [1, 2, 3]) assert.notEqual(after[i - 1], ids[i - 1], `${containerName(i)} replaced`);
-      await waitForQuorum(lab.addresses, 60_000);
-      const target = writer.acknowledged.length + 3;
-      const until = Date.now() + 60_000;
-      while (writer.acknowledged.length < target && Date.now() < until) await new Promise((res) => setTimeout(res, 200));
+      await allReplacedWhileWriting(ids, writer);
     } finally {
       await writer.stop();
     }
-    const present = new Set(await znodeChildren(servers, '/apply-killed'));
-    const lost = writer.acknowledged.filter((p) => !present.has(p.split('/').pop()!));
-    t.diagnostic(`${writer.acknowledged.length} writes acknowledged, ${writer.retries} retried, ${present.size} znodes present`);
-    assert.ok(writer.acknowledged.length >= 10, `writes were acknowledged during the rollouts (${writer.acknowledged.length})`);
-    assert.deepEqual(lost, [], 'no acknowledged write was lost');
+    await noAcknowledgedWriteLost(t, writer, servers, '/apply-killed');
     assert.deepEqual(leftoverLocks(), []);
   });
 
