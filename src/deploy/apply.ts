@@ -265,7 +265,7 @@ async function execute(a: ServerAction, desired: readonly DesiredContainer[], ru
     } else {
       // One command line: each exec would start the host's login shell again. A create found
       // no container to remove.
-      const dirs = makeDirectories(d.mounts.map((m) => m.source));
+      const dirs = makeDirectories(d.mounts.map((m) => m.source), d.mountOwnerUid);
       await run(allOf(a.kind === 'create' ? [dirs, runContainer(d)] : [dirs, removeContainer(d.name), runContainer(d)]));
     }
     progress.step(a.host, a.kind, 'ok', d.name);

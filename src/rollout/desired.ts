@@ -29,6 +29,8 @@ export interface DesiredContainer {
   image: string;
   env: EnvPair[];
   mounts: Mount[];
+  /** the uid that must own the mount sources (the image's fixed non-root user), if any */
+  mountOwnerUid?: number;
   labels: Record<string, string>;
   configHash: string;
   /** the env file pushed to the host, read by `docker run --env-file` */
@@ -52,6 +54,7 @@ export function desiredContainers(ensemble: EnsemblePlan, stateDirOf: (host: str
       image: ensemble.image,
       env,
       mounts,
+      ...(profile.runAsUid !== undefined ? { mountOwnerUid: profile.runAsUid } : {}),
       labels: {
         [LABEL_ENSEMBLE]: ensemble.name,
         [LABEL_SERVER]: String(server.id),

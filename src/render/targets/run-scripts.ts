@@ -79,6 +79,8 @@ function render(e: EnsemblePlan, options: RenderOptions, templates: Templates): 
       containers: servers.map((s) => ({
         comment: oneLine(`server.${s.id}: ${s.name}`),
         dataDirs: imageProfile(e.profile).dataMounts(s.dataDir).map((m) => m.source),
+        // The image's fixed non-root user must be able to write them; chown needs the script run as root.
+        dataOwner: imageProfile(e.profile).runAsUid ?? null,
         name: s.name,
         run: runLines(s, e, options),
       })),

@@ -6,6 +6,7 @@ set -eu
 
 # server.1: zk1
 mkdir -p /var/lib/zkplan/zk/1
+chown 1001 /var/lib/zkplan/zk/1
 docker rm -f zk1 >/dev/null 2>&1 || true
 docker run -d --name zk1 --restart always \
   --net=host \
@@ -15,6 +16,7 @@ docker run -d --name zk1 --restart always \
   -e ZOO_SERVERS=192.0.2.11:2888:3888::1,192.0.2.12:2888:3888::2,192.0.2.13:2888:3888::3,192.0.2.14:2888:3888:observer::4 \
   -e ZOO_PORT_NUMBER=2181 \
   -e ALLOW_ANONYMOUS_LOGIN=yes \
+  -e ALLOW_EMPTY_PASSWORD=yes \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_ENABLE_ADMIN_SERVER=yes \
   -e ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \

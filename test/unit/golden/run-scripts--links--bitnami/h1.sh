@@ -8,6 +8,7 @@ docker network inspect zknet >/dev/null 2>&1 || docker network create zknet
 
 # server.1: zk1
 mkdir -p /var/lib/zkplan/zk/1
+chown 1001 /var/lib/zkplan/zk/1
 docker rm -f zk1 >/dev/null 2>&1 || true
 docker run -d --name zk1 --restart always \
   --net zknet --hostname zk1 \
@@ -21,6 +22,7 @@ docker run -d --name zk1 --restart always \
   -e ZOO_SERVERS=zk1:2888:3888::1,zknode2:2888:3888::2,zknode3:2888:3888::3,zknode4:2888:3888:observer::4 \
   -e ZOO_PORT_NUMBER=2181 \
   -e ALLOW_ANONYMOUS_LOGIN=yes \
+  -e ALLOW_EMPTY_PASSWORD=yes \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_LISTEN_ALLIPS_ENABLED=yes \
   -e ZOO_ENABLE_ADMIN_SERVER=yes \
@@ -29,6 +31,7 @@ docker run -d --name zk1 --restart always \
 
 # server.2: zk2
 mkdir -p /var/lib/zkplan/zk/2
+chown 1001 /var/lib/zkplan/zk/2
 docker rm -f zk2 >/dev/null 2>&1 || true
 docker run -d --name zk2 --restart always \
   --net zknet --hostname zk2 \
@@ -42,6 +45,7 @@ docker run -d --name zk2 --restart always \
   -e ZOO_SERVERS=zknode1:2888:3888::1,zk2:2888:3888::2,zknode3:2888:3888::3,zknode4:2888:3888:observer::4 \
   -e ZOO_PORT_NUMBER=2181 \
   -e ALLOW_ANONYMOUS_LOGIN=yes \
+  -e ALLOW_EMPTY_PASSWORD=yes \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_LISTEN_ALLIPS_ENABLED=yes \
   -e ZOO_ENABLE_ADMIN_SERVER=yes \
@@ -50,6 +54,7 @@ docker run -d --name zk2 --restart always \
 
 # server.3: zk3
 mkdir -p /var/lib/zkplan/zk/3
+chown 1001 /var/lib/zkplan/zk/3
 docker rm -f zk3 >/dev/null 2>&1 || true
 docker run -d --name zk3 --restart always \
   --net zknet --hostname zk3 \
@@ -63,6 +68,7 @@ docker run -d --name zk3 --restart always \
   -e ZOO_SERVERS=zknode1:2888:3888::1,zknode2:2888:3888::2,zk3:2888:3888::3,zknode4:2888:3888:observer::4 \
   -e ZOO_PORT_NUMBER=2181 \
   -e ALLOW_ANONYMOUS_LOGIN=yes \
+  -e ALLOW_EMPTY_PASSWORD=yes \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_LISTEN_ALLIPS_ENABLED=yes \
   -e ZOO_ENABLE_ADMIN_SERVER=yes \
@@ -71,6 +77,7 @@ docker run -d --name zk3 --restart always \
 
 # server.4: zk4
 mkdir -p /var/lib/zkplan/zk/4
+chown 1001 /var/lib/zkplan/zk/4
 docker rm -f zk4 >/dev/null 2>&1 || true
 docker run -d --name zk4 --restart always \
   --net zknet --hostname zk4 \
@@ -84,6 +91,7 @@ docker run -d --name zk4 --restart always \
   -e ZOO_SERVERS=zknode1:2888:3888::1,zknode2:2888:3888::2,zknode3:2888:3888::3,zk4:2888:3888:observer::4 \
   -e ZOO_PORT_NUMBER=2181 \
   -e ALLOW_ANONYMOUS_LOGIN=yes \
+  -e ALLOW_EMPTY_PASSWORD=yes \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_LISTEN_ALLIPS_ENABLED=yes \
   -e ZOO_PEER_TYPE=observer \

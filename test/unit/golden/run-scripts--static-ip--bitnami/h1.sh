@@ -8,6 +8,7 @@ docker network inspect bar >/dev/null 2>&1 || docker network create --subnet 172
 
 # server.1: zk1
 mkdir -p /var/lib/zkplan/zk/1
+chown 1001 /var/lib/zkplan/zk/1
 docker rm -f zk1 >/dev/null 2>&1 || true
 docker run -d --name zk1 --restart always \
   --net bar --hostname zk1 \
@@ -19,6 +20,7 @@ docker run -d --name zk1 --restart always \
   -e ZOO_SERVERS=172.19.128.1:2888:3888::1,172.19.128.2:2888:3888::2,172.19.128.3:2888:3888::3,172.19.128.4:2888:3888:observer::4 \
   -e ZOO_PORT_NUMBER=2181 \
   -e ALLOW_ANONYMOUS_LOGIN=yes \
+  -e ALLOW_EMPTY_PASSWORD=yes \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_ENABLE_ADMIN_SERVER=yes \
   -e ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
@@ -26,6 +28,7 @@ docker run -d --name zk1 --restart always \
 
 # server.2: zk2
 mkdir -p /var/lib/zkplan/zk/2
+chown 1001 /var/lib/zkplan/zk/2
 docker rm -f zk2 >/dev/null 2>&1 || true
 docker run -d --name zk2 --restart always \
   --net bar --hostname zk2 \
@@ -37,6 +40,7 @@ docker run -d --name zk2 --restart always \
   -e ZOO_SERVERS=172.19.128.1:2888:3888::1,172.19.128.2:2888:3888::2,172.19.128.3:2888:3888::3,172.19.128.4:2888:3888:observer::4 \
   -e ZOO_PORT_NUMBER=2181 \
   -e ALLOW_ANONYMOUS_LOGIN=yes \
+  -e ALLOW_EMPTY_PASSWORD=yes \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_ENABLE_ADMIN_SERVER=yes \
   -e ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
@@ -44,6 +48,7 @@ docker run -d --name zk2 --restart always \
 
 # server.3: zk3
 mkdir -p /var/lib/zkplan/zk/3
+chown 1001 /var/lib/zkplan/zk/3
 docker rm -f zk3 >/dev/null 2>&1 || true
 docker run -d --name zk3 --restart always \
   --net bar --hostname zk3 \
@@ -55,6 +60,7 @@ docker run -d --name zk3 --restart always \
   -e ZOO_SERVERS=172.19.128.1:2888:3888::1,172.19.128.2:2888:3888::2,172.19.128.3:2888:3888::3,172.19.128.4:2888:3888:observer::4 \
   -e ZOO_PORT_NUMBER=2181 \
   -e ALLOW_ANONYMOUS_LOGIN=yes \
+  -e ALLOW_EMPTY_PASSWORD=yes \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_ENABLE_ADMIN_SERVER=yes \
   -e ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
@@ -62,6 +68,7 @@ docker run -d --name zk3 --restart always \
 
 # server.4: zk4
 mkdir -p /var/lib/zkplan/zk/4
+chown 1001 /var/lib/zkplan/zk/4
 docker rm -f zk4 >/dev/null 2>&1 || true
 docker run -d --name zk4 --restart always \
   --net bar --hostname zk4 \
@@ -73,6 +80,7 @@ docker run -d --name zk4 --restart always \
   -e ZOO_SERVERS=172.19.128.1:2888:3888::1,172.19.128.2:2888:3888::2,172.19.128.3:2888:3888::3,172.19.128.4:2888:3888:observer::4 \
   -e ZOO_PORT_NUMBER=2181 \
   -e ALLOW_ANONYMOUS_LOGIN=yes \
+  -e ALLOW_EMPTY_PASSWORD=yes \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_PEER_TYPE=observer \
   -e ZOO_ENABLE_ADMIN_SERVER=yes \
