@@ -19,6 +19,8 @@ export const LAB_DIR = process.env.ZKPLAN_LAB_DIR ?? `/tmp/zkplan-lab${LAB_ID ==
 export const IMAGES = {
   aliyun: 'zkplan-lab/aliyun-contract:latest',
   official: 'zkplan-lab/zookeeper:3.8.0',
+  /** the 3.9/debian-12 line: ALLOW_EMPTY_PASSWORD gate; `:3.8` is the ALLOW_ANONYMOUS_LOGIN line */
+  bitnami: 'zkplan-lab/bitnami-contract:3.9',
 } as const;
 
 export interface LabHost {
@@ -130,7 +132,7 @@ import { shellQuote } from '../../src/common/shell.js';
 export { shellQuote };
 
 export interface InventoryOptions {
-  profile: 'aliyun' | 'official';
+  profile: keyof typeof IMAGES;
   /** How many lab hosts to list (default: all). */
   hosts?: number;
   ensembleName?: string;
@@ -230,7 +232,7 @@ export async function readLabInfo(stateDir = LAB_DIR): Promise<LabInfo | undefin
 
 async function imagesPresent(lab: Lab): Promise<boolean> {
   const checks = lab.hosts.map((_, i) =>
-    lab.docker(i + 1, ['image', 'inspect', IMAGES.aliyun, IMAGES.official], { allowFail: true }),
+    lab.docker(i + 1, ['image', 'inspect', ...Object.values(IMAGES)], { allowFail: true }),
   );
   return (await Promise.all(checks)).every((r) => r.code === 0);
 }
