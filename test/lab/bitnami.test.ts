@@ -28,22 +28,8 @@ describe('bitnami contract on 3 lab hosts', { timeout: 900_000 }, () => {
   const dataRoot = () => path.join(lab.info.stateDir, 'hostdata', ENSEMBLE);
   const stateDirs = () => lab.hosts.map((h) => path.join(lab.info.stateDir, h.name, 'zkplan'));
 
-  const containerIds = async (i: number) =>
-    (await lab.docker(i, ['ps', '-aq', '--filter', `label=io.zkplan.ensemble=${ENSEMBLE}`], { allowFail: true })).stdout.trim().split('\n').filter(Boolean);
-
-  const cleanUp = async () => {
-    await Promise.all(
-      lab.hosts.map(async (_, k) => {
-        const ids = await containerIds(k + 1);
-        if (ids.length) await lab.docker(k + 1, ['rm', '-f', '-v', ...ids], { allowFail: true });
-      }),
-    );
-    for (const s of stateDirs()) {
-      await rm(path.join(s, ENSEMBLE), { recursive: true, force: true });
-      await rm(path.join(s, 'locks', ENSEMBLE), { recursive: true, force: true });
-    }
-    await rm(dataRoot(), { recursive: true, force: true });
-  };
+  const containerIds = (i: number) => lab.ensembleContainers(i, ENSEMBLE);
+  const cleanUp = () => lab.removeEnsemble(ENSEMBLE);
 
   before(async () => {
     lab = await labUp(3);

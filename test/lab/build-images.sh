@@ -91,6 +91,11 @@ EOS
   chmod 755 "$R/usr/bin/zk-java"
 }
 
+# The settings of ZooKeeper's conf/zoo_sample.cfg, the base both the Aliyun and bitnami images start from.
+zoo_sample_cfg() {
+  printf 'tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=/tmp/zookeeper\nclientPort=2181\n'
+}
+
 # Files that differ between the Aliyun 3.4.8 image and this lab image are only the
 # server jars; paths, env contract and base zoo.cfg follow AliyunContainerService/docker-zookeeper.
 build_aliyun() {
@@ -99,15 +104,7 @@ build_aliyun() {
   chmod 1777 "$R/tmp"
   # 3.4.8's zoo_sample.cfg. The two extra keys make 3.8 behave like 3.4.8 (every 4lw answers,
   # nothing listens on 8080); they come first so appended ADDITIONAL_* lines still win.
-  cat > "$R/opt/zookeeper/conf/zoo.cfg" <<'EOF'
-tickTime=2000
-initLimit=10
-syncLimit=5
-dataDir=/tmp/zookeeper
-clientPort=2181
-4lw.commands.whitelist=*
-admin.enableServer=false
-EOF
+  { zoo_sample_cfg; printf '4lw.commands.whitelist=*\nadmin.enableServer=false\n'; } > "$R/opt/zookeeper/conf/zoo.cfg"
   cp /etc/zookeeper/conf_example/log4j.properties "$R/opt/zookeeper/conf/"
   {
     echo '#!/bin/sh'
@@ -195,24 +192,8 @@ build_bitnami() {
   mkdir -p "$R$S/zookeeper" "$R$Z/bin" "$R$Z/conf" "$R$Z/logs" "$R/bitnami/zookeeper"
   # Group-writable for gid 0, as bitnami's postunpack leaves them (the user has no passwd entry).
   chmod 775 "$R$Z/conf" "$R$Z/logs" "$R/bitnami" "$R/bitnami/zookeeper"
-  cat > "$R$Z/conf/zoo_sample.cfg" <<'EOF'
-# The number of milliseconds of each tick
-tickTime=2000
-# The number of ticks that the initial synchronization phase can take
-initLimit=10
-# The number of ticks that can pass between sending a request and getting an acknowledgement
-syncLimit=5
-# the directory where the snapshot is stored.
-dataDir=/tmp/zookeeper
-# the port at which the clients will connect
-clientPort=2181
-# the maximum number of client connections.
-#maxClientCnxns=60
-# The number of snapshots to retain in dataDir
-#autopurge.snapRetainCount=3
-# Purge task interval in hours
-#autopurge.purgeInterval=1
-EOF
+  # Commented keys as in ZooKeeper's zoo_sample.cfg: zookeeper_conf_set replaces such lines.
+  { zoo_sample_cfg; printf '#maxClientCnxns=60\n#autopurge.snapRetainCount=3\n#autopurge.purgeInterval=1\n'; } > "$R$Z/conf/zoo_sample.cfg"
   chmod 664 "$R$Z/conf/zoo_sample.cfg"
   cat > "$R$S/zookeeper-env.sh" <<'EOS'
 # Defaults of bitnami's zookeeper-env.sh for the variables this image reads.
