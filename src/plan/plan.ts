@@ -11,7 +11,7 @@ import { serverConfig, type Member } from './server-config.js';
 import type { DockerNetworkPlan, EnsemblePlan, Plan, ServerPlan } from './types.js';
 import { atLeast, resolveVersion } from './version.js';
 
-/** The aliyun image appends ADDITIONAL_ZOOKEEPER_1..10 and nothing more. */
+/** The aliyun image's run.sh appends exactly ADDITIONAL_ZOOKEEPER_1..10; an 11th is silently dropped (FACTS §1). */
 export const ALIYUN_MAX_LINES = 10;
 
 export function planInventory(inv: Inventory): Plan {

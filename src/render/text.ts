@@ -1,6 +1,6 @@
 // Small text rules shared by the targets.
 import { endpoint } from '../common/address.js';
-import type { EnsemblePlan, PlacementConstraint } from '../plan/types.js';
+import type { EnsemblePlan } from '../plan/types.js';
 import { imageProfile } from './profiles/index.js';
 
 /** Comment text stays one line whatever a value contains. */
@@ -24,16 +24,6 @@ export function publishAddress(ensemble: EnsemblePlan): string {
 /** `host:published:target`, IPv6 host addresses in brackets as Docker expects. */
 export function portMapping(address: string, published: number, target: number): string {
   return `${endpoint(address, published)}:${target}`;
-}
-
-/** Classic Swarm / Aliyun: an environment entry the scheduler strips and obeys. */
-export function classicConstraint(c: PlacementConstraint): string {
-  return c.kind === 'label' ? `constraint:${c.label}==${c.value}` : `constraint:node==${c.value}`;
-}
-
-/** Swarm mode: a deploy.placement.constraints entry. */
-export function swarmConstraint(c: PlacementConstraint): string {
-  return c.kind === 'label' ? `node.labels.${c.label} == ${c.value}` : `node.hostname == ${c.value}`;
 }
 
 export function serverRange(ensemble: EnsemblePlan): string {

@@ -1,10 +1,8 @@
 // registry.aliyuncs.com/acs-sample/zookeeper: run.sh writes SERVER_ID to myid and appends
 // ADDITIONAL_ZOOKEEPER_1..10 to zoo.cfg as raw lines; nothing else is read (FACTS §1).
+import { ALIYUN_MAX_LINES } from '../../plan/plan.js';
 import { byId, serverLine } from '../server-line.js';
 import { mountsOf, type ImageProfile, type StateDir } from './types.js';
-
-/** run.sh echoes exactly _1.._10; an 11th line would be silently dropped. */
-export const ALIYUN_MAX_LINES = 10;
 
 // zoo_sample.cfg: dataDir=/tmp/zookeeper, no dataLogDir.
 const STATE: readonly StateDir[] = [{ name: 'data', target: '/tmp/zookeeper' }];

@@ -5,7 +5,6 @@ import { official } from './official.js';
 import type { ImageProfile } from './types.js';
 
 export type { EnvPair, ImageProfile, Mount, StateDir } from './types.js';
-export { ALIYUN_MAX_LINES } from './aliyun.js';
 
 const PROFILES: Readonly<Record<Profile, ImageProfile>> = { aliyun, official, bitnami };
 
