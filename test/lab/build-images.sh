@@ -79,7 +79,7 @@ build_base() {
   printf 'root:x:0:0:root:/root:/bin/sh\nzookeeper:x:1000:1000::/tmp:/bin/sh\n' > "$R/etc/passwd"
   printf 'root:x:0:\nzookeeper:x:1000:\n' > "$R/etc/group"
   echo 'hosts: files dns' > "$R/etc/nsswitch.conf"
-  # Shared launcher: both images' zkServer.sh end here with the zoo.cfg to use.
+  # Shared launcher: every image's zkServer.sh ends here with the zoo.cfg to use.
   cat > "$R/usr/bin/zk-java" <<'EOS'
 #!/bin/sh
 # usage: zk-java /path/zoo.cfg  -- runs QuorumPeerMain in the foreground

@@ -261,7 +261,7 @@ async function imagesPresent(lab: Lab): Promise<boolean> {
 }
 
 /**
- * Bring up an n-host lab with both images loaded. A running lab with the same n is reused
+ * Bring up an n-host lab with the lab images loaded. A running lab with the same n is reused
  * (its containers are left alone; tests remove what they start).
  */
 export async function labUp(n: number): Promise<Lab> {
