@@ -21,8 +21,9 @@ export function publishAddress(ensemble: EnsemblePlan): string {
   return ensemble.publishAddress ?? '127.0.0.1';
 }
 
-/** `host:published:target`, IPv6 host addresses in brackets as Docker expects. */
-export function portMapping(address: string, published: number, target: number): string {
+/** `[host:]published:target`, IPv6 host addresses in brackets as Docker expects; no address: every address. */
+export function portMapping(address: string | undefined, published: number, target: number): string {
+  if (address === undefined) return `${published}:${target}`;
   return `${endpoint(address, published)}:${target}`;
 }
 

@@ -12,6 +12,7 @@ import { renderTarget } from '../../src/render/index.js';
 import { imageProfile } from '../../src/render/profiles/index.js';
 import { addressingFor } from '../../src/render/server-line.js';
 import { loadTemplates } from '../../src/render/templates.js';
+import { recreateContainer, removeContainer } from '../../src/remote/commands/docker.js';
 import { makeDirectories } from '../../src/remote/commands/host.js';
 import { desiredContainers } from '../../src/rollout/desired.js';
 import { caseInventory, planOf } from './golden/support.js';
@@ -43,18 +44,33 @@ describe('bitnami login variables', () => {
 });
 
 describe('bitnami data directories', () => {
-  it('the profile declares uid 1001; apply hands the bind-mount sources to it, other profiles to nobody', () => {
+  it('the profile declares uid 1001; its host specs hand the bind-mount sources to it, other profiles to nobody', () => {
     assert.equal(imageProfile('bitnami').runAsUid, 1001);
     const bitnami = desiredContainers(planOf(caseInventory({ profile: 'bitnami', network: 'host' })), () => '/var/lib/zkplan-state');
-    assert.deepEqual(bitnami.map((d) => [d.mountOwnerUid, d.mounts.map((m) => m.source)]), [
-      [1001, ['/var/lib/zkplan/zk/1']],
-      [1001, ['/var/lib/zkplan/zk/2']],
-      [1001, ['/var/lib/zkplan/zk/3']],
-    ]);
+    assert.deepEqual(
+      bitnami.map((d) => d.mounts),
+      [1, 2, 3].map((id) => [{ kind: 'bind', source: `/var/lib/zkplan/zk/${id}`, target: '/bitnami/zookeeper', owner: 1001 }]),
+    );
     for (const profile of ['official', 'aliyun'] as const) {
       const d = desiredContainers(planOf(caseInventory({ profile, network: 'host' })), () => '/s');
-      assert.ok(d.every((c) => c.mountOwnerUid === undefined), profile);
+      assert.ok(d.every((c) => c.mounts.every((m) => m.kind === 'bind' && m.owner === undefined)), profile);
     }
+  });
+
+  it('recreateContainer prepares owned directories with the owner, the others with plain mkdir', () => {
+    const [server] = desiredContainers(planOf(caseInventory({ profile: 'bitnami', network: 'host' })), () => '/s');
+    const steps = recreateContainer(server!.spec, { envFile: server!.envFile });
+    assert.deepEqual(steps[0], makeDirectories(['/var/lib/zkplan/zk/1'], 1001));
+    assert.deepEqual(steps[1], removeContainer('zk1'));
+    const mixed = recreateContainer({
+      ...server!.spec,
+      mounts: [
+        { kind: 'bind', source: '/a', target: '/x' },
+        { kind: 'bind', source: '/b', target: '/y', owner: 1001 },
+        { kind: 'bind', source: '/c', target: '/z' },
+      ],
+    });
+    assert.deepEqual(mixed.slice(0, 2), [makeDirectories(['/a', '/c']), makeDirectories(['/b'], 1001)]);
   });
 
   it('makeDirectories: plain mkdir without an owner, exact argv', () => {
