@@ -100,7 +100,11 @@ async function containers(lab: Lab, ensemble: string): Promise<ContainerInfo[]> 
           labels: c.Config.Labels ?? {},
           networkMode: c.HostConfig.NetworkMode,
           restart: c.HostConfig.RestartPolicy?.Name,
-          binds: (c.Mounts as any[]).filter((m) => m.Type === 'bind').map((m) => ({ source: m.Source, destination: m.Destination })),
+          // docker inspect lists mounts in no fixed order
+          binds: (c.Mounts as any[])
+            .filter((m) => m.Type === 'bind')
+            .map((m) => ({ source: m.Source, destination: m.Destination }))
+            .sort((a, b) => a.destination.localeCompare(b.destination)),
         }),
       );
     }),
