@@ -1,6 +1,6 @@
 // bitnami/zookeeper (legacy): libzookeeper.sh generates zoo.cfg from ZOO_* (FACTS §3).
 import { byId, peerSpec } from '../server-line.js';
-import { mountsOf, versionAtLeast, type EnvPair, type ImageProfile, type StateDir } from './types.js';
+import { mountsOf, type EnvPair, type ImageProfile, type StateDir } from './types.js';
 
 // /bitnami/zookeeper holds data/ (snapshots, logs, myid) and nothing else persistent.
 const STATE: readonly StateDir[] = [{ name: 'data', target: '/bitnami/zookeeper' }];
@@ -9,6 +9,9 @@ export const bitnami: ImageProfile = {
   name: 'bitnami',
   dataMountTarget: '/bitnami/zookeeper',
   stateDirs: STATE,
+  // USER 1001 (group root): it must be able to write its bind-mounted data directory. A fresh
+  // named volume needs nothing: Docker copies the image's 1001-owned /bitnami/zookeeper into it.
+  runAsUid: 1001,
   dataMounts: (dataDir) => mountsOf(STATE, dataDir),
   environment(server, ensemble, addressing) {
     const cfg = server.config;
@@ -18,8 +21,11 @@ export const bitnami: ImageProfile = {
       ['ZOO_SERVER_ID', String(cfg.myid)],
       ['ZOO_SERVERS', servers.join(',')],
       ['ZOO_PORT_NUMBER', String(cfg.clientPort)],
-      // 3.9/debian-12 renamed the auth gate with no alias.
-      versionAtLeast(ensemble.version, 3, 9) ? ['ALLOW_EMPTY_PASSWORD', 'yes'] : ['ALLOW_ANONYMOUS_LOGIN', 'yes'],
+      // The start gate without authentication: 3.8 builds read the first, 3.9/debian-12 builds
+      // renamed it to the second with no alias. Which one a tag reads is not knowable from the
+      // tag alone (3.9 builds before the rename read the first), so both are set.
+      ['ALLOW_ANONYMOUS_LOGIN', 'yes'],
+      ['ALLOW_EMPTY_PASSWORD', 'yes'],
     ];
     if (cfg.fourLetterWords !== null) env.push(['ZOO_4LW_COMMANDS_WHITELIST', cfg.fourLetterWords.join(',')]);
     if (cfg.quorumListenOnAllIPs) env.push(['ZOO_LISTEN_ALLIPS_ENABLED', 'yes']);

@@ -22,6 +22,8 @@ export interface ImageProfile {
   dataMountTarget: string;
   /** every directory that must outlive the container, the data directory first */
   stateDirs: readonly StateDir[];
+  /** the non-root uid the image runs ZooKeeper as without dropping privileges itself: host data directories are handed to it */
+  runAsUid?: number;
   /** bind mounts of a server's host data directory */
   dataMounts(dataDir: string): Mount[];
   /** ordered: the order is part of the rendered bytes */

@@ -8,6 +8,7 @@ docker network inspect zknet >/dev/null 2>&1 || docker network create zknet
 
 # server.1: zk1
 mkdir -p /var/lib/zkplan/zk/1
+chown 1001 /var/lib/zkplan/zk/1
 docker rm -f zk1 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk1 \
@@ -20,17 +21,19 @@ docker run --detach \
   --env ZOO_SERVERS=zk1:2888:3888::1,zk2:2888:3888::2,zk3:2888:3888::3,zk4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
-  --label io.zkplan.config-hash=069d0b01b67e95e5 \
+  --label io.zkplan.config-hash=ccfe0dff62127282 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.2: zk2
 mkdir -p /var/lib/zkplan/zk/2
+chown 1001 /var/lib/zkplan/zk/2
 docker rm -f zk2 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk2 \
@@ -43,17 +46,19 @@ docker run --detach \
   --env ZOO_SERVERS=zk1:2888:3888::1,zk2:2888:3888::2,zk3:2888:3888::3,zk4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=2 \
-  --label io.zkplan.config-hash=0e0a4e3630d724f6 \
+  --label io.zkplan.config-hash=22d949d202372cd4 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.3: zk3
 mkdir -p /var/lib/zkplan/zk/3
+chown 1001 /var/lib/zkplan/zk/3
 docker rm -f zk3 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk3 \
@@ -66,17 +71,19 @@ docker run --detach \
   --env ZOO_SERVERS=zk1:2888:3888::1,zk2:2888:3888::2,zk3:2888:3888::3,zk4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
-  --label io.zkplan.config-hash=b3bccc3aed28b2d3 \
+  --label io.zkplan.config-hash=1aa107c8ec82cdb0 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.4: zk4
 mkdir -p /var/lib/zkplan/zk/4
+chown 1001 /var/lib/zkplan/zk/4
 docker rm -f zk4 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk4 \
@@ -89,6 +96,7 @@ docker run --detach \
   --env ZOO_SERVERS=zk1:2888:3888::1,zk2:2888:3888::2,zk3:2888:3888::3,zk4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_PEER_TYPE=observer \
@@ -96,5 +104,5 @@ docker run --detach \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=4 \
-  --label io.zkplan.config-hash=a197a9076498ef0b \
+  --label io.zkplan.config-hash=f851537568177351 \
   bitnamilegacy/zookeeper:3.8.4

@@ -8,6 +8,7 @@ docker network inspect zknet >/dev/null 2>&1 || docker network create zknet
 
 # server.1: zk1
 mkdir -p /var/lib/zkplan/zk/1
+chown 1001 /var/lib/zkplan/zk/1
 docker rm -f zk1 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk1 \
@@ -23,17 +24,19 @@ docker run --detach \
   --env ZOO_SERVERS=zk1:2888:3888::1,zknode2:2888:3888::2,zknode3:2888:3888::3,zknode4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
-  --label io.zkplan.config-hash=a1777c3aff5ecb2a \
+  --label io.zkplan.config-hash=32fb3103941cb110 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.2: zk2
 mkdir -p /var/lib/zkplan/zk/2
+chown 1001 /var/lib/zkplan/zk/2
 docker rm -f zk2 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk2 \
@@ -49,17 +52,19 @@ docker run --detach \
   --env ZOO_SERVERS=zknode1:2888:3888::1,zk2:2888:3888::2,zknode3:2888:3888::3,zknode4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=2 \
-  --label io.zkplan.config-hash=fbb148f2e609479c \
+  --label io.zkplan.config-hash=d090423dc7f53612 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.3: zk3
 mkdir -p /var/lib/zkplan/zk/3
+chown 1001 /var/lib/zkplan/zk/3
 docker rm -f zk3 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk3 \
@@ -75,17 +80,19 @@ docker run --detach \
   --env ZOO_SERVERS=zknode1:2888:3888::1,zknode2:2888:3888::2,zk3:2888:3888::3,zknode4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
-  --label io.zkplan.config-hash=441faf49e63839f2 \
+  --label io.zkplan.config-hash=eece49fe7c10e9ab \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.4: zk4
 mkdir -p /var/lib/zkplan/zk/4
+chown 1001 /var/lib/zkplan/zk/4
 docker rm -f zk4 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk4 \
@@ -101,6 +108,7 @@ docker run --detach \
   --env ZOO_SERVERS=zknode1:2888:3888::1,zknode2:2888:3888::2,zknode3:2888:3888::3,zk4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_PEER_TYPE=observer \
@@ -108,5 +116,5 @@ docker run --detach \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=4 \
-  --label io.zkplan.config-hash=18bb4c86e3a4b16b \
+  --label io.zkplan.config-hash=f05c5d058d30ce7d \
   bitnamilegacy/zookeeper:3.8.4

@@ -8,6 +8,7 @@ docker network inspect bar >/dev/null 2>&1 || docker network create --subnet 172
 
 # server.1: zk1
 mkdir -p /var/lib/zkplan/zk/1
+chown 1001 /var/lib/zkplan/zk/1
 docker rm -f zk1 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk1 \
@@ -21,16 +22,18 @@ docker run --detach \
   --env ZOO_SERVERS=172.19.128.1:2888:3888::1,172.19.128.2:2888:3888::2,172.19.128.3:2888:3888::3,172.19.128.4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
-  --label io.zkplan.config-hash=7b5e2a0b4657b516 \
+  --label io.zkplan.config-hash=132d720628147210 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.2: zk2
 mkdir -p /var/lib/zkplan/zk/2
+chown 1001 /var/lib/zkplan/zk/2
 docker rm -f zk2 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk2 \
@@ -44,16 +47,18 @@ docker run --detach \
   --env ZOO_SERVERS=172.19.128.1:2888:3888::1,172.19.128.2:2888:3888::2,172.19.128.3:2888:3888::3,172.19.128.4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=2 \
-  --label io.zkplan.config-hash=ad1a3c85750d8202 \
+  --label io.zkplan.config-hash=31c96f3c497487c3 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.3: zk3
 mkdir -p /var/lib/zkplan/zk/3
+chown 1001 /var/lib/zkplan/zk/3
 docker rm -f zk3 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk3 \
@@ -67,16 +72,18 @@ docker run --detach \
   --env ZOO_SERVERS=172.19.128.1:2888:3888::1,172.19.128.2:2888:3888::2,172.19.128.3:2888:3888::3,172.19.128.4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
-  --label io.zkplan.config-hash=efde1f3220a7ef19 \
+  --label io.zkplan.config-hash=1aa1280d6285a559 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.4: zk4
 mkdir -p /var/lib/zkplan/zk/4
+chown 1001 /var/lib/zkplan/zk/4
 docker rm -f zk4 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk4 \
@@ -90,11 +97,12 @@ docker run --detach \
   --env ZOO_SERVERS=172.19.128.1:2888:3888::1,172.19.128.2:2888:3888::2,172.19.128.3:2888:3888::3,172.19.128.4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_PEER_TYPE=observer \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=4 \
-  --label io.zkplan.config-hash=29c8efca20fe1692 \
+  --label io.zkplan.config-hash=bc23b292a50aa511 \
   bitnamilegacy/zookeeper:3.8.4
