@@ -15,7 +15,8 @@ export interface Placement {
   assignments: Assignment[];
 }
 
-export type Report = (path: YamlPath, message: string, severity?: 'error' | 'warning') => void;
+/** `which`: the problem is about a mapping key (its position), not its value. */
+export type Report = (path: YamlPath, message: string, severity?: 'error' | 'warning', which?: 'key' | 'value') => void;
 
 export const SINGLE_HOST_NETWORKS = new Set(['bridge', 'links', 'static-ip']);
 const MAX_SERVER_ID = 255;

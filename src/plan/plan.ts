@@ -5,22 +5,25 @@ import { ARTICLE_STATIC_NETWORK, planStaticAddresses } from './addresses.js';
 import { HostPool, placeEnsemble, type Placement, type Report } from './placement.js';
 import { allocatePorts, type PortRequest } from './ports.js';
 import { analyseQuorum } from './quorum.js';
+import { ALIYUN_MAX_LINES } from '../render/profiles/index.js';
+import { checkImageContract } from './contract.js';
 import { serverConfig, type Member } from './server-config.js';
-import type { DockerNetworkPlan, EnsemblePlan, Plan, ServerPlan } from './types.js';
+import { fourLetterWords, resolveSettings } from './settings.js';
+import type { DockerNetworkPlan, EnsemblePlan, EnsembleSettings, Plan, ServerPlan } from './types.js';
 import { atLeast, resolveVersion } from './version.js';
 
-/** The aliyun image appends ADDITIONAL_ZOOKEEPER_1..10 and nothing more. */
-export const ALIYUN_MAX_LINES = 10;
 
 export function planInventory(inv: Inventory): Plan {
   const problems: Problem[] = [];
-  const report: Report = (path, message, severity = 'error') => problems.push({ ...inv.at(path), message, severity });
+  const report: Report = (path, message, severity = 'error', which = 'value') => problems.push({ ...inv.at(path, which), message, severity });
 
   const placed: { spec: EnsembleSpec; placement: Placement }[] = [];
+  const settings = new Map<number, EnsembleSettings>();
   const pool = new HostPool(inv.hosts);
   for (const spec of inv.ensembles) {
     checkProfile(spec, report);
     checkPlacementHints(spec, pool, report);
+    settings.set(spec.index, resolveSettings(spec, resolveVersion(spec), report));
     const placement = placeEnsemble(spec, pool, report);
     if (placement) placed.push({ spec, placement });
   }
@@ -31,6 +34,7 @@ export function planInventory(inv: Inventory): Plan {
     hosts: distinctHosts(placement),
     members: placement.assignments.length,
     adminEnabled: adminEnabled(spec),
+    metricsEnabled: settings.get(spec.index)!.metrics,
   }));
   const ports = allocatePorts(requests, report);
 
@@ -41,8 +45,9 @@ export function planInventory(inv: Inventory): Plan {
     const network = dockerNetwork(spec);
     const staticIps = spec.network === 'static-ip' ? planStaticAddresses(spec, network!, report) : undefined;
     if (spec.network === 'static-ip' && !staticIps) continue;
-    const ensemble = buildEnsemble(spec, placement, assigned.ports, assigned.publishedBase, network, staticIps);
+    const ensemble = buildEnsemble(spec, placement, settings.get(spec.index)!, assigned.ports, assigned.publishedBase, network, staticIps);
     warnAboutQuorum(ensemble, spec, report);
+    checkImageContract(ensemble, spec, report);
     ensembles.push(ensemble);
   }
 
@@ -56,6 +61,7 @@ export function planInventory(inv: Inventory): Plan {
 function buildEnsemble(
   spec: EnsembleSpec,
   placement: Placement,
+  settings: EnsembleSettings,
   ports: ServerPlan['ports'],
   publishedBase: number | undefined,
   network: DockerNetworkPlan | undefined,
@@ -72,8 +78,9 @@ function buildEnsemble(
     ...(spec.network === 'links' ? { linkAlias: `${prefix}node${a.id}` } : {}),
     ...(staticIps ? { staticIp: staticIps[a.id - 1]! } : {}),
   }));
-  const ctx = { version, network: spec.network, ports, adminServer: adminEnabled(spec) };
+  const ctx = { version, network: spec.network, ports, adminServer: adminEnabled(spec), fourLetterWords: fourLetterWords(spec) };
   const dataRoot = spec.data_dir.replace(/\/+$/, '') || '';
+  const logRoot = settings.dataLogDir?.replace(/\/+$/, '');
   const servers: ServerPlan[] = placement.assignments.map((a, i) => {
     const member = members[i]!;
     return {
@@ -83,6 +90,7 @@ function buildEnsemble(
       host: { name: a.host.name, address: a.host.address, labels: a.host.labels },
       ports,
       dataDir: `${dataRoot}/${spec.name}/${a.id}`,
+      ...(logRoot !== undefined ? { dataLogDir: `${logRoot}/${spec.name}/${a.id}` } : {}),
       constraint: a.constraint,
       variable: member.variable,
       ...(publishedBase !== undefined ? { publishedClientPort: publishedBase + i } : {}),
@@ -106,6 +114,7 @@ function buildEnsemble(
     dataDir: spec.data_dir,
     ...(network ? { dockerNetwork: network } : {}),
     ...(placement.mode === 'single-host' ? { publishAddress } : {}),
+    settings,
     servers,
     quorum: analyseQuorum(servers),
     connectString: servers

@@ -1,4 +1,5 @@
 // Small text rules shared by the targets.
+import { formatMiB, MIB } from '../plan/settings.js';
 import type { EnsemblePlan, PlacementConstraint } from '../plan/types.js';
 
 /** Comment text stays one line whatever a value contains. */
@@ -33,6 +34,12 @@ export function classicConstraint(c: PlacementConstraint): string {
 /** Swarm mode: a deploy.placement.constraints entry. */
 export function swarmConstraint(c: PlacementConstraint): string {
   return c.kind === 'label' ? `node.labels.${c.label} == ${c.value}` : `node.hostname == ${c.value}`;
+}
+
+/** The container memory limit as docker and compose read it (`2g`, `1536m`), or null for none. */
+export function memoryLimit(ensemble: EnsemblePlan): string | null {
+  const bytes = ensemble.settings.memoryBytes;
+  return bytes === undefined ? null : formatMiB(Math.floor(bytes / MIB));
 }
 
 export function serverRange(ensemble: EnsemblePlan): string {

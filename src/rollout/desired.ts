@@ -2,7 +2,7 @@
 // with a hash of everything that, when changed, requires re-creating the container.
 import { createHash } from 'node:crypto';
 import type { EnsemblePlan, ServerPlan } from '../plan/types.js';
-import { imageProfile } from '../render/profiles/index.js';
+import { containerEnvironment, dataMounts, imageProfile } from '../render/profiles/index.js';
 import type { EnvPair } from '../render/profiles/types.js';
 
 export const LABEL_ENSEMBLE = 'io.zkplan.ensemble';
@@ -29,6 +29,8 @@ export interface DesiredContainer {
   image: string;
   env: EnvPair[];
   mounts: Mount[];
+  /** container memory limit (docker run --memory) */
+  memoryBytes?: number;
   labels: Record<string, string>;
   configHash: string;
   /** the env file pushed to the host, read by `docker run --env-file` */
@@ -40,9 +42,10 @@ export function desiredContainers(ensemble: EnsemblePlan, stateDirOf: (host: str
   const profile = imageProfile(ensemble.profile);
   return ensemble.servers.map((server) => {
     const dir = ensembleStateDir(stateDirOf(server.host.name), ensemble.name);
-    const env = profile.environment(server, ensemble, { hostAddress: 'resolved', overrides });
-    const mounts = profile.dataMounts(server.dataDir);
-    const hashed = { image: ensemble.image, network: 'host', restart: 'always', name: server.name, env, mounts };
+    const env = containerEnvironment(server, ensemble, { hostAddress: 'resolved', overrides });
+    const mounts = dataMounts(profile, server);
+    const memoryBytes = ensemble.settings.memoryBytes;
+    const hashed = { image: ensemble.image, network: 'host', restart: 'always', name: server.name, env, mounts, ...(memoryBytes !== undefined ? { memoryBytes } : {}) };
     const configHash = createHash('sha256').update(JSON.stringify(hashed)).digest('hex').slice(0, 16);
     return {
       serverId: server.id,
@@ -52,6 +55,7 @@ export function desiredContainers(ensemble: EnsemblePlan, stateDirOf: (host: str
       image: ensemble.image,
       env,
       mounts,
+      ...(memoryBytes !== undefined ? { memoryBytes } : {}),
       labels: {
         [LABEL_ENSEMBLE]: ensemble.name,
         [LABEL_SERVER]: String(server.id),

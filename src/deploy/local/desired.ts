@@ -2,7 +2,7 @@
 // the plan's Docker network, with a hash of everything that, when changed, needs a new container.
 import { createHash } from 'node:crypto';
 import type { EnsemblePlan } from '../../plan/types.js';
-import { imageProfile } from '../../render/profiles/index.js';
+import { containerEnvironment, imageProfile, stateDirs } from '../../render/profiles/index.js';
 import { portMapping, publishAddress } from '../../render/text.js';
 import type { LocalContainerSpec } from '../../remote/commands/docker-local.js';
 import type { RolloutInput } from '../../rollout/rollout.js';
@@ -43,8 +43,8 @@ export function localContainers(ensemble: EnsemblePlan): LocalContainer[] {
           ? ensemble.servers.filter((p) => p.id !== s.id).map((p) => `${p.name}:${p.linkAlias ?? p.name}`)
           : [],
       ...(s.publishedClientPort !== undefined ? { publish: portMapping(address, s.publishedClientPort, s.ports.client) } : {}),
-      volumes: profile.stateDirs.map((d) => ({ name: `${s.name}-${d.name}`, target: d.target })),
-      env: profile.environment(s, ensemble, { hostAddress: 'resolved', overrides: {} }),
+      volumes: stateDirs(profile, ensemble).map((d) => ({ name: `${s.name}-${d.name}`, target: d.target })),
+      env: containerEnvironment(s, ensemble, { hostAddress: 'resolved', overrides: {} }),
       labels: {},
     };
     const configHash = createHash('sha256').update(JSON.stringify({ ...spec, restart: 'always' })).digest('hex').slice(0, 16);

@@ -39,6 +39,7 @@ export function runContainer(c: DesiredContainer): string[] {
     'host',
     '--restart',
     'always',
+    ...(c.memoryBytes !== undefined ? ['--memory', String(c.memoryBytes)] : []),
     ...c.mounts.flatMap((m) => ['--volume', `${m.source}:${m.target}`]),
     '--env-file',
     c.envFile,

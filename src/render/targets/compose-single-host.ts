@@ -4,10 +4,10 @@
 // documentation covers ipam gateway/ip_range and ipv4_address for `docker-compose up`
 // (without a version key compose 1.29.2 reads the file as 3.9; v3 documents gateway as v2-only).
 import type { EnsemblePlan, ServerPlan } from '../../plan/types.js';
-import { imageProfile } from '../profiles/index.js';
+import { containerEnvironment, dataMounts, imageProfile } from '../profiles/index.js';
 import { checkRenderedYaml } from '../sanity.js';
 import { addressingFor } from '../server-line.js';
-import { composeLiteral, oneLine, portMapping, publishAddress } from '../text.js';
+import { composeLiteral, memoryLimit, oneLine, portMapping, publishAddress } from '../text.js';
 import type { RenderedFile, RenderOptions, Templates } from '../types.js';
 import { rows } from './types.js';
 
@@ -44,8 +44,9 @@ export function renderSingleHost(
       image: composeLiteral(e.image),
       containerName: composeLiteral(s.name),
       hostname: composeLiteral(s.name),
-      environment: rows(profile.environment(s, e, addressing)),
-      volumes: profile.dataMounts(s.dataDir).map((m) => composeLiteral(`${m.source}:${m.target}`)),
+      memLimit: memoryLimit(e),
+      environment: rows(containerEnvironment(s, e, addressing)),
+      volumes: dataMounts(profile, s).map((m) => composeLiteral(`${m.source}:${m.target}`)),
       ports: s.publishedClientPort === undefined ? [] : [portMapping(address, s.publishedClientPort, s.ports.client)],
       ipv4Address: variant.withStaticIp ? (s.staticIp ?? null) : null,
       externalLinks: variant.externalLinks(s, e).map(composeLiteral),

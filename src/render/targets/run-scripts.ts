@@ -1,9 +1,9 @@
 // One POSIX sh script per host with the article's `docker run` lines, for engines reached
 // without a scheduler. Each argv element is one word through the template's `sh` helper.
 import type { EnsemblePlan, ServerPlan } from '../../plan/types.js';
-import { imageProfile } from '../profiles/index.js';
+import { containerEnvironment, dataMounts, imageProfile } from '../profiles/index.js';
 import { addressingFor } from '../server-line.js';
-import { oneLine, portMapping, publishAddress } from '../text.js';
+import { memoryLimit, oneLine, portMapping, publishAddress } from '../text.js';
 import type { RenderedFile, RenderOptions, Templates } from '../types.js';
 import type { Target } from './types.js';
 
@@ -52,12 +52,14 @@ function runLines(s: ServerPlan, e: EnsemblePlan, options: RenderOptions): strin
       lines.push(['-p', portMapping(publishAddress(e), s.publishedClientPort, s.ports.client)]);
     }
   }
-  for (const m of profile.dataMounts(s.dataDir)) lines.push(['-v', `${m.source}:${m.target}`]);
+  const memory = memoryLimit(e);
+  if (memory !== null) lines.push(['--memory', memory]);
+  for (const m of dataMounts(profile, s)) lines.push(['-v', `${m.source}:${m.target}`]);
   // The labels `zkplan apply` finds its containers by (src/rollout/desired.ts).
   lines.push(['--label', `io.zkplan.ensemble=${e.name}`, '--label', `io.zkplan.server-id=${s.id}`]);
   // Scripts run where the addresses are known: always written out, --set overrides included.
   const addressing = addressingFor(e, 'resolved', options.set);
-  for (const [k, v] of profile.environment(s, e, addressing)) lines.push(['-e', `${k}=${v}`]);
+  for (const [k, v] of containerEnvironment(s, e, addressing)) lines.push(['-e', `${k}=${v}`]);
   // Quoting keeps the image one word for the shell; docker would still read `-x` as an option.
   if (e.image.startsWith('-')) throw new Error(`internal error: image ${JSON.stringify(e.image)} would be read as an option`);
   lines.push([e.image]);
@@ -78,7 +80,7 @@ function render(e: EnsemblePlan, options: RenderOptions, templates: Templates): 
       network: net,
       containers: servers.map((s) => ({
         comment: oneLine(`server.${s.id}: ${s.name}`),
-        dataDirs: imageProfile(e.profile).dataMounts(s.dataDir).map((m) => m.source),
+        dataDirs: dataMounts(imageProfile(e.profile), s).map((m) => m.source),
         name: s.name,
         run: runLines(s, e, options),
       })),

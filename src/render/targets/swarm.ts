@@ -1,11 +1,11 @@
 // A Swarm-mode stack (`docker stack deploy -c docker-stack.yml <name>`): one single-replica
 // service per ZooKeeper server, pinned by a placement constraint, with its own named volume.
 import type { EnsemblePlan } from '../../plan/types.js';
-import { imageProfile } from '../profiles/index.js';
+import { containerEnvironment, imageProfile, stateDirs } from '../profiles/index.js';
 import { renderEnvFile } from '../env-file.js';
 import { checkRenderedYaml } from '../sanity.js';
 import { addressingFor } from '../server-line.js';
-import { composeLiteral, oneLine, serverRange, swarmConstraint } from '../text.js';
+import { composeLiteral, memoryLimit, oneLine, serverRange, swarmConstraint } from '../text.js';
 import type { RenderOptions, Templates } from '../types.js';
 import { rows, type Target } from './types.js';
 
@@ -40,13 +40,15 @@ function render(e: EnsemblePlan, options: RenderOptions, templates: Templates) {
   const addressing = addressingFor(e, options.resolve ? 'resolved' : 'required-variable', options.set, composeLiteral);
   const overlay = e.network === 'overlay';
   const net = network(e);
+  const dirs = stateDirs(profile, e);
   const services = e.servers.map((s) => ({
     name: s.name,
     image: composeLiteral(e.image),
     hostname: overlay ? composeLiteral(s.name) : null,
-    environment: rows(profile.environment(s, e, addressing)),
+    environment: rows(containerEnvironment(s, e, addressing)),
     // Named volumes are local to the node; the placement constraint keeps the service beside them.
-    volumes: profile.stateDirs.map((d) => composeLiteral(`${s.name}-${d.name}:${d.target}`)),
+    volumes: dirs.map((d) => composeLiteral(`${s.name}-${d.name}:${d.target}`)),
+    memLimit: memoryLimit(e),
     // Host networking already exposes the client port on the host's own address.
     port: overlay ? s.ports.client : null,
     dnsrr: overlay,
@@ -55,7 +57,7 @@ function render(e: EnsemblePlan, options: RenderOptions, templates: Templates) {
   const view = {
     header: header(e, options.resolve).map(oneLine),
     services,
-    volumes: e.servers.flatMap((s) => profile.stateDirs.map((d) => `${s.name}-${d.name}`)),
+    volumes: e.servers.flatMap((s) => dirs.map((d) => `${s.name}-${d.name}`)),
     network: net,
   };
   const content = templates.swarm(view);
