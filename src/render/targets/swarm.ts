@@ -25,6 +25,9 @@ function header(e: EnsemblePlan, resolve: boolean): string[] {
   if (e.network === 'overlay') {
     lines.push('endpoint_mode dnsrr: a service name resolves to its task, not to a VIP ZooKeeper cannot bind.');
   }
+  if (e.settings.dataLogDir !== undefined) {
+    lines.push('data_log_dir names host directories; a stack keeps the transaction logs in the named volumes <service>-datalog instead.');
+  }
   return lines;
 }
 

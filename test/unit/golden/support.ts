@@ -59,6 +59,8 @@ export interface CaseSpec {
   ports?: { client?: number; quorum?: number; election?: number; admin?: number };
   adminServer?: boolean;
   hostCount?: number;
+  /** production settings, as inventory keys (heap, memory, autopurge, data_log_dir, ...) */
+  settings?: Record<string, unknown>;
 }
 
 export const PROFILE_IMAGES = {
@@ -92,6 +94,7 @@ export function caseInventory(c: CaseSpec): object {
         ...(c.adminServer === undefined ? {} : { admin_server: c.adminServer }),
         data_dir: '/var/lib/zkplan',
         placement: { pin_label: 'aliyun.node_index' },
+        ...(c.settings ?? {}),
         ...(c.network === 'host' ? {} : { docker_network: { name: c.network === 'static-ip' ? 'bar' : 'zknet' } }),
       },
     ],

@@ -22,6 +22,8 @@ docker run -d --name zk1 --restart always \
   -e ZOO_LISTEN_ALLIPS_ENABLED=yes \
   -e ZOO_ENABLE_ADMIN_SERVER=yes \
   -e ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  -e ZOO_AUTOPURGE_INTERVAL=24 \
+  -e ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.2: zk2
@@ -40,6 +42,8 @@ docker run -d --name zk2 --restart always \
   -e ZOO_LISTEN_ALLIPS_ENABLED=yes \
   -e ZOO_ENABLE_ADMIN_SERVER=yes \
   -e ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  -e ZOO_AUTOPURGE_INTERVAL=24 \
+  -e ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.3: zk3
@@ -58,6 +62,8 @@ docker run -d --name zk3 --restart always \
   -e ZOO_LISTEN_ALLIPS_ENABLED=yes \
   -e ZOO_ENABLE_ADMIN_SERVER=yes \
   -e ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  -e ZOO_AUTOPURGE_INTERVAL=24 \
+  -e ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.4: zk4
@@ -77,4 +83,6 @@ docker run -d --name zk4 --restart always \
   -e ZOO_PEER_TYPE=observer \
   -e ZOO_ENABLE_ADMIN_SERVER=yes \
   -e ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  -e ZOO_AUTOPURGE_INTERVAL=24 \
+  -e ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   bitnamilegacy/zookeeper:3.8.4

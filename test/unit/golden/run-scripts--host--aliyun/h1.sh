@@ -16,4 +16,6 @@ docker run -d --name zookeeper1 --restart always \
   -e ADDITIONAL_ZOOKEEPER_2=server.2=192.0.2.12:2888:3888 \
   -e ADDITIONAL_ZOOKEEPER_3=server.3=192.0.2.13:2888:3888 \
   -e ADDITIONAL_ZOOKEEPER_4=server.4=192.0.2.14:2888:3888:observer \
+  -e ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  -e ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8

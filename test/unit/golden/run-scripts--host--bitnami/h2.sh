@@ -18,4 +18,6 @@ docker run -d --name zk2 --restart always \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_ENABLE_ADMIN_SERVER=yes \
   -e ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  -e ZOO_AUTOPURGE_INTERVAL=24 \
+  -e ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   bitnamilegacy/zookeeper:3.8.4

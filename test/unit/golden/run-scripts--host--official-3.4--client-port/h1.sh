@@ -14,5 +14,7 @@ docker run -d --name zk1 --restart always \
   --label io.zkplan.ensemble=zk --label io.zkplan.server-id=1 \
   -e ZOO_MY_ID=1 \
   -e 'ZOO_SERVERS=server.1=192.0.2.11:2888:3888 server.2=192.0.2.12:2888:3888 server.3=192.0.2.13:2888:3888' \
+  -e ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   -e ZOO_PORT=2191 \
   zookeeper:3.4.14

@@ -16,4 +16,6 @@ docker run -d --name zk3 --restart always \
   -e 'ZOO_SERVERS=server.1=192.0.2.11:2888:3888;2181 server.2=192.0.2.12:2888:3888;2181 server.3=192.0.2.13:2888:3888;2181 server.4=192.0.2.14:2888:3888:observer;2181' \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_ADMINSERVER_ENABLED=true \
+  -e ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   zookeeper:3.9.4

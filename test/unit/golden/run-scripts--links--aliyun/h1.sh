@@ -22,6 +22,8 @@ docker run -d --name zookeeper1 --restart always \
   -e ADDITIONAL_ZOOKEEPER_2=server.2=zookeepernode2:2888:3888 \
   -e ADDITIONAL_ZOOKEEPER_3=server.3=zookeepernode3:2888:3888 \
   -e ADDITIONAL_ZOOKEEPER_4=server.4=zookeepernode4:2888:3888:observer \
+  -e ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  -e ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.2: zookeeper2
@@ -40,6 +42,8 @@ docker run -d --name zookeeper2 --restart always \
   -e ADDITIONAL_ZOOKEEPER_2=server.2=0.0.0.0:2888:3888 \
   -e ADDITIONAL_ZOOKEEPER_3=server.3=zookeepernode3:2888:3888 \
   -e ADDITIONAL_ZOOKEEPER_4=server.4=zookeepernode4:2888:3888:observer \
+  -e ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  -e ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.3: zookeeper3
@@ -58,6 +62,8 @@ docker run -d --name zookeeper3 --restart always \
   -e ADDITIONAL_ZOOKEEPER_2=server.2=zookeepernode2:2888:3888 \
   -e ADDITIONAL_ZOOKEEPER_3=server.3=0.0.0.0:2888:3888 \
   -e ADDITIONAL_ZOOKEEPER_4=server.4=zookeepernode4:2888:3888:observer \
+  -e ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  -e ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.4: zookeeper4
@@ -77,4 +83,6 @@ docker run -d --name zookeeper4 --restart always \
   -e ADDITIONAL_ZOOKEEPER_3=server.3=zookeepernode3:2888:3888 \
   -e ADDITIONAL_ZOOKEEPER_4=server.4=0.0.0.0:2888:3888:observer \
   -e ADDITIONAL_ZOOKEEPER_5=peerType=observer \
+  -e ADDITIONAL_ZOOKEEPER_6=autopurge.snapRetainCount=3 \
+  -e ADDITIONAL_ZOOKEEPER_7=autopurge.purgeInterval=24 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8

@@ -22,6 +22,8 @@ docker run -d --name zk1 --restart always \
   -e 'ZOO_SERVERS=server.1=zk1:2888:3888;2181 server.2=zknode2:2888:3888;2181 server.3=zknode3:2888:3888;2181 server.4=zknode4:2888:3888:observer;2181' \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_ADMINSERVER_ENABLED=true \
+  -e ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   -e ZOO_CFG_EXTRA=quorumListenOnAllIPs=true \
   zookeeper:3.9.4
 
@@ -41,6 +43,8 @@ docker run -d --name zk2 --restart always \
   -e 'ZOO_SERVERS=server.1=zknode1:2888:3888;2181 server.2=zk2:2888:3888;2181 server.3=zknode3:2888:3888;2181 server.4=zknode4:2888:3888:observer;2181' \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_ADMINSERVER_ENABLED=true \
+  -e ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   -e ZOO_CFG_EXTRA=quorumListenOnAllIPs=true \
   zookeeper:3.9.4
 
@@ -60,6 +64,8 @@ docker run -d --name zk3 --restart always \
   -e 'ZOO_SERVERS=server.1=zknode1:2888:3888;2181 server.2=zknode2:2888:3888;2181 server.3=zk3:2888:3888;2181 server.4=zknode4:2888:3888:observer;2181' \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_ADMINSERVER_ENABLED=true \
+  -e ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   -e ZOO_CFG_EXTRA=quorumListenOnAllIPs=true \
   zookeeper:3.9.4
 
@@ -79,5 +85,7 @@ docker run -d --name zk4 --restart always \
   -e 'ZOO_SERVERS=server.1=zknode1:2888:3888;2181 server.2=zknode2:2888:3888;2181 server.3=zknode3:2888:3888;2181 server.4=zk4:2888:3888:observer;2181' \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_ADMINSERVER_ENABLED=true \
+  -e ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   -e 'ZOO_CFG_EXTRA=peerType=observer quorumListenOnAllIPs=true' \
   zookeeper:3.9.4

@@ -20,6 +20,8 @@ docker run -d --name zookeeper1 --restart always \
   -e ADDITIONAL_ZOOKEEPER_2=server.2=172.19.128.2:2888:3888 \
   -e ADDITIONAL_ZOOKEEPER_3=server.3=172.19.128.3:2888:3888 \
   -e ADDITIONAL_ZOOKEEPER_4=server.4=172.19.128.4:2888:3888:observer \
+  -e ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  -e ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.2: zookeeper2
@@ -36,6 +38,8 @@ docker run -d --name zookeeper2 --restart always \
   -e ADDITIONAL_ZOOKEEPER_2=server.2=172.19.128.2:2888:3888 \
   -e ADDITIONAL_ZOOKEEPER_3=server.3=172.19.128.3:2888:3888 \
   -e ADDITIONAL_ZOOKEEPER_4=server.4=172.19.128.4:2888:3888:observer \
+  -e ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  -e ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.3: zookeeper3
@@ -52,6 +56,8 @@ docker run -d --name zookeeper3 --restart always \
   -e ADDITIONAL_ZOOKEEPER_2=server.2=172.19.128.2:2888:3888 \
   -e ADDITIONAL_ZOOKEEPER_3=server.3=172.19.128.3:2888:3888 \
   -e ADDITIONAL_ZOOKEEPER_4=server.4=172.19.128.4:2888:3888:observer \
+  -e ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  -e ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.4: zookeeper4
@@ -69,4 +75,6 @@ docker run -d --name zookeeper4 --restart always \
   -e ADDITIONAL_ZOOKEEPER_3=server.3=172.19.128.3:2888:3888 \
   -e ADDITIONAL_ZOOKEEPER_4=server.4=172.19.128.4:2888:3888:observer \
   -e ADDITIONAL_ZOOKEEPER_5=peerType=observer \
+  -e ADDITIONAL_ZOOKEEPER_6=autopurge.snapRetainCount=3 \
+  -e ADDITIONAL_ZOOKEEPER_7=autopurge.purgeInterval=24 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8

@@ -20,6 +20,8 @@ docker run -d --name zk1 --restart always \
   -e 'ZOO_SERVERS=server.1=172.19.128.1:2888:3888;2181 server.2=172.19.128.2:2888:3888;2181 server.3=172.19.128.3:2888:3888;2181 server.4=172.19.128.4:2888:3888:observer;2181' \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_ADMINSERVER_ENABLED=true \
+  -e ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   zookeeper:3.9.4
 
 # server.2: zk2
@@ -36,6 +38,8 @@ docker run -d --name zk2 --restart always \
   -e 'ZOO_SERVERS=server.1=172.19.128.1:2888:3888;2181 server.2=172.19.128.2:2888:3888;2181 server.3=172.19.128.3:2888:3888;2181 server.4=172.19.128.4:2888:3888:observer;2181' \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_ADMINSERVER_ENABLED=true \
+  -e ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   zookeeper:3.9.4
 
 # server.3: zk3
@@ -52,6 +56,8 @@ docker run -d --name zk3 --restart always \
   -e 'ZOO_SERVERS=server.1=172.19.128.1:2888:3888;2181 server.2=172.19.128.2:2888:3888;2181 server.3=172.19.128.3:2888:3888;2181 server.4=172.19.128.4:2888:3888:observer;2181' \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_ADMINSERVER_ENABLED=true \
+  -e ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   zookeeper:3.9.4
 
 # server.4: zk4
@@ -68,5 +74,7 @@ docker run -d --name zk4 --restart always \
   -e 'ZOO_SERVERS=server.1=172.19.128.1:2888:3888;2181 server.2=172.19.128.2:2888:3888;2181 server.3=172.19.128.3:2888:3888;2181 server.4=172.19.128.4:2888:3888:observer;2181' \
   -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   -e ZOO_ADMINSERVER_ENABLED=true \
+  -e ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   -e ZOO_CFG_EXTRA=peerType=observer \
   zookeeper:3.9.4
