@@ -1,5 +1,6 @@
 // zkplan apply <inventory> [--dry-run] [--timeout s] [--force-unlock] [--json] ...
 import type { Command } from 'commander';
+import { jsonText } from '../common/json.js';
 import { OperationalError } from '../common/problems.js';
 import { applyEnsemble, type EnsembleApplyReport } from '../deploy/apply.js';
 import { progressFor } from '../deploy/progress.js';
@@ -7,7 +8,7 @@ import { hostsOf, openSessions } from '../deploy/sessions.js';
 import { loadTemplates } from '../render/templates.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
-import { tableLines } from './table.js';
+import { tableLines } from '../common/table.js';
 import { applySwarm, isSwarmTarget, TARGET_OPTION } from './swarm.js';
 import { addRemoteOptions, executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
 
@@ -52,7 +53,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
       progress.close?.();
       await executor.closeAll();
     }
-    io.out(flags.json ? `${JSON.stringify(reports, bigintReplacer, 2)}\n` : summary(reports));
+    io.out(flags.json ? jsonText(reports) : summary(reports));
     if (reports.some((r) => !r.ok)) throw new OperationalError('the ensemble could not be proven to work (see above)');
     setExit(0);
   });
@@ -74,8 +75,4 @@ function summary(reports: EnsembleApplyReport[]): string {
     if (r.health) lines.push(`  ${r.health.ok ? 'verified' : 'NOT verified'}; apply took ${(r.elapsedMs / 1000).toFixed(1)} s`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-export function bigintReplacer(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? `0x${value.toString(16)}` : value;
 }

@@ -1,5 +1,6 @@
 // zkplan destroy <inventory> [--purge-data]
 import type { Command } from 'commander';
+import { jsonText } from '../common/json.js';
 import { destroyEnsemble } from '../deploy/destroy.js';
 import { progressFor } from '../deploy/progress.js';
 import { hostsOf, openSessions } from '../deploy/sessions.js';
@@ -43,7 +44,7 @@ export function registerDestroy(program: Command, io: Io, setExit: (code: number
       progress.close?.();
       await executor.closeAll();
     }
-    io.out(flags.json ? `${JSON.stringify(removed, null, 2)}\n` : Object.entries(removed).map(([e, r]) => `${e}: removed ${r.length} container${r.length === 1 ? '' : 's'}${flags.purgeData ? ' and their data' : ''}\n`).join(''));
+    io.out(flags.json ? jsonText(removed) : Object.entries(removed).map(([e, r]) => `${e}: removed ${r.length} container${r.length === 1 ? '' : 's'}${flags.purgeData ? ' and their data' : ''}\n`).join(''));
     setExit(0);
   });
 }

@@ -1,5 +1,6 @@
 // zkplan down [inventory] [--purge-data] [--json]
 import type { Command } from 'commander';
+import { jsonText } from '../common/json.js';
 import { downLocal, type LocalDownReport } from '../deploy/local/down.js';
 import { DEFAULT_IMAGE } from '../deploy/local/default-inventory.js';
 import { progressFor } from '../deploy/progress.js';
@@ -29,7 +30,7 @@ export function registerDown(program: Command, io: Io, setExit: (code: number) =
       } finally {
         progress.close?.();
       }
-      io.out(flags.json ? `${JSON.stringify(reports, null, 2)}\n` : summary(reports));
+      io.out(flags.json ? jsonText(reports) : summary(reports));
       setExit(0);
     });
 }

@@ -7,7 +7,6 @@ export interface Io {
   err(text: string): void;
   readText(path: string): string;
   writeFile(path: string, content: string, mode?: number): void;
-  isTTY: boolean;
   /** Width of the terminal on stderr (where progress goes); undefined when stderr is not one. */
   errColumns?: number;
   env: NodeJS.ProcessEnv;
@@ -21,7 +20,6 @@ export const processIo: Io = {
     mkdirSync(dirname(p), { recursive: true });
     writeFileSync(p, content, mode !== undefined ? { mode } : {});
   },
-  isTTY: Boolean(process.stdout.isTTY),
   get errColumns() {
     return process.stderr.isTTY ? process.stderr.columns || 80 : undefined;
   },

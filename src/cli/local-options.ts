@@ -2,7 +2,8 @@
 // ensembles they may handle, and the session on the local Docker engine.
 import type { Command } from 'commander';
 import { UsageError } from '../common/problems.js';
-import { defaultInventory, SINGLE_HOST_NETWORKS, type SingleHostNetwork } from '../deploy/local/default-inventory.js';
+import { defaultInventory } from '../deploy/local/default-inventory.js';
+import { SINGLE_HOST_NETWORKS, type SingleHostNetwork } from '../inventory/types.js';
 import type { Host } from '../inventory/types.js';
 import { planInventory } from '../plan/plan.js';
 import type { EnsemblePlan, Plan } from '../plan/types.js';

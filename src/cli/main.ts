@@ -2,6 +2,7 @@
 // (0 success, 1 operational failure, 2 invalid input or usage) and never prints a stack trace.
 import { Command, CommanderError } from 'commander';
 import { formatProblem, InputError, OperationalError, UsageError } from '../common/problems.js';
+import { enableTrace } from '../remote/trace.js';
 import { processIo, type Io } from './io.js';
 import { registerPlan } from './plan.js';
 import { registerRender } from './render.js';
@@ -63,5 +64,6 @@ function reportFailure(e: unknown, io: Io): number {
 }
 
 export async function main(): Promise<void> {
+  if (process.env.ZKPLAN_TRACE === '1') enableTrace();
   process.exitCode = await runCli(process.argv.slice(2));
 }

@@ -1,5 +1,6 @@
 // zkplan plan <inventory> [--json] [--format text|markdown]
 import type { Command } from 'commander';
+import { jsonText } from '../common/json.js';
 import { UsageError } from '../common/problems.js';
 import { formatPlanReport, type ReportFormat } from '../plan/report.js';
 import { readPlan } from './inventory-file.js';
@@ -17,7 +18,7 @@ export function registerPlan(program: Command, io: Io, setExit: (code: number) =
         throw new UsageError(`unknown --format "${opts.format}"; expected text or markdown`);
       }
       const { plan } = readPlan(file, io);
-      io.out(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlanReport(plan, opts.format as ReportFormat));
+      io.out(opts.json ? jsonText(plan) : formatPlanReport(plan, opts.format as ReportFormat));
       setExit(0);
     });
 }

@@ -31,11 +31,12 @@ export function positiveInt(value: string, flag: string): number {
   return n;
 }
 
-export function selectEnsembles(plan: Plan, name: string | undefined, networks: readonly string[], command: string): EnsemblePlan[] {
+/** The ensemble named by --ensemble, or all; with `networks`, refuses one that `command` cannot deploy. */
+export function selectEnsembles(plan: Plan, name: string | undefined, networks?: readonly string[], command?: string): EnsemblePlan[] {
   const chosen = name === undefined ? plan.ensembles : plan.ensembles.filter((e) => e.name === name);
   if (chosen.length === 0) throw new UsageError(`no ensemble "${name}" in the inventory; it has ${plan.ensembles.map((e) => e.name).join(', ')}`);
   for (const e of chosen) {
-    if (!networks.includes(e.network)) {
+    if (networks && !networks.includes(e.network)) {
       throw new UsageError(`${command} deploys ensembles with network: ${networks.join(' | ')}; ensemble "${e.name}" has network: ${e.network} (use zkplan render for it)`);
     }
   }

@@ -9,6 +9,7 @@ import { TARGET_NAMES, type RenderedFile, type TargetName } from '../render/type
 import type { EnsemblePlan } from '../plan/types.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
+import { selectEnsembles } from './remote-options.js';
 
 interface RenderFlags {
   target?: string;
@@ -32,7 +33,7 @@ export function registerRender(program: Command, io: Io, setExit: (code: number)
       const target = parseTarget(flags.target);
       const set = parseSet(flags.set);
       const { plan } = readPlan(file, io);
-      const ensembles = selectEnsembles(plan.ensembles, flags.ensemble);
+      const ensembles = selectEnsembles(plan, flags.ensemble);
       const templates = loadTemplates();
       const outputs = ensembles.map((e) => ({ ensemble: e, files: renderTarget(target, e, { set, resolve: Boolean(flags.resolve) }, templates) }));
       if (flags.output === undefined) printFiles(outputs, io);
@@ -57,13 +58,6 @@ function parseSet(entries: string[]): Record<string, string> {
     set[match[1]!] = match[2]!;
   }
   return set;
-}
-
-function selectEnsembles(all: EnsemblePlan[], name: string | undefined): EnsemblePlan[] {
-  if (name === undefined) return all;
-  const found = all.find((e) => e.name === name);
-  if (!found) throw new UsageError(`no ensemble "${name}" in the inventory; it has ${all.map((e) => e.name).join(', ')}`);
-  return [found];
 }
 
 type Outputs = { ensemble: EnsemblePlan; files: RenderedFile[] }[];

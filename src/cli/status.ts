@@ -1,13 +1,13 @@
 // zkplan status <inventory> [--json]: exit 0 when every ensemble is whole and matches the plan.
 import type { Command } from 'commander';
+import { jsonText } from '../common/json.js';
 import { OperationalError } from '../common/problems.js';
 import { progressFor } from '../deploy/progress.js';
 import { hostsOf, openSessions } from '../deploy/sessions.js';
 import { ensembleStatus, type EnsembleStatus } from '../deploy/status.js';
-import { bigintReplacer } from './apply.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
-import { tableLines } from './table.js';
+import { tableLines } from '../common/table.js';
 import { statusSwarm, isSwarmTarget, TARGET_OPTION } from './swarm.js';
 import { addRemoteOptions, executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
 
@@ -28,7 +28,7 @@ export function registerStatus(program: Command, io: Io, setExit: (code: number)
     } finally {
       await executor.closeAll();
     }
-    io.out(flags.json ? `${JSON.stringify(statuses, bigintReplacer, 2)}\n` : statuses.map(formatStatus).join('\n'));
+    io.out(flags.json ? jsonText(statuses) : statuses.map(formatStatus).join('\n'));
     if (statuses.some((s) => !s.ok)) throw new OperationalError(`not every ensemble is whole and as planned`);
     setExit(0);
   });

@@ -1,19 +1,19 @@
 // `--target swarm` of apply, status and destroy: the same inventory, deployed as a Swarm-mode
 // stack through the manager. Sessions go to every inventory host: the manager runs the Swarm
 // commands, the others are where verify reaches the servers and where volumes live.
+import { jsonText } from '../common/json.js';
 import { OperationalError, UsageError } from '../common/problems.js';
 import { progressFor } from '../deploy/progress.js';
 import { openSessions } from '../deploy/sessions.js';
 import { applySwarmEnsemble, type SwarmApplyReport } from '../deploy/swarm/apply.js';
 import { destroySwarmEnsemble, type SwarmDestroyReport } from '../deploy/swarm/destroy.js';
 import { swarmEnsembleStatus, type SwarmEnsembleStatus } from '../deploy/swarm/status.js';
-import type { Inventory } from '../inventory/types.js';
+import { MULTI_HOST_NETWORKS, type Inventory } from '../inventory/types.js';
 import type { EnsemblePlan } from '../plan/types.js';
 import { loadTemplates } from '../render/templates.js';
-import { bigintReplacer } from './apply.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
-import { tableLines } from './table.js';
+import { tableLines } from '../common/table.js';
 import { executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
 
 export const TARGET_OPTION = ['--target <target>', 'host (containers over SSH, the default) or swarm (a Swarm-mode stack through the manager)', 'host'] as const;
@@ -28,7 +28,7 @@ export function isSwarmTarget(target: string | undefined): boolean {
 async function withSwarm<T>(file: string, flags: RemoteFlags, io: Io, command: string, quiet: boolean, each: (inv: Inventory, e: EnsemblePlan, s: Awaited<ReturnType<typeof openSessions>>) => Promise<T>): Promise<T[]> {
   const concurrency = positiveInt(flags.concurrency, '--concurrency');
   const { inventory, plan } = readPlan(file, io);
-  const ensembles = selectEnsembles(plan, flags.ensemble, ['host', 'overlay'], `${command} --target swarm`);
+  const ensembles = selectEnsembles(plan, flags.ensemble, MULTI_HOST_NETWORKS, `${command} --target swarm`);
   if (inventory.swarmManager === undefined) throw new UsageError(`${command} --target swarm needs a Swarm manager: flag one host \`swarm: manager\` (or set swarm.manager) in ${file}`);
   const executor = executorFor(flags, io);
   const results: T[] = [];
@@ -48,7 +48,7 @@ export async function applySwarm(file: string, flags: RemoteFlags & { dryRun?: b
   const reports: SwarmApplyReport[] = await withSwarm(file, flags, io, 'apply', false, (inv, e, sessions) =>
     applySwarmEnsemble(inv, e, sessions, templates, progress, { dryRun: Boolean(flags.dryRun), timeoutMs, forceUnlock: Boolean(flags.forceUnlock), command: `zkplan apply --target swarm ${file}` }),
   ).finally(() => progress.close?.());
-  io.out(flags.json ? `${JSON.stringify(reports, bigintReplacer, 2)}\n` : reports.map(applySummary).join(''));
+  io.out(flags.json ? jsonText(reports) : reports.map(applySummary).join(''));
   if (reports.some((r) => !r.ok)) throw new OperationalError('the ensemble could not be proven to work (see above)');
   setExit(0);
 }
@@ -68,7 +68,7 @@ function applySummary(r: SwarmApplyReport): string {
 export async function statusSwarm(file: string, flags: RemoteFlags, io: Io, setExit: (code: number) => void): Promise<void> {
   const templates = loadTemplates();
   const statuses: SwarmEnsembleStatus[] = await withSwarm(file, flags, io, 'status', true, (inv, e, sessions) => swarmEnsembleStatus(inv, e, sessions, templates, 2000));
-  io.out(flags.json ? `${JSON.stringify(statuses, null, 2)}\n` : statuses.map(statusText).join('\n'));
+  io.out(flags.json ? jsonText(statuses) : statuses.map(statusText).join('\n'));
   if (statuses.some((s) => !s.ok)) throw new OperationalError('not every ensemble is whole and as planned');
   setExit(0);
 }
@@ -89,7 +89,7 @@ export async function destroySwarm(file: string, flags: RemoteFlags & { purgeDat
   ).finally(() => progress.close?.());
   io.out(
     flags.json
-      ? `${JSON.stringify(reports, null, 2)}\n`
+      ? jsonText(reports)
       : reports.map((r) => `${r.ensemble}: removed stack ${r.stack} and ${r.labels.length} node label set${r.labels.length === 1 ? '' : 's'}${flags.purgeData ? ' and the volumes' : '; volumes kept'}\n`).join(''),
   );
   setExit(0);

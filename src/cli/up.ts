@@ -1,14 +1,15 @@
 // zkplan up [inventory] --local [--network bridge|links|static-ip] [--image ref] [--timeout s] [--json]
 import { Option, type Command } from 'commander';
+import { jsonText } from '../common/json.js';
 import { formatProblem, OperationalError, UsageError } from '../common/problems.js';
-import { DEFAULT_IMAGE, SINGLE_HOST_NETWORKS } from '../deploy/local/default-inventory.js';
+import { DEFAULT_IMAGE } from '../deploy/local/default-inventory.js';
+import { SINGLE_HOST_NETWORKS } from '../inventory/types.js';
 import { upLocal, type LocalUpReport } from '../deploy/local/up.js';
 import { progressFor } from '../deploy/progress.js';
-import { bigintReplacer } from './apply.js';
 import type { Io } from './io.js';
 import { addLocalOptions, localEngineSession, localPlan, type LocalFlags } from './local-options.js';
 import { positiveInt } from './remote-options.js';
-import { tableLines } from './table.js';
+import { tableLines } from '../common/table.js';
 
 interface UpFlags extends LocalFlags {
   timeout: string;
@@ -40,7 +41,7 @@ export function registerUp(program: Command, io: Io, setExit: (code: number) => 
       } finally {
         progress.close?.();
       }
-      io.out(flags.json ? `${JSON.stringify(reports, bigintReplacer, 2)}\n` : summary(reports));
+      io.out(flags.json ? jsonText(reports) : summary(reports));
       if (reports.some((r) => !r.ok)) throw new OperationalError('the ensemble could not be proven to work (see above)');
       setExit(0);
     });

@@ -21,8 +21,6 @@ import type { Sessions } from './sessions.js';
 
 export interface HeldLock {
   release(): Promise<void>;
-  /** Runs a command on a host through the exec holding the lock: no new shell start there. */
-  run(host: string, argv: readonly string[]): Promise<RunResult>;
 }
 
 export interface HostResults {
@@ -45,8 +43,8 @@ export interface LockedChecks {
 const FIRST_ANSWER_TIMEOUT_MS = 120_000;
 
 export async function lockEnsemble(sessions: Sessions, ensemble: string, command: string, forceUnlock: boolean): Promise<HeldLock> {
-  const { lock, run } = await lockAndRun(sessions, ensemble, { command, forceUnlock, lock: true }, () => []);
-  return { release: lock!.release, run };
+  const { lock } = await lockAndRun(sessions, ensemble, { command, forceUnlock, lock: true }, () => []);
+  return lock!;
 }
 
 /**
@@ -104,7 +102,7 @@ export async function lockAndRun(
   const runners = new Map(running.map((x) => [x.h, x.run]));
   const run = (host: string, argv: readonly string[]) => runners.get(host)?.(argv) ?? sessions.get(host)!.run(argv);
   return {
-    ...(opts.lock ? { lock: { release, run } } : {}),
+    ...(opts.lock ? { lock: { release } } : {}),
     byHost: new Map(running.map((x) => [x.h, { results: x.results, startedAt: x.startedAt, answeredAt: x.answeredAt }])),
     run,
   };

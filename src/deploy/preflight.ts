@@ -2,7 +2,7 @@
 import type { EnsemblePlan } from '../plan/types.js';
 import { dockerServerVersion, imageId, pullImage } from '../remote/commands/docker.js';
 import { clock, directoryCreatable, listeningPorts } from '../remote/commands/host.js';
-import { runBatch, type BatchCommand } from '../remote/batch.js';
+import type { BatchCommand } from '../remote/batch.js';
 import type { HostSession, RunResult } from '../remote/session.js';
 import type { HostResults } from './lock.js';
 import type { DesiredContainer } from '../rollout/desired.js';
@@ -39,18 +39,6 @@ export function preflightCommands(ensemble: EnsemblePlan, containers: readonly D
   ];
 }
 
-export async function preflightHost(
-  session: HostSession,
-  ensemble: EnsemblePlan,
-  containers: readonly DesiredContainer[],
-  observed: ReadonlyMap<number, ObservedContainer>,
-  opts: PreflightOptions,
-): Promise<HostPreflight> {
-  const startedAt = Date.now();
-  const results = await runBatch(session, preflightCommands(ensemble, containers));
-  return judgePreflight(session, ensemble, containers, observed, { results, startedAt, answeredAt: Date.now() }, opts);
-}
-
 /** Judges what preflightCommands() found; only pulling a missing image runs anything more. */
 export async function judgePreflight(
   session: HostSession,
@@ -79,7 +67,7 @@ export async function judgePreflight(
 
   if (time.code === 0) {
     result.clockSkewMs = Math.round(Number(time.stdout.trim()) * 1000 - (t0 + t1) / 2);
-    checks.push({ name: 'clock', ok: true, detail: `clock skew ${result.clockSkewMs} ms (±${t1 - t0} ms)` });
+    checks.push(judgeClockSkew(result.clockSkewMs, t1 - t0));
   }
 
   if (image.code === 0) {
@@ -95,12 +83,8 @@ export async function judgePreflight(
     checks.push({ name: 'image', ok: opts.pull ? false : true, detail: `image ${ensemble.image} is not present${opts.pull ? '' : ' (apply would pull it)'}` });
   }
 
-  const inUse = new Set(
-    listening.stdout
-      .split('\n')
-      .map((l) => Number(/:(\d+)\s*$/.exec(l.trim())?.[1]))
-      .filter((p) => Number.isFinite(p)),
-  );
+  const sockets = listening.code === 0 ? parseListeningPorts(listening.stdout) : undefined;
+  const inUse = sockets?.ports ?? new Set<number>();
   // A busy port is fine only when one of this ensemble's running containers on this host holds
   // it: a changed port that something else holds would make the new container fail to start.
   const held = new Set<number>();
@@ -119,9 +103,13 @@ export async function judgePreflight(
     }
   }
   checks.push(
-    busy.length === 0
-      ? { name: 'ports', ok: true, detail: 'ports free (or held by this ensemble)' }
-      : { name: 'ports', ok: false, detail: `in use by something else: ${busy.join(', ')}` },
+    !sockets
+      ? { name: 'ports', ok: false, detail: `cannot list the listening ports (exit ${listening.code}): ${firstLine(listening.stderr)}` }
+      : sockets.unreadable !== undefined
+        ? { name: 'ports', ok: false, detail: `cannot read the listening ports from: ${sockets.unreadable}` }
+        : busy.length === 0
+          ? { name: 'ports', ok: true, detail: 'ports free (or held by this ensemble)' }
+          : { name: 'ports', ok: false, detail: `in use by something else: ${busy.join(', ')}` },
   );
 
   const badDirs = containers.filter((_, i) => dirs[i]!.code !== 0).map((c) => c.mounts[0]!.source);
@@ -133,6 +121,52 @@ export async function judgePreflight(
 
   result.ok = checks.every((c) => c.ok);
   return result;
+}
+
+// ZooKeeper times sessions on the leader's monotonic clock, so skew alone expires nothing; but
+// clients move between servers on different hosts, and log lines, TLS certificate validity and
+// zkplan's lock timestamps are compared across hosts. Above a second, NTP is not doing its job:
+// warn. Above ZooKeeper's default maxSessionTimeout (20 × tickTime = 20 × 2000 ms = 40 s) the skew
+// outlasts the longest session a default server grants, so no session timeout absorbs it: refuse.
+const CLOCK_SKEW_WARN_MS = 1_000;
+export const CLOCK_SKEW_LIMIT_MS = 40_000;
+
+/** `roundTripMs` bounds the measurement: the skew is only known to within it. */
+export function judgeClockSkew(skewMs: number, roundTripMs: number): Check {
+  const measured = `clock skew ${skewMs} ms (±${roundTripMs} ms)`;
+  const size = Math.abs(skewMs);
+  if (size > CLOCK_SKEW_LIMIT_MS) {
+    return { name: 'clock', ok: false, detail: `${measured} exceeds ${CLOCK_SKEW_LIMIT_MS / 1000} s, ZooKeeper's default maxSessionTimeout (20 × tickTime 2000 ms): synchronise the clocks (NTP)` };
+  }
+  if (size > CLOCK_SKEW_WARN_MS) {
+    return { name: 'clock', ok: true, detail: `warning: ${measured} is above ${CLOCK_SKEW_WARN_MS / 1000} s; check NTP` };
+  }
+  return { name: 'clock', ok: true, detail: measured };
+}
+
+const SS_LINE = /^LISTEN\s+\d+\s+\d+\s+(\S*):(\d+)\s/;
+// /proc/net/tcp{,6}: "sl local_address rem_address st ...", addresses as hex ADDR:PORT.
+const PROC_LINE = /^\d+:\s+[0-9A-Fa-f]+:([0-9A-Fa-f]{4})\s+[0-9A-Fa-f]+:[0-9A-Fa-f]{4}\s+([0-9A-Fa-f]{2})\s/;
+const PROC_HEADER = /^sl\s+local_address\s/;
+const PROC_LISTEN = '0A';
+
+/**
+ * The listening ports in what listeningPorts() printed (`ss -ltnH` lines, /proc/net/tcp{,6}
+ * tables, or both). `unreadable` is the first line that is neither: such output is not trusted.
+ */
+export function parseListeningPorts(text: string): { ports: Set<number>; unreadable?: string } {
+  const ports = new Set<number>();
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || PROC_HEADER.test(line)) continue;
+    const ss = SS_LINE.exec(`${line} `);
+    const proc = ss ? undefined : PROC_LINE.exec(line);
+    if (ss) ports.add(Number(ss[2]));
+    else if (proc) {
+      if (proc[2]!.toUpperCase() === PROC_LISTEN) ports.add(parseInt(proc[1]!, 16));
+    } else return { ports, unreadable: line };
+  }
+  return { ports };
 }
 
 function firstLine(text: string): string {

@@ -2,15 +2,16 @@
 // On a terminal: a live view, one line per host showing its current step, redrawn in place;
 // notes and failures scroll above it and the final state stays on screen. Otherwise: one
 // plain line per host per step.
-import type { Io } from '../cli/io.js';
+import type { Progress, StepStatus } from '../engine/driver.js';
 
-export type StepStatus = 'start' | 'ok' | 'fail' | 'skip' | 'info';
+export type { Progress, StepStatus };
 
-export interface Progress {
-  step(host: string, step: string, status: StepStatus, detail?: string): void;
-  note(message: string): void;
-  /** Stops redrawing; what is on screen stays. Call before writing the result. */
-  close?(): void;
+/** Where progress goes: stderr, with its width when it is a terminal (the CLI's Io is one). */
+export interface ProgressOutput {
+  err(text: string): void;
+  /** columns of the terminal; undefined when stderr is not one */
+  readonly errColumns?: number;
+  readonly env: { readonly TERM?: string | undefined };
 }
 
 export type ProgressEvent =
@@ -111,14 +112,14 @@ function stamp(ms: number): string {
 }
 
 /** The live view on a terminal, plain lines otherwise. */
-export function progressFor(io: Io, quiet = false): Progress {
+export function progressFor(io: ProgressOutput, quiet = false): Progress {
   if (quiet) return { step() {}, note() {} };
   const columns = io.errColumns;
   if (columns === undefined || io.env.TERM === 'dumb') return lineProgress(io);
   return liveProgress(io, () => io.errColumns ?? columns);
 }
 
-export function liveProgress(io: Io, width: () => number, tickMs = 500): Progress {
+export function liveProgress(io: ProgressOutput, width: () => number, tickMs = 500): Progress {
   let state: ViewState = { started: Date.now(), hosts: [] };
   let drawn = 0;
   let closed = false;
@@ -143,7 +144,7 @@ export function liveProgress(io: Io, width: () => number, tickMs = 500): Progres
   };
 }
 
-export function lineProgress(io: Io, quiet = false): Progress {
+export function lineProgress(io: ProgressOutput, quiet = false): Progress {
   const started = Date.now();
   const stampNow = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s`;
   return {

@@ -1,9 +1,19 @@
 // The validated inventory, with defaults applied. Field names follow the YAML contract.
 
 export type Profile = 'aliyun' | 'official' | 'bitnami';
-export type NetworkMode = 'host' | 'overlay' | 'bridge' | 'links' | 'static-ip';
+export type MultiHostNetwork = 'host' | 'overlay';
+export type SingleHostNetwork = 'bridge' | 'links' | 'static-ip';
+export type NetworkMode = MultiHostNetwork | SingleHostNetwork;
 export const PROFILES: readonly Profile[] = ['aliyun', 'official', 'bitnami'];
-export const NETWORK_MODES: readonly NetworkMode[] = ['host', 'overlay', 'bridge', 'links', 'static-ip'];
+/** Networks a Docker host shares with others: the host's own, or a Swarm overlay. */
+export const MULTI_HOST_NETWORKS: readonly MultiHostNetwork[] = ['host', 'overlay'];
+/** Networks that exist on one Docker host only (a bridge and what is built on it). */
+export const SINGLE_HOST_NETWORKS: readonly SingleHostNetwork[] = ['bridge', 'links', 'static-ip'];
+export const NETWORK_MODES: readonly NetworkMode[] = [...MULTI_HOST_NETWORKS, ...SINGLE_HOST_NETWORKS];
+
+export function isSingleHost(network: NetworkMode): network is SingleHostNetwork {
+  return (SINGLE_HOST_NETWORKS as readonly NetworkMode[]).includes(network);
+}
 
 export interface SshSettings {
   user?: string;

@@ -2,9 +2,10 @@
 // environment that would override zkplan's own variables, more zoo.cfg lines than the aliyun
 // image reads, words a version without a whitelist ignores.
 import type { EnsembleSpec } from '../inventory/types.js';
-import { ALIYUN_MAX_LINES, aliyunConfigLines, imageProfile } from '../render/profiles/index.js';
+import { aliyunConfigLines, imageProfile } from '../render/profiles/index.js';
 import type { Addressing } from '../render/types.js';
 import type { Report } from './placement.js';
+import { ALIYUN_MAX_LINES } from './settings.js';
 import type { EnsemblePlan } from './types.js';
 import { atLeast } from './version.js';
 

@@ -1,6 +1,6 @@
 // Which host runs which server: pinned by a label, spread over a failure-domain label,
 // or all on one host for the single-host network methods.
-import type { EnsembleSpec, Host, YamlPath } from '../inventory/types.js';
+import { isSingleHost, type EnsembleSpec, type Host, type YamlPath } from '../inventory/types.js';
 import type { PlacementConstraint } from './types.js';
 
 export interface Assignment {
@@ -18,7 +18,6 @@ export interface Placement {
 /** `which`: the problem is about a mapping key (its position), not its value. */
 export type Report = (path: YamlPath, message: string, severity?: 'error' | 'warning', which?: 'key' | 'value') => void;
 
-export const SINGLE_HOST_NETWORKS = new Set(['bridge', 'links', 'static-ip']);
 const MAX_SERVER_ID = 255;
 
 /**
@@ -72,7 +71,7 @@ function chooseHosts(spec: EnsembleSpec, pool: HostPool, report: Report): Placem
     return undefined;
   }
 
-  if (SINGLE_HOST_NETWORKS.has(spec.network)) {
+  if (isSingleHost(spec.network)) {
     const host = hosts.find((h) => h.name === spec.host) ?? hosts[0]!;
     const constraint: PlacementConstraint = { kind: 'hostname', value: host.name };
     return { mode: 'single-host', assignments: ids(total).map((id) => ({ id, role: roleOf(id), host, constraint })) };

@@ -5,10 +5,9 @@ import { ARTICLE_STATIC_NETWORK, planStaticAddresses } from './addresses.js';
 import { HostPool, placeEnsemble, type Placement, type Report } from './placement.js';
 import { allocatePorts, type PortRequest } from './ports.js';
 import { analyseQuorum } from './quorum.js';
-import { ALIYUN_MAX_LINES } from '../render/profiles/index.js';
 import { checkImageContract } from './contract.js';
 import { serverConfig, type Member } from './server-config.js';
-import { fourLetterWords, resolveSettings } from './settings.js';
+import { ALIYUN_MAX_LINES, fourLetterWords, resolveSettings } from './settings.js';
 import type { DockerNetworkPlan, EnsemblePlan, EnsembleSettings, Plan, ServerPlan } from './types.js';
 import { atLeast, resolveVersion } from './version.js';
 

@@ -1,5 +1,6 @@
 // The dry-run placement report in text or markdown. Pure: plan in, string out.
 import { formatProblem } from '../common/problems.js';
+import { tableLines } from '../common/table.js';
 import { classicConstraint, swarmConstraint } from './constraints.js';
 import { formatMiB, MIB } from './settings.js';
 import type { EnsemblePlan, Plan, ServerPlan } from './types.js';
@@ -38,7 +39,7 @@ function ensembleSection(e: EnsemblePlan, format: ReportFormat): string[] {
   lines.push(`${md ? '**Settings:** ' : '  Settings: '}${settingsLine(e)}`);
   lines.push('');
   const rows = e.servers.map(serverRow);
-  lines.push(...(md ? markdownTable(COLUMNS, rows) : textTable(COLUMNS, rows, '  ')));
+  lines.push(...(md ? markdownTable(COLUMNS, rows) : tableLines([COLUMNS, ...rows])));
   lines.push('');
   const tolerance = `tolerates ${q.failuresTolerated} voter failure${q.failuresTolerated === 1 ? '' : 's'}`;
   lines.push(`${md ? '**Quorum:** ' : '  Quorum: '}majority ${q.majority} of ${q.voters} voters; ${tolerance}.`);
@@ -51,7 +52,7 @@ function ensembleSection(e: EnsemblePlan, format: ReportFormat): string[] {
     d.quorumSurvives ? 'quorum survives' : 'QUORUM LOST',
   ]);
   const domainColumns = ['DOMAIN', 'HOSTS', 'VOTERS LOST', 'VOTERS LEFT', 'OUTCOME'];
-  lines.push(...(md ? markdownTable(domainColumns, domainRows) : textTable(domainColumns, domainRows, '    ')));
+  lines.push(...(md ? markdownTable(domainColumns, domainRows) : tableLines([domainColumns, ...domainRows], '    ')));
   lines.push('');
   lines.push(
     `${md ? '**Critical domains:** ' : '  Critical domains: '}${
@@ -94,15 +95,9 @@ function serverRow(s: ServerPlan): string[] {
       .map(([k, v]) => `${k}=${v}`)
       .join(' ') || '-',
     ports + published,
-    `constraint:${classicConstraint(s.constraint)}`,
+    classicConstraint(s.constraint),
     swarmConstraint(s.constraint),
   ];
-}
-
-function textTable(columns: string[], rows: string[][], indent: string): string[] {
-  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => indent + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  return [line(columns), ...rows.map(line)];
 }
 
 function markdownTable(columns: string[], rows: string[][]): string[] {

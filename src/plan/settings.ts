@@ -23,6 +23,12 @@ export const MIN_DERIVING_MEMORY_MIB = 512;
 
 export const DEFAULT_AUTOPURGE = { snapRetainCount: 3, purgeIntervalHours: 24 } as const;
 
+/**
+ * The aliyun image's run.sh appends exactly ADDITIONAL_ZOOKEEPER_1..10; an 11th is silently
+ * dropped (FACTS §1). Server lines and settings share them: the planner counts, the profile writes.
+ */
+export const ALIYUN_MAX_LINES = 10;
+
 export const PROMETHEUS_PROVIDER = 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider';
 
 /** zoo.cfg keys zkplan writes itself, with the inventory key that sets each. */

@@ -1,20 +1,25 @@
-// ZKPLAN_TRACE=1: phase durations on stderr, to see where an apply spends its time
-// counted from process start. Off by default; costs nothing then.
+// Phase durations, to see where an apply spends its time, counted from process start. Off unless
+// the CLI switches it on (ZKPLAN_TRACE=1, see src/cli/main.ts); costs nothing then.
 
-const enabled = process.env.ZKPLAN_TRACE === '1';
+let write: ((line: string) => void) | undefined;
 
+/** Switches tracing on for the rest of the process; lines go to `to` (stderr by default). */
+export function enableTrace(to: (line: string) => void = (line) => void process.stderr.write(line)): void {
+  write = to;
+}
 
 export interface Phase {
   end(detail?: string): void;
 }
 
 export function tracePhase(name: string): Phase {
-  if (!enabled) return { end() {} };
+  const out = write;
+  if (!out) return { end() {} };
   const t0 = performance.now();
   return {
     end(detail) {
       const t1 = performance.now();
-      process.stderr.write(`trace ${t1.toFixed(0).padStart(6)} ms  ${name.padEnd(22)} ${(t1 - t0).toFixed(0).padStart(6)} ms${detail ? `  ${detail}` : ''}\n`);
+      out(`trace ${t1.toFixed(0).padStart(6)} ms  ${name.padEnd(22)} ${(t1 - t0).toFixed(0).padStart(6)} ms${detail ? `  ${detail}` : ''}\n`);
     },
   };
 }

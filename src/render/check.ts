@@ -1,7 +1,7 @@
 // Refuse what cannot work before rendering anything: a wrong target/network pairing or a
 // --set for a variable the ensemble does not have would otherwise surface only at deploy time.
 import { closest, UsageError } from '../common/problems.js';
-import type { NetworkMode } from '../inventory/types.js';
+import { isSingleHost, type NetworkMode } from '../inventory/types.js';
 import type { EnsemblePlan } from '../plan/types.js';
 
 export interface TargetRules {
@@ -11,9 +11,6 @@ export interface TargetRules {
   refusal: Partial<Record<NetworkMode, string>>;
 }
 
-/** Networks that exist on one Docker host only (a bridge and what is built on it). */
-const SINGLE_HOST: readonly NetworkMode[] = ['bridge', 'links', 'static-ip'];
-
 export function checkCompatibility(rules: TargetRules, ensemble: EnsemblePlan): void {
   if (!rules.networks.includes(ensemble.network)) {
     const why = rules.refusal[ensemble.network];
@@ -22,7 +19,7 @@ export function checkCompatibility(rules: TargetRules, ensemble: EnsemblePlan): 
         `ensemble ${ensemble.name} has network: ${ensemble.network}${why === undefined ? '' : ` (${why})`}`,
     );
   }
-  if (SINGLE_HOST.includes(ensemble.network)) {
+  if (isSingleHost(ensemble.network)) {
     const hosts = [...new Set(ensemble.servers.map((s) => s.host.name))];
     if (hosts.length > 1) {
       throw new UsageError(

@@ -1,6 +1,6 @@
 // Small text rules shared by the targets.
 import { formatMiB, MIB } from '../plan/settings.js';
-import type { EnsemblePlan, PlacementConstraint } from '../plan/types.js';
+import type { EnsemblePlan } from '../plan/types.js';
 
 /** Comment text stays one line whatever a value contains. */
 export function oneLine(s: string): string {
@@ -24,16 +24,6 @@ export function publishAddress(ensemble: EnsemblePlan): string {
 export function portMapping(address: string, published: number, target: number): string {
   const host = address.includes(':') ? `[${address}]` : address;
   return `${host}:${published}:${target}`;
-}
-
-/** Classic Swarm / Aliyun: an environment entry the scheduler strips and obeys. */
-export function classicConstraint(c: PlacementConstraint): string {
-  return c.kind === 'label' ? `constraint:${c.label}==${c.value}` : `constraint:node==${c.value}`;
-}
-
-/** Swarm mode: a deploy.placement.constraints entry. */
-export function swarmConstraint(c: PlacementConstraint): string {
-  return c.kind === 'label' ? `node.labels.${c.label} == ${c.value}` : `node.hostname == ${c.value}`;
 }
 
 /** The container memory limit as docker and compose read it (`2g`, `1536m`), or null for none. */

@@ -25,7 +25,7 @@ const QUORUM_TIMEOUT_MS = 180_000;
 async function zkplan(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io: Io = { ...processIo, out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false };
+  const io: Io = { ...processIo, out: (t) => void (out += t), err: (t) => void (err += t) };
   const code = await runCli(args, io);
   return { code, out, err };
 }

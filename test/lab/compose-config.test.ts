@@ -102,7 +102,7 @@ async function render(inventory: string, target: TargetName, dir: string): Promi
   let out = '';
   let err = '';
   // The real file system (processIo), with the messages captured for the assertion texts.
-  const io: Io = { ...processIo, out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false, env: {} };
+  const io: Io = { ...processIo, out: (t) => void (out += t), err: (t) => void (err += t), env: {} };
   const code = await runCli(['render', inventory, '--target', target, '-o', `${dir}/`], io);
   const files = code === 0 ? listFiles(dir) : [];
   return { code, err: err + out, dir, files };

@@ -38,7 +38,6 @@ async function zkplan(...args: string[]): Promise<Run> {
     writeFile: () => {
       throw new Error('these commands write no local files');
     },
-    isTTY: false,
     env: process.env,
   };
   const t = Date.now();

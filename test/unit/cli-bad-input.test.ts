@@ -134,6 +134,12 @@ describe('bad usage', () => {
     assert.equal(r.code, 2);
     assert.match(r.err, /unknown target "kubernetes"; expected one of aliyun, swarm/);
   });
+  it('render rejects an unknown ensemble, naming those there are', async () => {
+    const r = await runZkplan(['render', 'inventories/example.yml', '--target', 'swarm', '--ensemble', 'nope']);
+    assert.equal(r.code, 2);
+    assert.equal(r.out, '');
+    assert.match(r.err, /no ensemble "nope" in the inventory; it has zk/);
+  });
   it('rejects an unknown command', async () => {
     const r = await runZkplan(['plna', 'inventories/example.yml']);
     assert.equal(r.code, 2);

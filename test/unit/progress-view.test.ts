@@ -94,7 +94,6 @@ describe('progress output choice', () => {
       err: (t) => void (out.err += t),
       readText: () => '',
       writeFile: () => {},
-      isTTY: false,
       ...(errColumns !== undefined ? { errColumns } : {}),
       env,
     };

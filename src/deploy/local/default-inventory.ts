@@ -4,10 +4,7 @@
 import YAML from 'yaml';
 import { UsageError } from '../../common/problems.js';
 import { loadInventory } from '../../inventory/load.js';
-import type { Inventory } from '../../inventory/types.js';
-
-export const SINGLE_HOST_NETWORKS = ['bridge', 'links', 'static-ip'] as const;
-export type SingleHostNetwork = (typeof SINGLE_HOST_NETWORKS)[number];
+import type { Inventory, SingleHostNetwork } from '../../inventory/types.js';
 
 /** Docker Hub's official image (FACTS §2); the tag gives the planner ZooKeeper 3.9's rules. */
 export const DEFAULT_IMAGE = 'zookeeper:3.9';

@@ -19,11 +19,6 @@ export function inspectContainers(names: readonly string[]): string[] {
   return ['docker', 'container', 'inspect', ...names];
 }
 
-/** Replaces the container: removes any old one (with its anonymous volumes), then starts the new one. */
-export function replaceContainer(c: DesiredContainer): string[][] {
-  return [removeContainer(c.name), runContainer(c)];
-}
-
 export function removeContainer(name: string): string[] {
   return ['sh', '-c', 'docker rm -f -v -- "$1" >/dev/null 2>&1 || true', 'zkplan-rm', name];
 }
@@ -50,10 +45,6 @@ export function runContainer(c: DesiredContainer): string[] {
 
 export function startContainer(name: string): string[] {
   return ['docker', 'start', name];
-}
-
-export function stopContainer(name: string, timeoutSeconds = 10): string[] {
-  return ['docker', 'stop', '--time', String(timeoutSeconds), name];
 }
 
 /** Names of the containers carrying an ensemble's label (destroy/status find strays with it). */

@@ -1,8 +1,17 @@
 // Host probes for preflight: argv arrays, values passed as positional parameters.
 
-/** Listening TCP ports, one `address:port` per line (iproute2 `ss`, falling back to /proc/net/tcp*). */
+/**
+ * Listening TCP sockets: `ss -ltnH` lines, or where `ss` is missing or too old for -H (BusyBox,
+ * minimal images) the kernel's /proc/net/tcp and /proc/net/tcp6 tables (hex ports, state 0A).
+ * With neither it exits 127: a probe that looked at nothing must not pass as "no port busy".
+ */
 export function listeningPorts(): string[] {
-  return ['sh', '-c', 'ss -Hltn 2>/dev/null | awk \'{print $4}\' || cat /proc/net/tcp /proc/net/tcp6'];
+  const script = [
+    'if command -v ss >/dev/null 2>&1 && ss -ltnH 2>/dev/null; then exit 0; fi',
+    'if [ -r /proc/net/tcp ]; then cat /proc/net/tcp || exit; [ ! -r /proc/net/tcp6 ] || exec cat /proc/net/tcp6; exit 0; fi',
+    'echo "neither ss -ltnH nor /proc/net/tcp is available" >&2; exit 127',
+  ].join('\n');
+  return ['sh', '-c', script];
 }
 
 /** Exit 0 when the directory exists and is writable, or its nearest existing parent is. */

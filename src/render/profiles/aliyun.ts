@@ -1,14 +1,11 @@
 // registry.aliyuncs.com/acs-sample/zookeeper: run.sh writes SERVER_ID to myid and appends
 // ADDITIONAL_ZOOKEEPER_1..10 to zoo.cfg as raw lines (FACTS §1). Its zkServer.sh (ZooKeeper
 // 3.4.8's own) passes $JVMFLAGS to java, which is how the heap gets there; nothing else is read.
-import { PROMETHEUS_PROVIDER } from '../../plan/settings.js';
+import { ALIYUN_MAX_LINES, PROMETHEUS_PROVIDER } from '../../plan/settings.js';
 import type { EnsemblePlan, ServerPlan } from '../../plan/types.js';
 import { byId, literal, serverLine } from '../server-line.js';
 import type { Addressing } from '../types.js';
 import { heapFlags, type EnvPair, type ImageProfile } from './types.js';
-
-/** run.sh echoes exactly _1.._10; an 11th line would be silently dropped. */
-export const ALIYUN_MAX_LINES = 10;
 
 /** Every zoo.cfg line the server needs appended, in order. The planner refuses more than ALIYUN_MAX_LINES. */
 export function aliyunConfigLines(server: ServerPlan, ensemble: EnsemblePlan, addressing: Addressing): string[] {

@@ -8,7 +8,7 @@ import { official } from './official.js';
 import type { EnvPair, ImageProfile } from './types.js';
 
 export type { EnvPair, ImageProfile, Mount, StateDir } from './types.js';
-export { ALIYUN_MAX_LINES, aliyunConfigLines } from './aliyun.js';
+export { aliyunConfigLines } from './aliyun.js';
 export { dataMounts, stateDirs } from './state.js';
 
 const PROFILES: Readonly<Record<Profile, ImageProfile>> = { aliyun, official, bitnami };

@@ -5,9 +5,11 @@ import { containerEnvironment, dataMounts, imageProfile } from '../profiles/inde
 import { renderEnvFile } from '../env-file.js';
 import { checkRenderedYaml } from '../sanity.js';
 import { addressingFor } from '../server-line.js';
-import { classicConstraint, composeLiteral, memoryLimit, oneLine, serverRange } from '../text.js';
+import { classicConstraint } from '../../plan/constraints.js';
+import { composeLiteral, memoryLimit, oneLine, serverRange } from '../text.js';
 import type { RenderOptions, Templates } from '../types.js';
 import type { Target } from './types.js';
+import { MULTI_HOST_NETWORKS } from '../../inventory/types.js';
 
 const FILE = 'docker-compose.yml';
 
@@ -53,7 +55,7 @@ function render(e: EnsemblePlan, options: RenderOptions, templates: Templates) {
 export const aliyunTarget: Target = {
   name: 'aliyun',
   summary: 'Aliyun Container Service / classic Swarm template (Compose v1, constraint: env entries) + .env',
-  networks: ['host', 'overlay'],
+  networks: MULTI_HOST_NETWORKS,
   refusal: {
     bridge: 'a bridge network is local to one host; the Aliyun template places servers on several nodes',
     links: 'links need a single-host network; the Aliyun template places servers on several nodes',

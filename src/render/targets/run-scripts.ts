@@ -6,6 +6,7 @@ import { addressingFor } from '../server-line.js';
 import { memoryLimit, oneLine, portMapping, publishAddress } from '../text.js';
 import type { RenderedFile, RenderOptions, Templates } from '../types.js';
 import type { Target } from './types.js';
+import { SINGLE_HOST_NETWORKS } from '../../inventory/types.js';
 
 function byHost(e: EnsemblePlan): [string, ServerPlan[]][] {
   const groups = new Map<string, ServerPlan[]>();
@@ -92,7 +93,7 @@ function render(e: EnsemblePlan, options: RenderOptions, templates: Templates): 
 export const runScriptsTarget: Target = {
   name: 'run-scripts',
   summary: 'one sh script per host with docker run lines (host, bridge, links, static-ip)',
-  networks: ['host', 'bridge', 'links', 'static-ip'],
+  networks: ['host', ...SINGLE_HOST_NETWORKS],
   refusal: {
     overlay: 'an overlay network needs a Swarm to attach plain containers to: use target swarm or aliyun',
   },

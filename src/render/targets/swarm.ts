@@ -5,9 +5,11 @@ import { containerEnvironment, imageProfile, stateDirs } from '../profiles/index
 import { renderEnvFile } from '../env-file.js';
 import { checkRenderedYaml } from '../sanity.js';
 import { addressingFor } from '../server-line.js';
-import { composeLiteral, memoryLimit, oneLine, serverRange, swarmConstraint } from '../text.js';
+import { swarmConstraint } from '../../plan/constraints.js';
+import { composeLiteral, memoryLimit, oneLine, serverRange } from '../text.js';
 import type { RenderOptions, Templates } from '../types.js';
 import { rows, type Target } from './types.js';
+import { MULTI_HOST_NETWORKS } from '../../inventory/types.js';
 
 const FILE = 'docker-stack.yml';
 
@@ -75,7 +77,7 @@ function render(e: EnsemblePlan, options: RenderOptions, templates: Templates) {
 export const swarmTarget: Target = {
   name: 'swarm',
   summary: 'Swarm-mode stack (compose 3.8, placement constraints, named volumes) + .env',
-  networks: ['host', 'overlay'],
+  networks: MULTI_HOST_NETWORKS,
   refusal: {
     bridge: 'a bridge network is local to one host; a stack spreads services over nodes: use network overlay',
     links: 'docker stack deploy ignores links; use network overlay',

@@ -22,7 +22,6 @@ export async function runZkplan(args: string[], files: Record<string, string> = 
       return readFileSync(p, 'utf8');
     },
     writeFile: (p, content, mode) => void written.set(p, { content, ...(mode !== undefined ? { mode } : {}) }),
-    isTTY: false,
     env: {},
   };
   const code = await runCli(args, io);
