@@ -36,6 +36,21 @@ describe('zkplan plan', () => {
     assert.equal(plan.ensembles[0].servers[2].host.address, '192.0.2.13');
   });
 
+  it('the JSON of the production inventory (every setting, a metrics port, data log directories) follows the schema too', async () => {
+    const r = await runZkplan(['plan', 'inventories/production.yml', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const plan = JSON.parse(r.out);
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(planSchema);
+    assert.ok(validate(plan), JSON.stringify(validate.errors, null, 2));
+    const e = plan.ensembles[0];
+    assert.equal(e.settings.heapMiB, 3072);
+    assert.equal(e.servers[0].ports.metrics, 7000);
+    assert.equal(e.servers[0].dataLogDir, '/srv/zookeeper-txlog/zk/1');
+    // a field the schema does not know is refused: the schema is strict, so it documents every field
+    e.settings.surprise = true;
+    assert.equal(validate(plan), false);
+  });
+
   it('gives the same bytes every time', async () => {
     const a = await runZkplan(['plan', 'inventories/example.yml', '--json']);
     const b = await runZkplan(['plan', 'inventories/example.yml', '--json']);
