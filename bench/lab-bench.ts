@@ -511,7 +511,7 @@ async function runsOfSize(lab: Lab, n: number, runs: number, file: string, apply
       res.failures.push({ what: err.what ?? 'apply', run: r + 1, ...(err.code !== undefined ? { code: err.code } : {}), message: err.message });
       log(`N=${n} ${tag}: ${err.what ?? 'apply'} FAILED: ${err.message}`);
     }
-    const d = await zkplan(['destroy', file, '--purge-data']);
+    const d = await zkplan(['destroy', file, '--purge-data', '--yes']);
     if (d.code === 0) {
       if (!isWarmup) res.destroy!.samples.push(Math.round(d.ms));
     } else {

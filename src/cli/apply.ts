@@ -5,7 +5,6 @@ import { OperationalError } from '../common/problems.js';
 import { applyEnsemble, type EnsembleApplyReport } from '../deploy/apply.js';
 import { progressFor } from '../deploy/progress.js';
 import { hostsOf, openSessions } from '../deploy/sessions.js';
-import { loadTemplates } from '../render/templates.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
 import { tableLines } from '../common/table.js';
@@ -32,7 +31,6 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
     const { inventory, plan } = readPlan(file, io);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'apply');
-    const templates = loadTemplates();
     const progress = progressFor(io);
     const executor = executorFor(flags, io);
     const reports: EnsembleApplyReport[] = [];
@@ -40,7 +38,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
       const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progress);
       for (const e of ensembles) {
         reports.push(
-          await applyEnsemble(inventory, e, sessions, templates, progress, {
+          await applyEnsemble(inventory, e, sessions, progress, {
             dryRun: Boolean(flags.dryRun),
             timeoutMs,
             concurrency,

@@ -1,16 +1,19 @@
-// zkplan destroy <inventory> [--purge-data]
+// zkplan destroy <inventory> [--purge-data [--yes]]
 import type { Command } from 'commander';
 import { jsonText } from '../common/json.js';
 import { destroyEnsemble } from '../deploy/destroy.js';
 import { progressFor } from '../deploy/progress.js';
 import { hostsOf, openSessions } from '../deploy/sessions.js';
+import { confirmDeletion } from './confirm.js';
 import { readPlan } from './inventory-file.js';
+import type { EnsemblePlan } from '../plan/types.js';
 import type { Io } from './io.js';
 import { destroySwarm, isSwarmTarget, TARGET_OPTION } from './swarm.js';
 import { addRemoteOptions, executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
 
 interface DestroyFlags extends RemoteFlags {
   purgeData?: boolean;
+  yes?: boolean;
   forceUnlock?: boolean;
 }
 
@@ -21,12 +24,15 @@ export function registerDestroy(program: Command, io: Io, setExit: (code: number
       .description('remove the containers (followers first, leader last); data stays unless --purge-data')
       .argument('<inventory>', 'inventory YAML file')
       .option(...TARGET_OPTION)
-      .option('--purge-data', 'also delete the servers’ data directories')
+      .option('--purge-data', 'also delete the servers’ data directories (asks first on a terminal)')
+      .option('--yes', 'delete with --purge-data without asking (needed when standard input is not a terminal)')
       .option('--force-unlock', 'break a deploy lock left by an interrupted run'),
   ).action(async (file: string, flags: DestroyFlags) => {
-    if (isSwarmTarget(flags.target)) return destroySwarm(file, flags, io, setExit);
+    const swarm = isSwarmTarget(flags.target);
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
     const { inventory, plan } = readPlan(file, io);
+    if (flags.purgeData) await confirmDeletion(io, flags.yes, 'destroy --purge-data', `the data of ${dataOf(selectEnsembles(plan, flags.ensemble))}`);
+    if (swarm) return destroySwarm(file, flags, io, setExit);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'destroy');
     const executor = executorFor(flags, io);
     const removed: Record<string, string[]> = {};
@@ -47,4 +53,9 @@ export function registerDestroy(program: Command, io: Io, setExit: (code: number
     io.out(flags.json ? jsonText(removed) : Object.entries(removed).map(([e, r]) => `${e}: removed ${r.length} container${r.length === 1 ? '' : 's'}${flags.purgeData ? ' and their data' : ''}\n`).join(''));
     setExit(0);
   });
+}
+
+function dataOf(ensembles: EnsemblePlan[]): string {
+  const each = ensembles.map((e) => `${e.name} (${e.servers.length} server${e.servers.length === 1 ? '' : 's'} on ${[...new Set(e.servers.map((s) => s.host.name))].join(', ')})`);
+  return `ensemble${ensembles.length === 1 ? '' : 's'} ${each.join(', ')}`;
 }

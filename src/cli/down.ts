@@ -1,14 +1,16 @@
-// zkplan down [inventory] [--purge-data] [--json]
+// zkplan down [inventory] [--purge-data [--yes]] [--json]
 import type { Command } from 'commander';
 import { jsonText } from '../common/json.js';
 import { downLocal, type LocalDownReport } from '../deploy/local/down.js';
 import { DEFAULT_IMAGE } from '../deploy/local/default-inventory.js';
 import { progressFor } from '../deploy/progress.js';
+import { confirmDeletion } from './confirm.js';
 import type { Io } from './io.js';
 import { addLocalOptions, localEngineSession, localPlan, type LocalFlags } from './local-options.js';
 
 interface DownFlags extends LocalFlags {
   purgeData?: boolean;
+  yes?: boolean;
 }
 
 export function registerDown(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -18,10 +20,15 @@ export function registerDown(program: Command, io: Io, setExit: (code: number) =
       .description('remove what zkplan up --local made (containers, and the network if zkplan created it); data volumes stay unless --purge-data')
       .argument('[inventory]', 'inventory YAML file (default: the built-in ensemble)'),
   )
-    .option('--purge-data', 'also remove the servers\' data volumes')
+    .option('--purge-data', 'also remove the servers\' data volumes (asks first on a terminal)')
+    .option('--yes', 'remove with --purge-data without asking (needed when standard input is not a terminal)')
     .action(async (file: string | undefined, flags: DownFlags) => {
       // Down finds everything by label, so the built-in default's network method does not matter.
       const { ensembles } = localPlan(file, flags, io, { network: 'bridge', image: DEFAULT_IMAGE });
+      if (flags.purgeData) {
+        const names = ensembles.map((e) => e.name);
+        await confirmDeletion(io, flags.yes, 'down --purge-data', `the data volumes of ensemble${names.length === 1 ? '' : 's'} ${names.join(', ')} on the local Docker engine`);
+      }
       const progress = progressFor(io);
       const session = localEngineSession();
       const reports: LocalDownReport[] = [];

@@ -3,7 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { formatProblem, InputError, OperationalError, UsageError } from '../common/problems.js';
 import { enableTrace } from '../remote/trace.js';
-import { processIo, type Io } from './io.js';
+import { dropOutputToClosedPipes, processIo, type Io } from './io.js';
 import { registerPlan } from './plan.js';
 import { registerRender } from './render.js';
 import { registerApply } from './apply.js';
@@ -11,6 +11,7 @@ import { registerStatus } from './status.js';
 import { registerDestroy } from './destroy.js';
 import { registerUp } from './up.js';
 import { registerDown } from './down.js';
+import { registerValidate } from './validate.js';
 
 export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
   let exitCode = 0;
@@ -23,6 +24,7 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError('(run zkplan --help for usage)');
+  registerValidate(program, io, setExit);
   registerPlan(program, io, setExit);
   registerRender(program, io, setExit);
   registerApply(program, io, setExit);
@@ -64,6 +66,7 @@ function reportFailure(e: unknown, io: Io): number {
 }
 
 export async function main(): Promise<void> {
+  dropOutputToClosedPipes();
   if (process.env.ZKPLAN_TRACE === '1') enableTrace();
   process.exitCode = await runCli(process.argv.slice(2));
 }

@@ -1,12 +1,19 @@
-// zkplan render <inventory> --target <target> [--ensemble <name>] [-o <file|dir>] [--set K=V ...] [--resolve]
-import { existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// zkplan render <inventory> --target <target> [--ensemble <name>] [-o <file|dir>] [--all] [--force] [--set K=V ...] [--resolve]
+//
+// Standard output carries the main file alone (the compose, stack or run script); --all prints
+// every file, each after a `# ==> name <==` line. `-o` names a directory when it ends in '/', is
+// an existing directory, or the render has several main files (several ensembles, run scripts
+// for several hosts): it is created and gets every file, the .env of ${ZOOKEEPER_n} addresses
+// included. Otherwise `-o` names the main file and nothing else is written. An existing file is
+// replaced only when zkplan wrote it (its header says so) or with --force, and every file is
+// checked before the first is written.
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { UsageError } from '../common/problems.js';
+import { OperationalError, UsageError } from '../common/problems.js';
+import { isRenderedByZkplan } from '../render/generated.js';
 import { renderTarget } from '../render/index.js';
 import { loadTemplates } from '../render/templates.js';
 import { TARGET_NAMES, type RenderedFile, type TargetName } from '../render/types.js';
-import type { EnsemblePlan } from '../plan/types.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
 import { selectEnsembles } from './remote-options.js';
@@ -17,27 +24,40 @@ interface RenderFlags {
   output?: string;
   set: string[];
   resolve?: boolean;
+  all?: boolean;
+  force?: boolean;
+}
+
+/** A rendered file and its name in this render: `<ensemble>/<path>` when there are several ensembles. */
+interface Rendered {
+  name: string;
+  file: RenderedFile;
 }
 
 export function registerRender(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command('render')
     .description('render deployment files for the plan')
-    .argument('<inventory>', 'inventory YAML file')
+    .argument('<inventory>', 'inventory YAML file, or - for standard input')
     .option('-t, --target <target>', `one of ${TARGET_NAMES.join(', ')}`)
     .option('-e, --ensemble <name>', 'render only this ensemble')
-    .option('-o, --output <file|dir>', 'write here instead of standard output (a directory for several files)')
+    .option('-o, --output <file|dir>', 'write the main file here; a directory (ending in /, existing, or for several files) gets every file, .env included')
+    .option('--all', 'print every file on standard output (.env too), each after a "# ==> name <==" line')
+    .option('--force', 'replace files that zkplan did not write')
     .option('--set <VAR=address>', 'override one ${ZOOKEEPER_n} address (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
-    .option('--resolve', 'write host addresses inline instead of ${ZOOKEEPER_n} variables')
+    .option('--resolve', 'write host addresses inline instead of ${ZOOKEEPER_n} variables (no .env)')
     .action((file: string, flags: RenderFlags) => {
       const target = parseTarget(flags.target);
       const set = parseSet(flags.set);
+      if (flags.all && flags.output !== undefined) throw new UsageError('--all is for standard output; -o with a directory writes every file');
       const { plan } = readPlan(file, io);
       const ensembles = selectEnsembles(plan, flags.ensemble);
       const templates = loadTemplates();
-      const outputs = ensembles.map((e) => ({ ensemble: e, files: renderTarget(target, e, { set, resolve: Boolean(flags.resolve) }, templates) }));
-      if (flags.output === undefined) printFiles(outputs, io);
-      else writeFiles(outputs, flags.output, io);
+      const rendered = ensembles.flatMap((e) =>
+        renderTarget(target, e, { set, resolve: Boolean(flags.resolve) }, templates).map((f) => ({ name: ensembles.length > 1 ? `${e.name}/${f.path}` : f.path, file: f })),
+      );
+      if (flags.output === undefined) printFiles(rendered, Boolean(flags.all), io);
+      else writeFiles(rendered, flags.output, Boolean(flags.force), io);
       setExit(0);
     });
 }
@@ -60,36 +80,71 @@ function parseSet(entries: string[]): Record<string, string> {
   return set;
 }
 
-type Outputs = { ensemble: EnsemblePlan; files: RenderedFile[] }[];
-
-function printFiles(outputs: Outputs, io: Io): void {
-  const many = outputs.length > 1 || outputs.some((o) => o.files.length > 1);
-  for (const { ensemble, files } of outputs) {
-    for (const f of files) {
-      if (many) io.out(`# ==> ${outputs.length > 1 ? `${ensemble.name}/` : ''}${f.path} <==\n`);
-      io.out(f.content.endsWith('\n') ? f.content : `${f.content}\n`);
-    }
-  }
+/** The files a deployment is run from; the others (.env) go beside them. */
+function isMain(r: Rendered): boolean {
+  return !r.file.path.startsWith('.');
 }
 
-/**
- * A directory (existing, ending in '/', or needed for several ensembles) gets every file;
- * a file path gets the main file, with companions such as .env written beside it.
- */
-function writeFiles(outputs: Outputs, output: string, io: Io): void {
-  const isDir = output.endsWith('/') || (existsSync(output) && statSync(output).isDirectory());
-  if (!isDir && outputs.length > 1) {
-    throw new UsageError(`-o ${output} is a file but the inventory has ${outputs.length} ensembles; pass --ensemble or a directory`);
-  }
-  for (const { ensemble, files } of outputs) {
-    const singleScript = !isDir && files.filter((f) => !f.path.startsWith('.')).length > 1;
-    if (singleScript) throw new UsageError(`this target writes several files; -o must be a directory`);
-    const dir = isDir ? (outputs.length > 1 ? join(output, ensemble.name) : output) : dirname(output);
-    for (const f of files) {
-      const path = !isDir && !f.path.startsWith('.') ? output : join(dir, f.path);
-      io.writeFile(path, f.content, f.mode);
-      io.err(`wrote ${path}\n`);
-    }
-  }
+function withNewline(text: string): string {
+  return text.endsWith('\n') ? text : `${text}\n`;
 }
 
+function printFiles(rendered: Rendered[], all: boolean, io: Io): void {
+  if (all) {
+    for (const r of rendered) {
+      if (rendered.length > 1) io.out(`# ==> ${r.name} <==\n`);
+      io.out(withNewline(r.file.content));
+    }
+    return;
+  }
+  const mains = rendered.filter(isMain);
+  if (mains.length !== 1) {
+    throw new UsageError(
+      `this render has ${mains.length} files (${mains.map((r) => r.name).join(', ')}) and standard output carries one: pass -o DIR to write them, --all to print them all, or --ensemble`,
+    );
+  }
+  io.out(withNewline(mains[0]!.file.content));
+  noteLeftOut(rendered.filter((r) => !isMain(r)), 'printed', io);
+}
+
+function noteLeftOut(left: Rendered[], done: 'printed' | 'written', io: Io): void {
+  if (left.length === 0) return;
+  io.err(`zkplan: ${left.map((r) => r.name).join(', ')} (the \${ZOOKEEPER_n} addresses) not ${done}: -o DIR/ writes it beside the main file; --resolve writes the addresses inline\n`);
+}
+
+function writeFiles(rendered: Rendered[], output: string, force: boolean, io: Io): void {
+  const mains = rendered.filter(isMain);
+  const kind = io.pathKind(output);
+  const isDir = output.endsWith('/') || kind === 'directory' || mains.length > 1;
+  if (isDir && (kind === 'file' || kind === 'other')) {
+    throw new UsageError(`-o ${output} is not a directory, but this render writes ${mains.length} files (${mains.map((r) => r.name).join(', ')}): name a directory`);
+  }
+  const writes = isDir ? rendered.map((r) => ({ path: join(output, r.name), file: r.file })) : [{ path: output, file: mains[0]!.file }];
+  refuseToReplace(writes.map((w) => w.path), force, io);
+  try {
+    if (isDir) io.makeDirectory(output);
+    for (const w of writes) {
+      io.writeFile(w.path, w.file.content, w.file.mode);
+      io.err(`wrote ${w.path}\n`);
+    }
+  } catch (e) {
+    throw new OperationalError(`cannot write the rendered files under ${output}: ${(e as Error).message}`);
+  }
+  if (!isDir) noteLeftOut(rendered.filter((r) => !isMain(r)), 'written', io);
+}
+
+/** Throws, before anything is written, when a path is a directory or a file zkplan did not write (unless --force). */
+function refuseToReplace(paths: string[], force: boolean, io: Io): void {
+  const foreign: string[] = [];
+  for (const path of paths) {
+    const kind = io.pathKind(path);
+    if (kind === 'directory') throw new UsageError(`${path} is a directory; nothing was written`);
+    if (kind === 'file' && !force && !isRenderedByZkplan(io.readText(path))) foreign.push(path);
+  }
+  if (foreign.length > 0) {
+    const one = foreign.length === 1;
+    throw new UsageError(
+      `${foreign.join(', ')} ${one ? 'exists' : 'exist'} and zkplan did not write ${one ? 'it' : 'them'} (no "# Generated by zkplan" header): pass --force to replace ${one ? 'it' : 'them'}; nothing was written`,
+    );
+  }
+}

@@ -4,15 +4,14 @@
 import { OperationalError } from '../common/problems.js';
 import type { Inventory } from '../inventory/types.js';
 import type { EnsemblePlan } from '../plan/types.js';
-import { renderTarget } from '../render/index.js';
-import type { Templates } from '../render/types.js';
-import { containerLogsTail, removeContainer, runContainer, startContainer } from '../remote/commands/docker.js';
-import { makeDirectories, tcpReachable } from '../remote/commands/host.js';
+import { containerLogsTail, recreateContainer, startContainer } from '../remote/commands/docker.js';
+import { tcpReachable } from '../remote/commands/host.js';
 import { mapLimit } from '../remote/concurrency.js';
 import { allOf, runBatch, type BatchCommand } from '../remote/batch.js';
 import { traced, tracePhase } from '../remote/trace.js';
 import { checkResult, type HostSession, type RunResult } from '../remote/session.js';
-import { desiredContainers, ensembleStateDir, envFileContent, type DesiredContainer } from '../rollout/desired.js';
+import { desiredContainers, type DesiredContainer } from '../rollout/desired.js';
+import { hostRecord } from '../rollout/record.js';
 import { majorityOf } from '../plan/quorum.js';
 import { nextStep, planRollout, type ObservedContainer, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
 import type { Dial } from '../verify/dial.js';
@@ -58,7 +57,6 @@ export async function applyEnsemble(
   inventory: Inventory,
   ensemble: EnsemblePlan,
   sessions: Sessions,
-  templates: Templates,
   progress: Progress,
   opts: ApplyOptions,
 ): Promise<EnsembleApplyReport> {
@@ -107,7 +105,7 @@ export async function applyEnsemble(
     const deadline = started + opts.timeoutMs;
     const remaining = () => Math.max(1000, deadline - Date.now());
 
-    const push = (actions: readonly ServerAction[]) => pushRecords(ensemble, desired, actions, sessions, templates, stateDirOf, opts.concurrency);
+    const push = (actions: readonly ServerAction[]) => pushRecords(ensemble, desired, actions, sessions, stateDirOf, opts.concurrency);
     await traced('push', () => push(rollout.parallel));
     await traced('run (parallel)', () => mapLimit(rollout.parallel, opts.concurrency, (a) => execute(a, desired, runOn, progress)));
     await traced('rolling steps', () => rollOneByOne({ ensemble, desired, sessions, runOn, dial, progress, verify, remaining, deadline, push }, rollout.rolling));
@@ -263,10 +261,9 @@ async function execute(a: ServerAction, desired: readonly DesiredContainer[], ru
     if (a.kind === 'start') {
       await run(startContainer(d.name));
     } else {
-      // One command line: each exec would start the host's login shell again. A create found
-      // no container to remove.
-      const dirs = makeDirectories(d.mounts.map((m) => m.source));
-      await run(allOf(a.kind === 'create' ? [dirs, runContainer(d)] : [dirs, removeContainer(d.name), runContainer(d)]));
+      // One command line (each exec would start the host's login shell again), the very one the
+      // pushed run.sh runs (src/rollout/record.ts).
+      await run(allOf(recreateContainer(d.spec, { envFile: d.envFile })));
     }
     progress.step(a.host, a.kind, 'ok', d.name);
   } catch (e) {
@@ -277,30 +274,21 @@ async function execute(a: ServerAction, desired: readonly DesiredContainer[], ru
 }
 
 /**
- * Each host keeps a record of what is deployed on it: env files and the run script. Pushed just
- * before the servers it describes are (re)created, so a stopped rollout leaves the record of the
- * servers it did not reach as it was.
+ * Each host keeps a record of what is deployed on it: env files and the run script, both of every
+ * server of the ensemble on that host as this apply wants them. Pushed just before servers of that
+ * host are (re)created; a host the rollout did not reach keeps its record as it was.
  */
 async function pushRecords(
   ensemble: EnsemblePlan,
   desired: readonly DesiredContainer[],
   changing: readonly ServerAction[],
   sessions: Sessions,
-  templates: Templates,
   stateDirOf: (host: string) => string,
   concurrency: number,
 ): Promise<void> {
   const hosts = [...new Set(changing.map((a) => a.host))];
-  if (hosts.length === 0) return;
-  const scripts = renderTarget('run-scripts', ensemble, { set: {}, resolve: true }, templates);
   await mapLimit(hosts, concurrency, async (host) => {
-    const mine = desired.filter((d) => d.host === host && changing.some((a) => a.serverId === d.serverId));
-    const script = scripts.find((f) => f.path === `${host}.sh`);
-    const dir = ensembleStateDir(stateDirOf(host), ensemble.name);
-    await sessions.get(host)!.putFiles([
-      ...mine.map((d) => ({ path: d.envFile, content: envFileContent(d.env), mode: 0o600 })),
-      ...(script ? [{ path: `${dir}/run.sh`, content: script.content, mode: 0o755 }] : []),
-    ]);
+    await sessions.get(host)!.putFiles(hostRecord(ensemble.name, host, stateDirOf(host), desired.filter((d) => d.host === host)));
   });
 }
 

@@ -15,12 +15,18 @@ const validate = ajv.compile(inventorySchema);
 
 type Locate = (path: YamlPath, which?: 'key' | 'value') => SourcePosition;
 
-export function schemaProblems(data: unknown, locate: Locate): Problem[] {
+/** A schema problem with the path of the value it is about, which tells the loader what part is broken. */
+export interface SchemaProblem {
+  problem: Problem;
+  path: YamlPath;
+}
+
+export function schemaProblems(data: unknown, locate: Locate): SchemaProblem[] {
   if (validate(data)) return [];
   const errors = validate.errors ?? [];
   // oneOf reports every failed branch too; keep only the oneOf summary at that path.
   const oneOfPaths = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
-  const problems = new Map<string, Problem>();
+  const problems = new Map<string, SchemaProblem>();
   for (const error of errors) {
     if (error.keyword !== 'oneOf' && oneOfPaths.has(error.instancePath)) continue;
     // propertyNames repeats, less precisely, the pattern error reported at the key itself
@@ -29,7 +35,7 @@ export function schemaProblems(data: unknown, locate: Locate): Problem[] {
     const { message, at, which } = describe(error, path);
     const position = locate(at, which);
     const problem: Problem = { ...position, message, severity: 'error' };
-    problems.set(`${position.line}:${position.col}:${message}`, problem);
+    problems.set(`${position.line}:${position.col}:${message}`, { problem, path });
   }
   return [...problems.values()];
 }

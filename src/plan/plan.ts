@@ -13,6 +13,13 @@ import { atLeast, resolveVersion } from './version.js';
 
 
 export function planInventory(inv: Inventory): Plan {
+  const { plan, problems } = planWithProblems(inv);
+  if (problems.some((p) => p.severity === 'error')) throw new InputError(problems);
+  return plan;
+}
+
+/** The plan of what could be planned, and every problem found (errors too), sorted: for reporting them all at once. */
+export function planWithProblems(inv: Inventory): { plan: Plan; problems: Problem[] } {
   const problems: Problem[] = [];
   const report: Report = (path, message, severity = 'error', which = 'value') => problems.push({ ...inv.at(path, which), message, severity });
 
@@ -53,8 +60,7 @@ export function planInventory(inv: Inventory): Plan {
   // ensembles sharing a pin label would each report the same bad host label
   const unique = [...new Map(problems.map((p) => [`${p.line}:${p.col}:${p.message}`, p])).values()];
   const sorted = sortProblems(unique);
-  if (sorted.some((p) => p.severity === 'error')) throw new InputError(sorted);
-  return { format: 'zkplan.plan/v1', ensembles, warnings: sorted };
+  return { plan: { format: 'zkplan.plan/v1', ensembles, warnings: sorted }, problems: sorted };
 }
 
 function buildEnsemble(

@@ -20,15 +20,16 @@ export function publishAddress(ensemble: EnsemblePlan): string {
   return ensemble.publishAddress ?? '127.0.0.1';
 }
 
-/** `host:published:target`, IPv6 host addresses in brackets as Docker expects. */
-export function portMapping(address: string, published: number, target: number): string {
+/** `[host:]published:target`, IPv6 host addresses in brackets as Docker expects; no address: every address. */
+export function portMapping(address: string | undefined, published: number, target: number): string {
+  if (address === undefined) return `${published}:${target}`;
   const host = address.includes(':') ? `[${address}]` : address;
   return `${host}:${published}:${target}`;
 }
 
-/** The container memory limit as docker and compose read it (`2g`, `1536m`), or null for none. */
-export function memoryLimit(ensemble: EnsemblePlan): string | null {
-  const bytes = ensemble.settings.memoryBytes;
+/** A container's memory limit as compose files write it (`2g`, `1536m`), or null for none. */
+export function memoryLimit(limited: { memoryBytes?: number }): string | null {
+  const bytes = limited.memoryBytes;
   return bytes === undefined ? null : formatMiB(Math.floor(bytes / MIB));
 }
 

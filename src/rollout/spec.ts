@@ -44,7 +44,11 @@ export interface ContainerSpec {
   placement?: string;
 }
 
+export const LABEL_ENSEMBLE = 'io.zkplan.ensemble';
+export const LABEL_SERVER = 'io.zkplan.server-id';
 export const LABEL_HASH = 'io.zkplan.config-hash';
+/** the ports the container listens on (host networking), so preflight knows which busy ports are its own */
+export const LABEL_PORTS = 'io.zkplan.ports';
 
 /** The config hash: of the spec itself, so anything that changes what runs changes it. */
 export function configHash(spec: ContainerSpec): string {

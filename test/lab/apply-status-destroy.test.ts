@@ -209,7 +209,7 @@ for (const contract of CONTRACTS) {
     });
 
     it('destroy --purge-data also removes the data directories, leaving no empty ones', async () => {
-      const r = await zkplanCli(['destroy', inventory, '--purge-data']);
+      const r = await zkplanCli(['destroy', inventory, '--purge-data', '--yes']);
       assert.equal(r.code, 0, explain(r));
       // the containers went with the plain destroy before
       assert.match(r.stdout, new RegExp(`^${ens}: removed 0 containers and their data$`, 'm'));

@@ -1,6 +1,7 @@
 // `zkplan apply` end to end on a 3-host lab, for both image contracts, through the built CLI
 // as an operator runs it: a fresh apply proves the ensemble and leaves a record on every host;
-// a second apply changes nothing; --dry-run of a changed inventory reports per host and touches
+// a second apply changes nothing; the pushed run.sh run by hand re-creates a server that the
+// next apply finds unchanged; --dry-run of a changed inventory reports per host and touches
 // nothing; the change rolls one server at a time, leader last, while a client keeps writing,
 // and no acknowledged write is lost; data survives the roll and destroy + apply.
 import assert from 'node:assert/strict';
@@ -227,7 +228,7 @@ for (const contract of CONTRACTS) {
         for (const re of contract.envFile(id, lab)) assert.match(env, re);
         const runSh = path.join(record, 'run.sh');
         assert.equal(statSync(runSh).mode & 0o777, 0o755);
-        assert.match(readFileSync(runSh, 'utf8'), new RegExp(`docker run -d --name ${c.name} `));
+        assert.match(readFileSync(runSh, 'utf8'), new RegExp(`docker run --detach --name ${c.name} .*--label io\\.zkplan\\.config-hash=${c.labels['io.zkplan.config-hash']} `));
         // The data directory the container writes to is the host's.
         assert.ok(existsSync(path.join(dataRoot(), String(id), contract.myid)), `no myid in server ${id}'s host data dir`);
       }
@@ -249,6 +250,37 @@ for (const contract of CONTRACTS) {
       assert.deepEqual(
         post.map((c) => [c.name, c.id, c.startedAt]),
         pre.map((c) => [c.name, c.id, c.startedAt]),
+      );
+    });
+
+    it('the pushed run.sh, run by hand for one server, restarts it as apply made it: the next apply leaves it alone', async () => {
+      const pre = await containers(lab, ens);
+      const mine = pre.find((c) => c.host === 1)!;
+      const runSh = path.join(stateDirs()[0]!, ens, 'run.sh');
+      const byHand = await lab.ssh(1, ['sh', runSh, mine.name]);
+      assert.equal(byHand.code, 0, explain(byHand));
+
+      const restarted = await containers(lab, ens);
+      const again = restarted.find((c) => c.host === 1)!;
+      assert.notEqual(again.id, mine.id, 'run.sh did not re-create the container');
+      assert.deepEqual(again.labels, mine.labels, 'same labels, config hash included');
+      assert.deepEqual([again.image, again.env, again.networkMode, again.restart, again.binds], [mine.image, mine.env, mine.networkMode, mine.restart, mine.binds]);
+      // The other servers were not touched.
+      assert.deepEqual(
+        restarted.filter((c) => c.host !== 1).map((c) => [c.name, c.id, c.startedAt]),
+        pre.filter((c) => c.host !== 1).map((c) => [c.name, c.id, c.startedAt]),
+      );
+      const q = await waitForQuorum(lab.addresses, 60_000);
+      assert.equal(q.followers.length, 2, 'the ensemble is whole again');
+
+      const r = await zkplanCli(['apply', inventory, ...CLI_TIMEOUT]);
+      assert.equal(r.code, 0, explain(r));
+      assert.match(r.stdout, new RegExp(`^${ens}: 0 to create, 0 to change, 3 unchanged$`, 'm'));
+      assert.equal(progressLines(r.stderr).filter((l) => ['create', 'change', 'start'].includes(l.step)).length, 0, r.stderr);
+      assert.deepEqual(
+        (await containers(lab, ens)).map((c) => [c.name, c.id, c.startedAt]),
+        restarted.map((c) => [c.name, c.id, c.startedAt]),
+        'the apply after run.sh restarted nothing',
       );
     });
 

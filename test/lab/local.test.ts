@@ -71,7 +71,7 @@ describe('zkplan up --local / down on a lab engine', { timeout: 1_200_000 }, () 
   after(async () => {
     // Also after a failure: the CLI's own down, then anything it may have missed.
     if (!host) return;
-    await zkplan(host, ['down', '--purge-data']);
+    await zkplan(host, ['down', '--purge-data', '--yes']);
     const ids = await lines(['ps', '-aq', ...OWNED]);
     if (ids.length) await docker(['rm', '-f', '-v', ...ids]);
     for (const n of await lines(['network', 'ls', '-q', ...OWNED])) await docker(['network', 'rm', n]);
@@ -191,7 +191,7 @@ describe('zkplan up --local / down on a lab engine', { timeout: 1_200_000 }, () 
       assert.deepEqual(await lines(['volume', 'ls', '-q', ...OWNED]), volumes);
 
       // Down --purge-data: the volumes go too, and nothing of the ensemble is left.
-      const purge = await zkplan(host, ['down', '--purge-data']);
+      const purge = await zkplan(host, ['down', '--purge-data', '--yes']);
       assert.equal(purge.code, 0, show(purge));
       assert.match(purge.stdout, /no containers; no network of zkplan's; volumes .* removed/);
       assert.deepEqual(await lines(['volume', 'ls', '-q']), volumesBefore);

@@ -278,7 +278,7 @@ describe('swarm target on a lab Swarm', () => {
     await proveEnsemble([addr(1), addr(2), addr(4)]);
     t.diagnostic(`swarm overlay network: move of server 3 (h3 → h4) to a proven ensemble ${move.run.ms} ms`);
 
-    const d = await zkplan('destroy', moved, '--target', 'swarm', '--purge-data');
+    const d = await zkplan('destroy', moved, '--target', 'swarm', '--purge-data', '--yes');
     assert.equal(d.code, 0, d.err);
     for (const i of [1, 2, 3, 4]) assert.deepEqual(await volumes(i, 'zko'), [], `h${i} volumes purged`);
     const nets = await lab.docker(1, ['network', 'ls', '--format', '{{.Name}}']);

@@ -6,7 +6,8 @@ import { DEFAULT_IMAGE, defaultInventory, defaultInventoryText } from '../../src
 import { connectString, LABEL_LOCAL, localContainers, localMembers } from '../../src/deploy/local/desired.js';
 import { networkMismatches } from '../../src/deploy/local/engine.js';
 import { planInventory } from '../../src/plan/plan.js';
-import { createNetwork, runOnNetwork } from '../../src/remote/commands/docker-local.js';
+import { createNetwork } from '../../src/remote/commands/docker-local.js';
+import { dockerRun } from '../../src/remote/commands/docker.js';
 import { LABEL_ENSEMBLE, LABEL_HASH, LABEL_SERVER } from '../../src/rollout/desired.js';
 import { planRollout } from '../../src/rollout/rollout.js';
 import { runZkplan } from './helpers/cli.js';
@@ -48,21 +49,21 @@ describe('the built-in default inventory', () => {
     const argv = createNetwork({ ...e.dockerNetwork!, labels: { a: 'b' } });
     assert.deepEqual(argv, ['docker', 'network', 'create', '--driver', 'bridge', '--subnet', '172.19.0.0/16', '--gateway', '172.19.0.1', '--ip-range', '172.19.0.0/17', '--label', 'a=b', '--', 'zk-net']);
     const cs = localContainers(e);
-    assert.deepEqual(cs.map((c) => c.ip), ['172.19.128.1', '172.19.128.2', '172.19.128.3']);
-    const run = runOnNetwork(cs[1]!);
+    assert.deepEqual(cs.map((c) => (c.spec.network.kind === 'named' ? c.spec.network.ip : undefined)), ['172.19.128.1', '172.19.128.2', '172.19.128.3']);
+    const run = dockerRun(cs[1]!.spec);
     assert.deepEqual(run.slice(run.indexOf('--ip'), run.indexOf('--ip') + 2), ['--ip', '172.19.128.2']);
     assert.match(cs[0]!.env.find(([k]) => k === 'ZOO_SERVERS')![1], /^server\.1=172\.19\.128\.1:2888:3888;2181 server\.2=172\.19\.128\.2:/);
   });
 
   it('links: every server links its peers under their aliases, and addresses them by alias', () => {
     const cs = localContainers(planOf('links'));
-    assert.deepEqual(cs.map((c) => c.links), [
+    assert.deepEqual(cs.map((c) => (c.spec.network.kind === 'named' ? c.spec.network.links : undefined)), [
       ['zk2:zknode2', 'zk3:zknode3'],
       ['zk1:zknode1', 'zk3:zknode3'],
       ['zk1:zknode1', 'zk2:zknode2'],
     ]);
     assert.match(cs[0]!.env.find(([k]) => k === 'ZOO_SERVERS')![1], /server\.2=zknode2:2888:3888;2181/);
-    const run = runOnNetwork(cs[0]!);
+    const run = dockerRun(cs[0]!.spec);
     assert.deepEqual(run.filter((_, i) => run[i - 1] === '--link'), ['zk2:zknode2', 'zk3:zknode3']);
   });
 });
@@ -70,7 +71,7 @@ describe('the built-in default inventory', () => {
 describe('local containers', () => {
   it('become docker run argv with network, hostname, published port, named volumes and labels', () => {
     const c = localContainers(planOf('bridge'))[0]!;
-    const argv = runOnNetwork(c);
+    const argv = dockerRun(c.spec);
     assert.deepEqual(argv.slice(0, 9), ['docker', 'run', '--detach', '--name', 'zk1', '--hostname', 'zk1', '--network', 'zk-net']);
     assert.ok(argv.includes('127.0.0.1:2181:2181'));
     assert.deepEqual(argv.filter((_, i) => argv[i - 1] === '--volume'), ['zk1-data:/data', 'zk1-datalog:/datalog']);

@@ -37,24 +37,29 @@ interface DockerRun {
   image?: string;
 }
 
+// The article writes short options, zkplan the long ones.
+const LONG: Record<string, string> = { '-d': '--detach', '--net': '--network', '-e': '--env', '-v': '--volume', '-p': '--publish' };
+
 /** The meaning of a `docker run` argv; options the article does not use are skipped. */
 function dockerRun(argv: string[]): DockerRun {
-  assert.deepEqual(argv.slice(0, 2), ['run', '-d']);
+  assert.equal(argv[0], 'run');
+  assert.equal(LONG[argv[1]!] ?? argv[1], '--detach');
   const run: DockerRun = { links: [], env: [] };
-  const withValue = new Set(['--name', '--net', '--ip', '--link', '-e', '--restart', '-v', '-p', '--hostname', '--label']);
+  const withValue = new Set(['--name', '--network', '--ip', '--link', '--env', '--restart', '--volume', '--publish', '--hostname', '--label']);
   for (let i = 2; i < argv.length; i++) {
     const word = argv[i]!;
     const eq = word.startsWith('--') ? word.indexOf('=') : -1;
-    const [flag, value] = eq > 0 ? [word.slice(0, eq), word.slice(eq + 1)] : withValue.has(word) ? [word, argv[++i]!] : [word, undefined];
+    const long = (w: string) => LONG[w] ?? w;
+    const [flag, value] = eq > 0 ? [long(word.slice(0, eq)), word.slice(eq + 1)] : withValue.has(long(word)) ? [long(word), argv[++i]!] : [word, undefined];
     if (value === undefined) {
       run.image = flag;
       continue;
     }
     if (flag === '--name') run.name = value;
-    else if (flag === '--net') run.net = value;
+    else if (flag === '--network') run.net = value;
     else if (flag === '--ip') run.ip = value;
     else if (flag === '--link') run.links.push(value);
-    else if (flag === '-e') run.env.push(value);
+    else if (flag === '--env') run.env.push(value);
   }
   return run;
 }

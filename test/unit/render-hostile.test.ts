@@ -51,13 +51,13 @@ for (const inventory of ['article-host', 'article-links', 'article-static-ip']) 
         for (const run of runs) {
           assert.equal(run[run.length - 1], value, 'image is the last word, intact');
           assert.equal(run[run.indexOf("--label") + 1], `io.zkplan.ensemble=zk ${value}`);
-          const volume = run[run.indexOf('-v') + 1]!;
+          const volume = run[run.indexOf('--volume') + 1]!;
           assert.ok(volume.startsWith(`/var/lib/${value}/`), volume);
         }
         if (e.dockerNetwork) {
           const create = calls.find((c) => c[0] === 'network' && c[1] === 'create')!;
           assert.equal(create[create.length - 1], `net ${value}`);
-          for (const run of runs) assert.equal(run[run.indexOf('--net') + 1], `net ${value}`);
+          for (const run of runs) assert.equal(run[run.indexOf('--network') + 1], `net ${value}`);
         }
       }
     }

@@ -9,7 +9,8 @@ import { loadTemplates } from '../../src/render/templates.js';
 import { addressingFor } from '../../src/render/server-line.js';
 import { desiredContainers } from '../../src/rollout/desired.js';
 import { heapsOverHostMemory, memTotalBytes } from '../../src/rollout/host-memory.js';
-import { runContainer } from '../../src/remote/commands/docker.js';
+import { dockerRun } from '../../src/remote/commands/docker.js';
+import { desiredServers } from '../../src/rollout/server-specs.js';
 import { memoryInfo } from '../../src/remote/commands/host.js';
 import { PRODUCTION_SETTINGS } from './golden/cases.js';
 import { caseInventory, dockerCalls, planOf } from './golden/support.js';
@@ -99,7 +100,7 @@ test('memory limit in every target and profile: mem_limit, resources.limits.memo
       if (target.name === 'run-scripts') {
         const runs = dockerCalls(main).filter((c) => c[0] === 'run');
         assert.ok(runs.length > 0, where);
-        for (const run of runs) assert.equal(run[run.indexOf('--memory') + 1], '2g', where);
+        for (const run of runs) assert.equal(run[run.indexOf('--memory') + 1], String(2 * 1024 ** 3), where);
         continue;
       }
       const doc = parse(main) as Record<string, unknown>;
@@ -117,24 +118,31 @@ test('memory limit in every target and profile: mem_limit, resources.limits.memo
   }
 });
 
-test('apply on hosts: the container carries the memory limit; docker run --memory in bytes', () => {
+test('the container spec of every target carries the memory limit; docker run --memory in bytes (apply and run scripts)', () => {
   const e = settingsPlan('official');
   const [c] = desiredContainers(e, () => '/etc/zkplan');
-  assert.equal(c!.memoryBytes, 2 * 1024 ** 3);
-  assert.deepEqual(runContainer(c!), [
+  assert.equal(c!.spec.memoryBytes, 2 * 1024 ** 3);
+  assert.deepEqual(dockerRun(c!.spec, { envFile: '/etc/zkplan/zk/zk1.env' }), [
     'docker', 'run', '--detach', '--name', 'zk1', '--network', 'host', '--restart', 'always',
     '--memory', '2147483648',
     '--volume', '/var/lib/zkplan/zk/1/data:/data',
     '--volume', '/srv/zk-txlog/zk/1:/datalog',
     '--env-file', '/etc/zkplan/zk/zk1.env',
-    ...Object.entries(c!.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+    ...Object.entries(c!.spec.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
     'zookeeper:3.9.4',
   ]);
+  // `up --local` and Swarm: the same limit, the transaction logs in a volume of their own
+  const bridge = settingsPlan('bitnami', 'bridge');
+  for (const kind of ['local', 'swarm'] as const) {
+    const [spec] = desiredServers(kind === 'local' ? bridge : settingsPlan('bitnami'), { kind }).map((d) => d.spec);
+    assert.equal(spec!.memoryBytes, 2 * 1024 ** 3, kind);
+    assert.deepEqual(spec!.mounts.map((m) => `${m.kind} ${m.source}:${m.target}`), ['volume zk1-data:/bitnami/zookeeper', 'volume zk1-datalog:/bitnami/zookeeper-datalog'], kind);
+  }
   // the settings change the config hash, so apply replaces the containers
   const plain = desiredContainers(planOf(caseInventory({ profile: 'official', network: 'host' })), () => '/etc/zkplan')[0]!;
   assert.notEqual(plain.configHash, c!.configHash);
-  assert.equal(plain.memoryBytes, undefined);
-  assert.equal(runContainer(plain).includes('--memory'), false);
+  assert.equal(plain.spec.memoryBytes, undefined);
+  assert.equal(dockerRun(plain.spec).includes('--memory'), false);
 });
 
 test('host memory: MemTotal read with cat /proc/meminfo, heaps on one host summed over every ensemble', () => {

@@ -61,5 +61,5 @@ test('a publish address from the plan is used for client ports, IPv6 in brackets
   const compose = renderTarget('compose-bridge', e, NO_OPTIONS, loadTemplates())[0]!.content;
   assert.match(compose, /- "\[::1\]:2182:2181"/);
   const script = renderTarget('run-scripts', e, NO_OPTIONS, loadTemplates())[0]!.content;
-  assert.match(script, /-p '\[::1\]:2183:2181'/);
+  assert.match(script, /--publish '\[::1\]:2183:2181'/);
 });

@@ -11,6 +11,8 @@ import { desiredStack } from '../../src/deploy/swarm/stack.js';
 import { planInventory } from '../../src/plan/plan.js';
 import { loadTemplates } from '../../src/render/templates.js';
 import type { RolloutPlan } from '../../src/rollout/rollout.js';
+import { desiredServers } from '../../src/rollout/server-specs.js';
+import { configHash } from '../../src/rollout/spec.js';
 import { runZkplan } from './helpers/cli.js';
 import { hosts, inventoryFrom } from './helpers/inventory.js';
 
@@ -50,6 +52,23 @@ describe('the deployed stack', () => {
       assert.equal(doc.services[s.key]!.labels['io.zkplan.server-id'], String(s.serverId));
     }
     assert.deepEqual(desiredStack(e, templates).services.map((s) => s.configHash), hashes, 'same plan, same hashes');
+  });
+
+  it('hashes each service as configHash of its container spec, which says what the service says', () => {
+    const specs = desiredServers(e, { kind: 'swarm' });
+    assert.deepEqual(stack.services.map((s) => [s.service, s.configHash]), specs.map((d) => [d.name, configHash(d.spec)]));
+    const overlay = planInventory(inventory({ labels: pinned, network: 'overlay' })).ensembles[0]!;
+    const rendered = YAML.parse(desiredStack(overlay, templates).content) as { services: Record<string, { image: string; hostname: string; environment: Record<string, string>; volumes: string[]; ports: { target: number; published: number }[]; deploy: { endpoint_mode: string; placement: { constraints: string[] } } }> };
+    for (const { spec } of desiredServers(overlay, { kind: 'swarm' })) {
+      const svc = rendered.services[spec.name]!;
+      assert.equal(svc.image, spec.image);
+      assert.equal(svc.hostname, spec.hostname);
+      assert.deepEqual(Object.entries(svc.environment), spec.env);
+      assert.deepEqual(svc.volumes, spec.mounts.map((m) => `${m.source}:${m.target}`));
+      assert.deepEqual(svc.ports.map((p) => [p.published, p.target]), spec.ports.map((p) => [p.published, p.target]));
+      assert.equal(svc.deploy.endpoint_mode, 'dnsrr');
+      assert.deepEqual(svc.deploy.placement.constraints, [spec.placement]);
+    }
   });
 
   it('changes only the hashes of services whose definition changed', () => {

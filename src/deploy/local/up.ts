@@ -5,8 +5,8 @@
 // same verify as apply, through the published client ports.
 import { OperationalError } from '../../common/problems.js';
 import type { EnsemblePlan } from '../../plan/types.js';
-import { containerLogsTail, dockerServerVersion, imageId, pullImage, startContainer } from '../../remote/commands/docker.js';
-import { createNetwork, createVolume, forceRemoveContainers, runOnNetwork } from '../../remote/commands/docker-local.js';
+import { containerLogsTail, dockerRun, dockerServerVersion, imageId, pullImage, startContainer } from '../../remote/commands/docker.js';
+import { createNetwork, createVolume, forceRemoveContainers } from '../../remote/commands/docker-local.js';
 import { mapLimit } from '../../remote/concurrency.js';
 import { runChecked, type HostSession } from '../../remote/session.js';
 import { planRollout, type RolloutPlan, type ServerAction } from '../../rollout/rollout.js';
@@ -133,7 +133,7 @@ async function execute(a: ServerAction, desired: readonly LocalContainer[], sess
       await runChecked(session, startContainer(d.name));
     } else {
       if (a.kind === 'change') await runChecked(session, forceRemoveContainers([d.name]));
-      await runChecked(session, runOnNetwork(d));
+      await runChecked(session, dockerRun(d.spec));
     }
     progress.step(session.host.name, a.kind, 'ok', d.name);
   } catch (e) {

@@ -10,7 +10,8 @@ import type { Templates } from '../../render/types.js';
 import { imageId } from '../../remote/commands/docker.js';
 import { deployStack, runningServiceContainers, scaleService, updateNodeLabels } from '../../remote/commands/swarm.js';
 import { runChecked, type HostSession } from '../../remote/session.js';
-import { desiredContainers, ensembleStateDir, LABEL_HASH } from '../../rollout/desired.js';
+import { ensembleStateDir, LABEL_HASH } from '../../rollout/desired.js';
+import { desiredServers } from '../../rollout/server-specs.js';
 import { planRollout, type RolloutPlan, type ServerAction } from '../../rollout/rollout.js';
 import { waitForEnsemble, type EnsembleHealth } from '../../verify/ensemble.js';
 import { describeHealth } from '../apply.js';
@@ -96,10 +97,8 @@ export async function applySwarmEnsemble(
 
     const observed = await observeStack(manager, ensemble, stack, swarm);
     await probeRunning(ensemble, observed, sessions, PROBE_TIMEOUT_MS);
-    const desired = desiredContainers(ensemble, () => manager.host.stateDir).map((d) => {
-      const s = stack.services.find((x) => x.serverId === d.serverId)!;
-      return { ...d, name: s.service, configHash: s.configHash };
-    });
+    // The same specs desiredStack hashed: names `<stack>_<key>`, the services' config hashes.
+    const desired = desiredServers(ensemble, { kind: 'swarm' }).map((d) => ({ ...d, image: d.spec.image, env: d.spec.env }));
     // A service whose definition is unchanged but whose task runs on another node than planned
     // (overlay: addresses are service names, only the pin label moves) must still be moved
     // in its own step, not left to Swarm's rescheduling when the label moves.

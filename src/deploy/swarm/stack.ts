@@ -1,12 +1,12 @@
 // The stack zkplan deploys for an ensemble, as data: the swarm target's rendering with every
-// host address resolved (`docker stack deploy` reads no .env), each service labelled with a
-// hash of its own definition so that a later apply can tell, per service, what changed.
-import { createHash } from 'node:crypto';
+// host address resolved (`docker stack deploy` reads no .env), each service labelled with the
+// config hash of its container spec (target swarm) so that a later apply can tell, per service,
+// what changed.
 import YAML from 'yaml';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { imageProfile, renderTarget, type Templates } from '../../render/index.js';
 import { stateDirs } from '../../render/profiles/index.js';
-import { LABEL_ENSEMBLE, LABEL_HASH, LABEL_SERVER } from '../../rollout/desired.js';
+import { desiredServers } from '../../rollout/server-specs.js';
 
 export interface StackService {
   serverId: number;
@@ -36,12 +36,11 @@ export function desiredStack(ensemble: EnsemblePlan, templates: Templates): Desi
   const rendered = renderTarget('swarm', ensemble, { set: {}, resolve: true }, templates).find((f) => f.path === 'docker-stack.yml');
   if (!rendered) throw new Error('internal error: the swarm target rendered no docker-stack.yml');
   const doc = YAML.parseDocument(rendered.content);
-  const networks = JSON.stringify((doc.toJS() as { networks?: unknown }).networks ?? null);
   const profile = imageProfile(ensemble.profile);
-  const services = ensemble.servers.map((s) => {
-    const definition = JSON.stringify((doc.getIn(['services', s.name]) as YAML.YAMLMap).toJSON());
-    const configHash = createHash('sha256').update(definition).update(networks).digest('hex').slice(0, 16);
-    const labels = { [LABEL_ENSEMBLE]: ensemble.name, [LABEL_SERVER]: String(s.id), [LABEL_HASH]: configHash };
+  const specs = desiredServers(ensemble, { kind: 'swarm' });
+  const services = ensemble.servers.map((s, i) => {
+    const { configHash, spec } = specs[i]!;
+    const labels = spec.labels;
     // Service labels say what the service was deployed from; the same labels on the
     // container let zkplan see on a node that the new task (not the old one) is running.
     doc.setIn(['services', s.name, 'deploy', 'labels'], doc.createNode(labels));

@@ -10,27 +10,6 @@ export interface NetworkSpec {
   labels: Record<string, string>;
 }
 
-export interface VolumeSpec {
-  name: string;
-  target: string;
-}
-
-export interface LocalContainerSpec {
-  name: string;
-  hostname: string;
-  image: string;
-  network: string;
-  ip?: string;
-  /** `<container>:<alias>` */
-  links: string[];
-  /** `[address:]published:target` */
-  publish?: string;
-  volumes: VolumeSpec[];
-  env: [string, string][];
-  labels: Record<string, string>;
-}
-
-
 function labelFilters(labels: Record<string, string>): string[] {
   return Object.entries(labels).flatMap(([k, v]) => ['--filter', `label=${k}=${v}`]);
 }
@@ -86,28 +65,4 @@ export function listContainers(labels: Record<string, string>): string[] {
 /** Removes the container and its anonymous volumes (an image's VOLUMEs that zkplan does not name). */
 export function forceRemoveContainers(names: readonly string[]): string[] {
   return ['docker', 'rm', '--force', '--volumes', '--', ...names];
-}
-
-export function runOnNetwork(c: LocalContainerSpec): string[] {
-  return [
-    'docker',
-    'run',
-    '--detach',
-    '--name',
-    c.name,
-    '--hostname',
-    c.hostname,
-    '--network',
-    c.network,
-    ...(c.ip ? ['--ip', c.ip] : []),
-    ...c.links.flatMap((l) => ['--link', l]),
-    ...(c.publish ? ['--publish', c.publish] : []),
-    '--restart',
-    'always',
-    ...c.volumes.flatMap((v) => ['--volume', `${v.name}:${v.target}`]),
-    // argv goes to docker without a shell, so values with spaces or `;` need no quoting here.
-    ...c.env.flatMap(([k, v]) => ['--env', `${k}=${v}`]),
-    ...labelArgs(c.labels),
-    c.image,
-  ];
 }

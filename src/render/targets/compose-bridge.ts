@@ -16,7 +16,5 @@ export const composeBridgeTarget: Target = {
     renderSingleHost(e, options, templates, {
       target: 'compose-bridge',
       notes: ['Peers are addressed by container name through the network\'s embedded DNS.'],
-      externalLinks: () => [],
-      withStaticIp: false,
     }),
 };

@@ -2,18 +2,8 @@
 // dependencies and refuse the cycle every ensemble has, so the aliases are `external_links`:
 // compose passes them to Docker unchecked, and on a user-defined network Docker accepts a
 // link to a container that does not exist yet (FACTS §4f).
-import type { EnsemblePlan, ServerPlan } from '../../plan/types.js';
 import { renderSingleHost } from './compose-single-host.js';
 import type { Target } from './types.js';
-
-function peerLinks(server: ServerPlan, e: EnsemblePlan): string[] {
-  return e.servers
-    .filter((peer) => peer.id !== server.id)
-    .map((peer) => {
-      if (peer.linkAlias === undefined) throw new Error(`internal error: server ${peer.name} of ensemble ${e.name} has no link alias`);
-      return `${peer.name}:${peer.linkAlias}`;
-    });
-}
 
 export const composeLinksTarget: Target = {
   name: 'compose-links',
@@ -33,7 +23,5 @@ export const composeLinksTarget: Target = {
         'links as start dependencies and refuses the cycle every ensemble has, while Docker accepts a link',
         'to a container that does not exist yet on a user-defined network.',
       ],
-      externalLinks: peerLinks,
-      withStaticIp: false,
     }),
 };

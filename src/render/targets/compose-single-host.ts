@@ -3,11 +3,10 @@
 // both accept it, the compose-spec schema allows the key, and 2.x is the file format whose
 // documentation covers ipam gateway/ip_range and ipv4_address for `docker-compose up`
 // (without a version key compose 1.29.2 reads the file as 3.9; v3 documents gateway as v2-only).
-import type { EnsemblePlan, ServerPlan } from '../../plan/types.js';
-import { containerEnvironment, dataMounts, imageProfile } from '../profiles/index.js';
+import type { EnsemblePlan } from '../../plan/types.js';
+import { desiredServers } from '../../rollout/server-specs.js';
 import { checkRenderedYaml } from '../sanity.js';
-import { addressingFor } from '../server-line.js';
-import { composeLiteral, memoryLimit, oneLine, portMapping, publishAddress } from '../text.js';
+import { composeLiteral, memoryLimit, oneLine, portMapping } from '../text.js';
 import type { RenderedFile, RenderOptions, Templates } from '../types.js';
 import { rows } from './types.js';
 
@@ -17,9 +16,6 @@ export interface SingleHostVariant {
   target: string;
   /** extra header lines explaining the method */
   notes: string[];
-  /** `<container>:<alias>` for the peers' link aliases (links method only) */
-  externalLinks(server: ServerPlan, ensemble: EnsemblePlan): string[];
-  withStaticIp: boolean;
 }
 
 export function renderSingleHost(
@@ -30,26 +26,24 @@ export function renderSingleHost(
 ): RenderedFile[] {
   const net = e.dockerNetwork;
   if (net === undefined) throw new Error(`internal error: ensemble ${e.name} has network ${e.network} but no docker network`);
-  const profile = imageProfile(e.profile);
-  // Peers are container names, aliases or IPs here; a host address would only appear by
-  // planner choice and is then written out, as nothing asks for variables on one host.
-  const addressing = addressingFor(e, 'resolved', options.set, composeLiteral);
-  const address = publishAddress(e);
-  const services = e.servers.map((s) => {
-    if (variant.withStaticIp && s.staticIp === undefined) {
-      throw new Error(`internal error: server ${s.name} of ensemble ${e.name} has no static IP`);
-    }
+  // Each service says what the server's container spec (target host) says; peers are container
+  // names, aliases or IPs here, and a host address would only appear by planner choice and is then
+  // written out, as nothing asks for variables on one host.
+  const specs = desiredServers(e, { kind: 'host', overrides: options.set, literal: composeLiteral });
+  const services = specs.map(({ spec }) => {
+    const network = spec.network.kind === 'named' ? spec.network : undefined;
     return {
-      name: s.name,
-      image: composeLiteral(e.image),
-      containerName: composeLiteral(s.name),
-      hostname: composeLiteral(s.name),
-      memLimit: memoryLimit(e),
-      environment: rows(containerEnvironment(s, e, addressing)),
-      volumes: dataMounts(profile, s).map((m) => composeLiteral(`${m.source}:${m.target}`)),
-      ports: s.publishedClientPort === undefined ? [] : [portMapping(address, s.publishedClientPort, s.ports.client)],
-      ipv4Address: variant.withStaticIp ? (s.staticIp ?? null) : null,
-      externalLinks: variant.externalLinks(s, e).map(composeLiteral),
+      name: spec.name,
+      image: composeLiteral(spec.image),
+      containerName: composeLiteral(spec.name),
+      hostname: composeLiteral(spec.hostname ?? spec.name),
+      memLimit: memoryLimit(spec),
+      environment: rows(spec.env),
+      volumes: spec.mounts.map((m) => composeLiteral(`${m.source}:${m.target}`)),
+      ports: spec.ports.map((p) => portMapping(p.address, p.published, p.target)),
+      ipv4Address: network?.ip ?? null,
+      // Compose's `links:` are start-order dependencies and refuse the cycle every ensemble has.
+      externalLinks: (network?.links ?? []).map(composeLiteral),
     };
   });
   const ipam =

@@ -18,7 +18,5 @@ export const composeStaticIpTarget: Target = {
       notes: [
         'Static addresses lie outside ip_range, which confines Docker\'s dynamic allocation (article method 4).',
       ],
-      externalLinks: () => [],
-      withStaticIp: true,
     }),
 };

@@ -9,41 +9,56 @@ docker network inspect foo >/dev/null 2>&1 || docker network create foo
 # server.1: zookeeper1
 mkdir -p /var/lib/zkplan/zk/1
 docker rm -f zookeeper1 >/dev/null 2>&1 || true
-docker run -d --name zookeeper1 --restart always \
-  --net foo --hostname zookeeper1 \
-  -p 127.0.0.1:2181:2181 \
-  -v /var/lib/zkplan/zk/1:/tmp/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=1 \
-  -e SERVER_ID=1 \
-  -e ADDITIONAL_ZOOKEEPER_1=server.1=0.0.0.0:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_2=server.2=zookeeper2:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_3=server.3=zookeeper3:2888:3888 \
+docker run --detach \
+  --name zookeeper1 \
+  --hostname zookeeper1 \
+  --network foo \
+  --publish 127.0.0.1:2181:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/1:/tmp/zookeeper \
+  --env SERVER_ID=1 \
+  --env ADDITIONAL_ZOOKEEPER_1=server.1=0.0.0.0:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_2=server.2=zookeeper2:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_3=server.3=zookeeper3:2888:3888 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=1 \
+  --label io.zkplan.config-hash=0468667dec84043d \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.2: zookeeper2
 mkdir -p /var/lib/zkplan/zk/2
 docker rm -f zookeeper2 >/dev/null 2>&1 || true
-docker run -d --name zookeeper2 --restart always \
-  --net foo --hostname zookeeper2 \
-  -p 127.0.0.1:2182:2181 \
-  -v /var/lib/zkplan/zk/2:/tmp/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=2 \
-  -e SERVER_ID=2 \
-  -e ADDITIONAL_ZOOKEEPER_1=server.1=zookeeper1:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_2=server.2=0.0.0.0:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_3=server.3=zookeeper3:2888:3888 \
+docker run --detach \
+  --name zookeeper2 \
+  --hostname zookeeper2 \
+  --network foo \
+  --publish 127.0.0.1:2182:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/2:/tmp/zookeeper \
+  --env SERVER_ID=2 \
+  --env ADDITIONAL_ZOOKEEPER_1=server.1=zookeeper1:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_2=server.2=0.0.0.0:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_3=server.3=zookeeper3:2888:3888 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=2 \
+  --label io.zkplan.config-hash=f513eefa25ebdd5a \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.3: zookeeper3
 mkdir -p /var/lib/zkplan/zk/3
 docker rm -f zookeeper3 >/dev/null 2>&1 || true
-docker run -d --name zookeeper3 --restart always \
-  --net foo --hostname zookeeper3 \
-  -p 127.0.0.1:2183:2181 \
-  -v /var/lib/zkplan/zk/3:/tmp/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=3 \
-  -e SERVER_ID=3 \
-  -e ADDITIONAL_ZOOKEEPER_1=server.1=zookeeper1:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_2=server.2=zookeeper2:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_3=server.3=0.0.0.0:2888:3888 \
+docker run --detach \
+  --name zookeeper3 \
+  --hostname zookeeper3 \
+  --network foo \
+  --publish 127.0.0.1:2183:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/3:/tmp/zookeeper \
+  --env SERVER_ID=3 \
+  --env ADDITIONAL_ZOOKEEPER_1=server.1=zookeeper1:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_2=server.2=zookeeper2:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_3=server.3=0.0.0.0:2888:3888 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=3 \
+  --label io.zkplan.config-hash=9b4cd4ff061db258 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8

@@ -7,12 +7,17 @@ set -eu
 # server.2: zookeeper2
 mkdir -p /var/lib/zkplan/zk/2
 docker rm -f zookeeper2 >/dev/null 2>&1 || true
-docker run -d --name zookeeper2 --restart always \
-  --net=host \
-  -v /var/lib/zkplan/zk/2:/tmp/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=2 \
-  -e SERVER_ID=2 \
-  -e ADDITIONAL_ZOOKEEPER_1=server.1=192.0.2.11:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_2=server.2=192.0.2.12:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_3=server.3=192.0.2.13:2888:3888 \
+docker run --detach \
+  --name zookeeper2 \
+  --network host \
+  --restart always \
+  --volume /var/lib/zkplan/zk/2:/tmp/zookeeper \
+  --env SERVER_ID=2 \
+  --env ADDITIONAL_ZOOKEEPER_1=server.1=192.0.2.11:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_2=server.2=192.0.2.12:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_3=server.3=192.0.2.13:2888:3888 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=2 \
+  --label io.zkplan.ports=2181,2888,3888 \
+  --label io.zkplan.config-hash=4f6b80f4a5e0a05a \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8

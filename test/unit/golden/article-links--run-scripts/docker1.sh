@@ -9,47 +9,62 @@ docker network inspect foo >/dev/null 2>&1 || docker network create foo
 # server.1: zk1
 mkdir -p /var/lib/zkplan/zk/1
 docker rm -f zk1 >/dev/null 2>&1 || true
-docker run -d --name zk1 --restart always \
-  --net foo --hostname zk1 \
+docker run --detach \
+  --name zk1 \
+  --hostname zk1 \
+  --network foo \
   --link zk2:zknode2 \
   --link zk3:zknode3 \
-  -p 127.0.0.1:2181:2181 \
-  -v /var/lib/zkplan/zk/1:/tmp/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=1 \
-  -e SERVER_ID=1 \
-  -e ADDITIONAL_ZOOKEEPER_1=server.1=0.0.0.0:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_2=server.2=zknode2:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_3=server.3=zknode3:2888:3888 \
+  --publish 127.0.0.1:2181:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/1:/tmp/zookeeper \
+  --env SERVER_ID=1 \
+  --env ADDITIONAL_ZOOKEEPER_1=server.1=0.0.0.0:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_2=server.2=zknode2:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_3=server.3=zknode3:2888:3888 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=1 \
+  --label io.zkplan.config-hash=75c712f87e931264 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.2: zk2
 mkdir -p /var/lib/zkplan/zk/2
 docker rm -f zk2 >/dev/null 2>&1 || true
-docker run -d --name zk2 --restart always \
-  --net foo --hostname zk2 \
+docker run --detach \
+  --name zk2 \
+  --hostname zk2 \
+  --network foo \
   --link zk1:zknode1 \
   --link zk3:zknode3 \
-  -p 127.0.0.1:2182:2181 \
-  -v /var/lib/zkplan/zk/2:/tmp/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=2 \
-  -e SERVER_ID=2 \
-  -e ADDITIONAL_ZOOKEEPER_1=server.1=zknode1:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_2=server.2=0.0.0.0:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_3=server.3=zknode3:2888:3888 \
+  --publish 127.0.0.1:2182:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/2:/tmp/zookeeper \
+  --env SERVER_ID=2 \
+  --env ADDITIONAL_ZOOKEEPER_1=server.1=zknode1:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_2=server.2=0.0.0.0:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_3=server.3=zknode3:2888:3888 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=2 \
+  --label io.zkplan.config-hash=f727cf568c135529 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.3: zk3
 mkdir -p /var/lib/zkplan/zk/3
 docker rm -f zk3 >/dev/null 2>&1 || true
-docker run -d --name zk3 --restart always \
-  --net foo --hostname zk3 \
+docker run --detach \
+  --name zk3 \
+  --hostname zk3 \
+  --network foo \
   --link zk1:zknode1 \
   --link zk2:zknode2 \
-  -p 127.0.0.1:2183:2181 \
-  -v /var/lib/zkplan/zk/3:/tmp/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=3 \
-  -e SERVER_ID=3 \
-  -e ADDITIONAL_ZOOKEEPER_1=server.1=zknode1:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_2=server.2=zknode2:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_3=server.3=0.0.0.0:2888:3888 \
+  --publish 127.0.0.1:2183:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/3:/tmp/zookeeper \
+  --env SERVER_ID=3 \
+  --env ADDITIONAL_ZOOKEEPER_1=server.1=zknode1:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_2=server.2=zknode2:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_3=server.3=0.0.0.0:2888:3888 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=3 \
+  --label io.zkplan.config-hash=475ef563e0711d61 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8

@@ -7,22 +7,27 @@ set -eu
 # server.1: zookeeper1
 mkdir -p /var/lib/zkplan/zk/1 /srv/zk-txlog/zk/1
 docker rm -f zookeeper1 >/dev/null 2>&1 || true
-docker run -d --name zookeeper1 --restart always \
-  --net=host \
-  --memory 2g \
-  -v /var/lib/zkplan/zk/1:/tmp/zookeeper \
-  -v /srv/zk-txlog/zk/1:/tmp/zookeeper-datalog \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=1 \
-  -e SERVER_ID=1 \
-  -e ADDITIONAL_ZOOKEEPER_1=server.1=192.0.2.11:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_2=server.2=192.0.2.12:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_3=server.3=192.0.2.13:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_4=dataLogDir=/tmp/zookeeper-datalog \
-  -e ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=5 \
-  -e ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=6 \
-  -e ADDITIONAL_ZOOKEEPER_7=jute.maxbuffer=4194304 \
-  -e ADDITIONAL_ZOOKEEPER_8=maxClientCnxns=0 \
-  -e 'JVMFLAGS=-Xmx1536m -Xms1536m' \
-  -e TZ=UTC \
-  -e 'GREETING=costs $5' \
+docker run --detach \
+  --name zookeeper1 \
+  --network host \
+  --restart always \
+  --memory 2147483648 \
+  --volume /var/lib/zkplan/zk/1:/tmp/zookeeper \
+  --volume /srv/zk-txlog/zk/1:/tmp/zookeeper-datalog \
+  --env SERVER_ID=1 \
+  --env ADDITIONAL_ZOOKEEPER_1=server.1=192.0.2.11:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_2=server.2=192.0.2.12:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_3=server.3=192.0.2.13:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_4=dataLogDir=/tmp/zookeeper-datalog \
+  --env ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=5 \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=6 \
+  --env ADDITIONAL_ZOOKEEPER_7=jute.maxbuffer=4194304 \
+  --env ADDITIONAL_ZOOKEEPER_8=maxClientCnxns=0 \
+  --env 'JVMFLAGS=-Xmx1536m -Xms1536m' \
+  --env TZ=UTC \
+  --env 'GREETING=costs $5' \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=1 \
+  --label io.zkplan.ports=2181,2888,3888 \
+  --label io.zkplan.config-hash=468a668d6ddc7610 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8

@@ -7,15 +7,20 @@ set -eu
 # server.1: zookeeper1
 mkdir -p /var/lib/zkplan/zk/1
 docker rm -f zookeeper1 >/dev/null 2>&1 || true
-docker run -d --name zookeeper1 --restart always \
-  --net=host \
-  -v /var/lib/zkplan/zk/1:/tmp/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=1 \
-  -e SERVER_ID=1 \
-  -e ADDITIONAL_ZOOKEEPER_1=server.1=192.0.2.11:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_2=server.2=192.0.2.12:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_3=server.3=192.0.2.13:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_4=server.4=192.0.2.14:2888:3888:observer \
-  -e ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
-  -e ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
+docker run --detach \
+  --name zookeeper1 \
+  --network host \
+  --restart always \
+  --volume /var/lib/zkplan/zk/1:/tmp/zookeeper \
+  --env SERVER_ID=1 \
+  --env ADDITIONAL_ZOOKEEPER_1=server.1=192.0.2.11:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_2=server.2=192.0.2.12:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_3=server.3=192.0.2.13:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_4=server.4=192.0.2.14:2888:3888:observer \
+  --env ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=1 \
+  --label io.zkplan.ports=2181,2888,3888 \
+  --label io.zkplan.config-hash=988dd9ce002df305 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8

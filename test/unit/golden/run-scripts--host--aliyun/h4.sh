@@ -7,16 +7,21 @@ set -eu
 # server.4: zookeeper4
 mkdir -p /var/lib/zkplan/zk/4
 docker rm -f zookeeper4 >/dev/null 2>&1 || true
-docker run -d --name zookeeper4 --restart always \
-  --net=host \
-  -v /var/lib/zkplan/zk/4:/tmp/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=4 \
-  -e SERVER_ID=4 \
-  -e ADDITIONAL_ZOOKEEPER_1=server.1=192.0.2.11:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_2=server.2=192.0.2.12:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_3=server.3=192.0.2.13:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_4=server.4=192.0.2.14:2888:3888:observer \
-  -e ADDITIONAL_ZOOKEEPER_5=peerType=observer \
-  -e ADDITIONAL_ZOOKEEPER_6=autopurge.snapRetainCount=3 \
-  -e ADDITIONAL_ZOOKEEPER_7=autopurge.purgeInterval=24 \
+docker run --detach \
+  --name zookeeper4 \
+  --network host \
+  --restart always \
+  --volume /var/lib/zkplan/zk/4:/tmp/zookeeper \
+  --env SERVER_ID=4 \
+  --env ADDITIONAL_ZOOKEEPER_1=server.1=192.0.2.11:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_2=server.2=192.0.2.12:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_3=server.3=192.0.2.13:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_4=server.4=192.0.2.14:2888:3888:observer \
+  --env ADDITIONAL_ZOOKEEPER_5=peerType=observer \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_7=autopurge.purgeInterval=24 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=4 \
+  --label io.zkplan.ports=2181,2888,3888 \
+  --label io.zkplan.config-hash=1399b456996cf058 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8

@@ -7,27 +7,32 @@ set -eu
 # server.3: zk3
 mkdir -p /var/lib/zkplan/zk/3 /srv/zk-txlog/zk/3
 docker rm -f zk3 >/dev/null 2>&1 || true
-docker run -d --name zk3 --restart always \
-  --net=host \
-  --memory 2g \
-  -v /var/lib/zkplan/zk/3:/bitnami/zookeeper \
-  -v /srv/zk-txlog/zk/3:/bitnami/zookeeper-datalog \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=3 \
-  -e ZOO_SERVER_ID=3 \
-  -e ZOO_SERVERS=192.0.2.11:2888:3888::1,192.0.2.12:2888:3888::2,192.0.2.13:2888:3888::3 \
-  -e ZOO_PORT_NUMBER=2181 \
-  -e ALLOW_ANONYMOUS_LOGIN=yes \
-  -e ZOO_4LW_COMMANDS_WHITELIST=conf,envi,mntr,ruok,srvr,stat \
-  -e ZOO_ENABLE_ADMIN_SERVER=yes \
-  -e ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
-  -e ZOO_AUTOPURGE_INTERVAL=6 \
-  -e ZOO_AUTOPURGE_RETAIN_COUNT=5 \
-  -e ZOO_HEAP_SIZE=1024 \
-  -e ZOO_DATA_LOG_DIR=/bitnami/zookeeper-datalog \
-  -e ZOO_ENABLE_PROMETHEUS_METRICS=yes \
-  -e ZOO_PROMETHEUS_METRICS_PORT_NUMBER=7000 \
-  -e ZOO_CFG_jute_maxbuffer=4194304 \
-  -e ZOO_CFG_maxClientCnxns=0 \
-  -e TZ=UTC \
-  -e 'GREETING=costs $5' \
+docker run --detach \
+  --name zk3 \
+  --network host \
+  --restart always \
+  --memory 2147483648 \
+  --volume /var/lib/zkplan/zk/3:/bitnami/zookeeper \
+  --volume /srv/zk-txlog/zk/3:/bitnami/zookeeper-datalog \
+  --env ZOO_SERVER_ID=3 \
+  --env ZOO_SERVERS=192.0.2.11:2888:3888::1,192.0.2.12:2888:3888::2,192.0.2.13:2888:3888::3 \
+  --env ZOO_PORT_NUMBER=2181 \
+  --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ZOO_4LW_COMMANDS_WHITELIST=conf,envi,mntr,ruok,srvr,stat \
+  --env ZOO_ENABLE_ADMIN_SERVER=yes \
+  --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=6 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=5 \
+  --env ZOO_HEAP_SIZE=1024 \
+  --env ZOO_DATA_LOG_DIR=/bitnami/zookeeper-datalog \
+  --env ZOO_ENABLE_PROMETHEUS_METRICS=yes \
+  --env ZOO_PROMETHEUS_METRICS_PORT_NUMBER=7000 \
+  --env ZOO_CFG_jute_maxbuffer=4194304 \
+  --env ZOO_CFG_maxClientCnxns=0 \
+  --env TZ=UTC \
+  --env 'GREETING=costs $5' \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=3 \
+  --label io.zkplan.ports=2181,2888,3888,8080,7000 \
+  --label io.zkplan.config-hash=f1de2fb404d8d8e0 \
   bitnamilegacy/zookeeper:3.8.4

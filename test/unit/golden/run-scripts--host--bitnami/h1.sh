@@ -7,17 +7,22 @@ set -eu
 # server.1: zk1
 mkdir -p /var/lib/zkplan/zk/1
 docker rm -f zk1 >/dev/null 2>&1 || true
-docker run -d --name zk1 --restart always \
-  --net=host \
-  -v /var/lib/zkplan/zk/1:/bitnami/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=1 \
-  -e ZOO_SERVER_ID=1 \
-  -e ZOO_SERVERS=192.0.2.11:2888:3888::1,192.0.2.12:2888:3888::2,192.0.2.13:2888:3888::3,192.0.2.14:2888:3888:observer::4 \
-  -e ZOO_PORT_NUMBER=2181 \
-  -e ALLOW_ANONYMOUS_LOGIN=yes \
-  -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
-  -e ZOO_ENABLE_ADMIN_SERVER=yes \
-  -e ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
-  -e ZOO_AUTOPURGE_INTERVAL=24 \
-  -e ZOO_AUTOPURGE_RETAIN_COUNT=3 \
+docker run --detach \
+  --name zk1 \
+  --network host \
+  --restart always \
+  --volume /var/lib/zkplan/zk/1:/bitnami/zookeeper \
+  --env ZOO_SERVER_ID=1 \
+  --env ZOO_SERVERS=192.0.2.11:2888:3888::1,192.0.2.12:2888:3888::2,192.0.2.13:2888:3888::3,192.0.2.14:2888:3888:observer::4 \
+  --env ZOO_PORT_NUMBER=2181 \
+  --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
+  --env ZOO_ENABLE_ADMIN_SERVER=yes \
+  --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=1 \
+  --label io.zkplan.ports=2181,2888,3888,8080 \
+  --label io.zkplan.config-hash=958709a348c92b23 \
   bitnamilegacy/zookeeper:3.8.4

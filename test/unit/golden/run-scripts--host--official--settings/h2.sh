@@ -7,20 +7,25 @@ set -eu
 # server.2: zk2
 mkdir -p /var/lib/zkplan/zk/2/data /srv/zk-txlog/zk/2
 docker rm -f zk2 >/dev/null 2>&1 || true
-docker run -d --name zk2 --restart always \
-  --net=host \
-  --memory 2g \
-  -v /var/lib/zkplan/zk/2/data:/data \
-  -v /srv/zk-txlog/zk/2:/datalog \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=2 \
-  -e ZOO_MY_ID=2 \
-  -e 'ZOO_SERVERS=server.1=192.0.2.11:2888:3888;2181 server.2=192.0.2.12:2888:3888;2181 server.3=192.0.2.13:2888:3888;2181' \
-  -e ZOO_4LW_COMMANDS_WHITELIST=conf,envi,mntr,ruok,srvr,stat \
-  -e ZOO_ADMINSERVER_ENABLED=true \
-  -e ZOO_AUTOPURGE_PURGEINTERVAL=6 \
-  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=5 \
-  -e 'JVMFLAGS=-Xmx1536m -Xms1536m' \
-  -e 'ZOO_CFG_EXTRA=metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider metricsProvider.httpPort=7070 jute.maxbuffer=4194304 maxClientCnxns=0' \
-  -e TZ=UTC \
-  -e 'GREETING=costs $5' \
+docker run --detach \
+  --name zk2 \
+  --network host \
+  --restart always \
+  --memory 2147483648 \
+  --volume /var/lib/zkplan/zk/2/data:/data \
+  --volume /srv/zk-txlog/zk/2:/datalog \
+  --env ZOO_MY_ID=2 \
+  --env 'ZOO_SERVERS=server.1=192.0.2.11:2888:3888;2181 server.2=192.0.2.12:2888:3888;2181 server.3=192.0.2.13:2888:3888;2181' \
+  --env ZOO_4LW_COMMANDS_WHITELIST=conf,envi,mntr,ruok,srvr,stat \
+  --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=6 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=5 \
+  --env 'JVMFLAGS=-Xmx1536m -Xms1536m' \
+  --env 'ZOO_CFG_EXTRA=metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider metricsProvider.httpPort=7070 jute.maxbuffer=4194304 maxClientCnxns=0' \
+  --env TZ=UTC \
+  --env 'GREETING=costs $5' \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=2 \
+  --label io.zkplan.ports=2181,2888,3888,8080,7070 \
+  --label io.zkplan.config-hash=c37f53313568f566 \
   zookeeper:3.9.4

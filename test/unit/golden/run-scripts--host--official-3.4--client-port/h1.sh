@@ -7,14 +7,19 @@ set -eu
 # server.1: zk1
 mkdir -p /var/lib/zkplan/zk/1/data /var/lib/zkplan/zk/1/datalog
 docker rm -f zk1 >/dev/null 2>&1 || true
-docker run -d --name zk1 --restart always \
-  --net=host \
-  -v /var/lib/zkplan/zk/1/data:/data \
-  -v /var/lib/zkplan/zk/1/datalog:/datalog \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=1 \
-  -e ZOO_MY_ID=1 \
-  -e 'ZOO_SERVERS=server.1=192.0.2.11:2888:3888 server.2=192.0.2.12:2888:3888 server.3=192.0.2.13:2888:3888' \
-  -e ZOO_AUTOPURGE_PURGEINTERVAL=24 \
-  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
-  -e ZOO_PORT=2191 \
+docker run --detach \
+  --name zk1 \
+  --network host \
+  --restart always \
+  --volume /var/lib/zkplan/zk/1/data:/data \
+  --volume /var/lib/zkplan/zk/1/datalog:/datalog \
+  --env ZOO_MY_ID=1 \
+  --env 'ZOO_SERVERS=server.1=192.0.2.11:2888:3888 server.2=192.0.2.12:2888:3888 server.3=192.0.2.13:2888:3888' \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
+  --env ZOO_PORT=2191 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=1 \
+  --label io.zkplan.ports=2191,2888,3888 \
+  --label io.zkplan.config-hash=12e293f32f9182e6 \
   zookeeper:3.4.14

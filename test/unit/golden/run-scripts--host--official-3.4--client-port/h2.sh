@@ -7,14 +7,19 @@ set -eu
 # server.2: zk2
 mkdir -p /var/lib/zkplan/zk/2/data /var/lib/zkplan/zk/2/datalog
 docker rm -f zk2 >/dev/null 2>&1 || true
-docker run -d --name zk2 --restart always \
-  --net=host \
-  -v /var/lib/zkplan/zk/2/data:/data \
-  -v /var/lib/zkplan/zk/2/datalog:/datalog \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=2 \
-  -e ZOO_MY_ID=2 \
-  -e 'ZOO_SERVERS=server.1=192.0.2.11:2888:3888 server.2=192.0.2.12:2888:3888 server.3=192.0.2.13:2888:3888' \
-  -e ZOO_AUTOPURGE_PURGEINTERVAL=24 \
-  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
-  -e ZOO_PORT=2191 \
+docker run --detach \
+  --name zk2 \
+  --network host \
+  --restart always \
+  --volume /var/lib/zkplan/zk/2/data:/data \
+  --volume /var/lib/zkplan/zk/2/datalog:/datalog \
+  --env ZOO_MY_ID=2 \
+  --env 'ZOO_SERVERS=server.1=192.0.2.11:2888:3888 server.2=192.0.2.12:2888:3888 server.3=192.0.2.13:2888:3888' \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
+  --env ZOO_PORT=2191 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=2 \
+  --label io.zkplan.ports=2191,2888,3888 \
+  --label io.zkplan.config-hash=3105a58a6f553dcd \
   zookeeper:3.4.14

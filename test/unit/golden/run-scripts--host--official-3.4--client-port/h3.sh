@@ -7,14 +7,19 @@ set -eu
 # server.3: zk3
 mkdir -p /var/lib/zkplan/zk/3/data /var/lib/zkplan/zk/3/datalog
 docker rm -f zk3 >/dev/null 2>&1 || true
-docker run -d --name zk3 --restart always \
-  --net=host \
-  -v /var/lib/zkplan/zk/3/data:/data \
-  -v /var/lib/zkplan/zk/3/datalog:/datalog \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=3 \
-  -e ZOO_MY_ID=3 \
-  -e 'ZOO_SERVERS=server.1=192.0.2.11:2888:3888 server.2=192.0.2.12:2888:3888 server.3=192.0.2.13:2888:3888' \
-  -e ZOO_AUTOPURGE_PURGEINTERVAL=24 \
-  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
-  -e ZOO_PORT=2191 \
+docker run --detach \
+  --name zk3 \
+  --network host \
+  --restart always \
+  --volume /var/lib/zkplan/zk/3/data:/data \
+  --volume /var/lib/zkplan/zk/3/datalog:/datalog \
+  --env ZOO_MY_ID=3 \
+  --env 'ZOO_SERVERS=server.1=192.0.2.11:2888:3888 server.2=192.0.2.12:2888:3888 server.3=192.0.2.13:2888:3888' \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
+  --env ZOO_PORT=2191 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=3 \
+  --label io.zkplan.ports=2191,2888,3888 \
+  --label io.zkplan.config-hash=7a35ca372bfef2da \
   zookeeper:3.4.14

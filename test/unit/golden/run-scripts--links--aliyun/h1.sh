@@ -9,80 +9,100 @@ docker network inspect zknet >/dev/null 2>&1 || docker network create zknet
 # server.1: zookeeper1
 mkdir -p /var/lib/zkplan/zk/1
 docker rm -f zookeeper1 >/dev/null 2>&1 || true
-docker run -d --name zookeeper1 --restart always \
-  --net zknet --hostname zookeeper1 \
+docker run --detach \
+  --name zookeeper1 \
+  --hostname zookeeper1 \
+  --network zknet \
   --link zookeeper2:zookeepernode2 \
   --link zookeeper3:zookeepernode3 \
   --link zookeeper4:zookeepernode4 \
-  -p 127.0.0.1:2181:2181 \
-  -v /var/lib/zkplan/zk/1:/tmp/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=1 \
-  -e SERVER_ID=1 \
-  -e ADDITIONAL_ZOOKEEPER_1=server.1=0.0.0.0:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_2=server.2=zookeepernode2:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_3=server.3=zookeepernode3:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_4=server.4=zookeepernode4:2888:3888:observer \
-  -e ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
-  -e ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
+  --publish 127.0.0.1:2181:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/1:/tmp/zookeeper \
+  --env SERVER_ID=1 \
+  --env ADDITIONAL_ZOOKEEPER_1=server.1=0.0.0.0:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_2=server.2=zookeepernode2:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_3=server.3=zookeepernode3:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_4=server.4=zookeepernode4:2888:3888:observer \
+  --env ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=1 \
+  --label io.zkplan.config-hash=fc815f9b50202a93 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.2: zookeeper2
 mkdir -p /var/lib/zkplan/zk/2
 docker rm -f zookeeper2 >/dev/null 2>&1 || true
-docker run -d --name zookeeper2 --restart always \
-  --net zknet --hostname zookeeper2 \
+docker run --detach \
+  --name zookeeper2 \
+  --hostname zookeeper2 \
+  --network zknet \
   --link zookeeper1:zookeepernode1 \
   --link zookeeper3:zookeepernode3 \
   --link zookeeper4:zookeepernode4 \
-  -p 127.0.0.1:2182:2181 \
-  -v /var/lib/zkplan/zk/2:/tmp/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=2 \
-  -e SERVER_ID=2 \
-  -e ADDITIONAL_ZOOKEEPER_1=server.1=zookeepernode1:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_2=server.2=0.0.0.0:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_3=server.3=zookeepernode3:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_4=server.4=zookeepernode4:2888:3888:observer \
-  -e ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
-  -e ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
+  --publish 127.0.0.1:2182:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/2:/tmp/zookeeper \
+  --env SERVER_ID=2 \
+  --env ADDITIONAL_ZOOKEEPER_1=server.1=zookeepernode1:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_2=server.2=0.0.0.0:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_3=server.3=zookeepernode3:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_4=server.4=zookeepernode4:2888:3888:observer \
+  --env ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=2 \
+  --label io.zkplan.config-hash=304b5acf4cb9a222 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.3: zookeeper3
 mkdir -p /var/lib/zkplan/zk/3
 docker rm -f zookeeper3 >/dev/null 2>&1 || true
-docker run -d --name zookeeper3 --restart always \
-  --net zknet --hostname zookeeper3 \
+docker run --detach \
+  --name zookeeper3 \
+  --hostname zookeeper3 \
+  --network zknet \
   --link zookeeper1:zookeepernode1 \
   --link zookeeper2:zookeepernode2 \
   --link zookeeper4:zookeepernode4 \
-  -p 127.0.0.1:2183:2181 \
-  -v /var/lib/zkplan/zk/3:/tmp/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=3 \
-  -e SERVER_ID=3 \
-  -e ADDITIONAL_ZOOKEEPER_1=server.1=zookeepernode1:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_2=server.2=zookeepernode2:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_3=server.3=0.0.0.0:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_4=server.4=zookeepernode4:2888:3888:observer \
-  -e ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
-  -e ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
+  --publish 127.0.0.1:2183:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/3:/tmp/zookeeper \
+  --env SERVER_ID=3 \
+  --env ADDITIONAL_ZOOKEEPER_1=server.1=zookeepernode1:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_2=server.2=zookeepernode2:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_3=server.3=0.0.0.0:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_4=server.4=zookeepernode4:2888:3888:observer \
+  --env ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=3 \
+  --label io.zkplan.config-hash=2dd27c44c7abb018 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.4: zookeeper4
 mkdir -p /var/lib/zkplan/zk/4
 docker rm -f zookeeper4 >/dev/null 2>&1 || true
-docker run -d --name zookeeper4 --restart always \
-  --net zknet --hostname zookeeper4 \
+docker run --detach \
+  --name zookeeper4 \
+  --hostname zookeeper4 \
+  --network zknet \
   --link zookeeper1:zookeepernode1 \
   --link zookeeper2:zookeepernode2 \
   --link zookeeper3:zookeepernode3 \
-  -p 127.0.0.1:2184:2181 \
-  -v /var/lib/zkplan/zk/4:/tmp/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=4 \
-  -e SERVER_ID=4 \
-  -e ADDITIONAL_ZOOKEEPER_1=server.1=zookeepernode1:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_2=server.2=zookeepernode2:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_3=server.3=zookeepernode3:2888:3888 \
-  -e ADDITIONAL_ZOOKEEPER_4=server.4=0.0.0.0:2888:3888:observer \
-  -e ADDITIONAL_ZOOKEEPER_5=peerType=observer \
-  -e ADDITIONAL_ZOOKEEPER_6=autopurge.snapRetainCount=3 \
-  -e ADDITIONAL_ZOOKEEPER_7=autopurge.purgeInterval=24 \
+  --publish 127.0.0.1:2184:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/4:/tmp/zookeeper \
+  --env SERVER_ID=4 \
+  --env ADDITIONAL_ZOOKEEPER_1=server.1=zookeepernode1:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_2=server.2=zookeepernode2:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_3=server.3=zookeepernode3:2888:3888 \
+  --env ADDITIONAL_ZOOKEEPER_4=server.4=0.0.0.0:2888:3888:observer \
+  --env ADDITIONAL_ZOOKEEPER_5=peerType=observer \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_7=autopurge.purgeInterval=24 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=4 \
+  --label io.zkplan.config-hash=6acc4a675c45d884 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8

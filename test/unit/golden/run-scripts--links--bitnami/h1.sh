@@ -9,92 +9,112 @@ docker network inspect zknet >/dev/null 2>&1 || docker network create zknet
 # server.1: zk1
 mkdir -p /var/lib/zkplan/zk/1
 docker rm -f zk1 >/dev/null 2>&1 || true
-docker run -d --name zk1 --restart always \
-  --net zknet --hostname zk1 \
+docker run --detach \
+  --name zk1 \
+  --hostname zk1 \
+  --network zknet \
   --link zk2:zknode2 \
   --link zk3:zknode3 \
   --link zk4:zknode4 \
-  -p 127.0.0.1:2181:2181 \
-  -v /var/lib/zkplan/zk/1:/bitnami/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=1 \
-  -e ZOO_SERVER_ID=1 \
-  -e ZOO_SERVERS=zk1:2888:3888::1,zknode2:2888:3888::2,zknode3:2888:3888::3,zknode4:2888:3888:observer::4 \
-  -e ZOO_PORT_NUMBER=2181 \
-  -e ALLOW_ANONYMOUS_LOGIN=yes \
-  -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
-  -e ZOO_LISTEN_ALLIPS_ENABLED=yes \
-  -e ZOO_ENABLE_ADMIN_SERVER=yes \
-  -e ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
-  -e ZOO_AUTOPURGE_INTERVAL=24 \
-  -e ZOO_AUTOPURGE_RETAIN_COUNT=3 \
+  --publish 127.0.0.1:2181:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/1:/bitnami/zookeeper \
+  --env ZOO_SERVER_ID=1 \
+  --env ZOO_SERVERS=zk1:2888:3888::1,zknode2:2888:3888::2,zknode3:2888:3888::3,zknode4:2888:3888:observer::4 \
+  --env ZOO_PORT_NUMBER=2181 \
+  --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
+  --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
+  --env ZOO_ENABLE_ADMIN_SERVER=yes \
+  --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=1 \
+  --label io.zkplan.config-hash=8c12b4b6a32e04cb \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.2: zk2
 mkdir -p /var/lib/zkplan/zk/2
 docker rm -f zk2 >/dev/null 2>&1 || true
-docker run -d --name zk2 --restart always \
-  --net zknet --hostname zk2 \
+docker run --detach \
+  --name zk2 \
+  --hostname zk2 \
+  --network zknet \
   --link zk1:zknode1 \
   --link zk3:zknode3 \
   --link zk4:zknode4 \
-  -p 127.0.0.1:2182:2181 \
-  -v /var/lib/zkplan/zk/2:/bitnami/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=2 \
-  -e ZOO_SERVER_ID=2 \
-  -e ZOO_SERVERS=zknode1:2888:3888::1,zk2:2888:3888::2,zknode3:2888:3888::3,zknode4:2888:3888:observer::4 \
-  -e ZOO_PORT_NUMBER=2181 \
-  -e ALLOW_ANONYMOUS_LOGIN=yes \
-  -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
-  -e ZOO_LISTEN_ALLIPS_ENABLED=yes \
-  -e ZOO_ENABLE_ADMIN_SERVER=yes \
-  -e ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
-  -e ZOO_AUTOPURGE_INTERVAL=24 \
-  -e ZOO_AUTOPURGE_RETAIN_COUNT=3 \
+  --publish 127.0.0.1:2182:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/2:/bitnami/zookeeper \
+  --env ZOO_SERVER_ID=2 \
+  --env ZOO_SERVERS=zknode1:2888:3888::1,zk2:2888:3888::2,zknode3:2888:3888::3,zknode4:2888:3888:observer::4 \
+  --env ZOO_PORT_NUMBER=2181 \
+  --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
+  --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
+  --env ZOO_ENABLE_ADMIN_SERVER=yes \
+  --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=2 \
+  --label io.zkplan.config-hash=4abc767f17834f07 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.3: zk3
 mkdir -p /var/lib/zkplan/zk/3
 docker rm -f zk3 >/dev/null 2>&1 || true
-docker run -d --name zk3 --restart always \
-  --net zknet --hostname zk3 \
+docker run --detach \
+  --name zk3 \
+  --hostname zk3 \
+  --network zknet \
   --link zk1:zknode1 \
   --link zk2:zknode2 \
   --link zk4:zknode4 \
-  -p 127.0.0.1:2183:2181 \
-  -v /var/lib/zkplan/zk/3:/bitnami/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=3 \
-  -e ZOO_SERVER_ID=3 \
-  -e ZOO_SERVERS=zknode1:2888:3888::1,zknode2:2888:3888::2,zk3:2888:3888::3,zknode4:2888:3888:observer::4 \
-  -e ZOO_PORT_NUMBER=2181 \
-  -e ALLOW_ANONYMOUS_LOGIN=yes \
-  -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
-  -e ZOO_LISTEN_ALLIPS_ENABLED=yes \
-  -e ZOO_ENABLE_ADMIN_SERVER=yes \
-  -e ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
-  -e ZOO_AUTOPURGE_INTERVAL=24 \
-  -e ZOO_AUTOPURGE_RETAIN_COUNT=3 \
+  --publish 127.0.0.1:2183:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/3:/bitnami/zookeeper \
+  --env ZOO_SERVER_ID=3 \
+  --env ZOO_SERVERS=zknode1:2888:3888::1,zknode2:2888:3888::2,zk3:2888:3888::3,zknode4:2888:3888:observer::4 \
+  --env ZOO_PORT_NUMBER=2181 \
+  --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
+  --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
+  --env ZOO_ENABLE_ADMIN_SERVER=yes \
+  --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=3 \
+  --label io.zkplan.config-hash=2d704e0dd6274acc \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.4: zk4
 mkdir -p /var/lib/zkplan/zk/4
 docker rm -f zk4 >/dev/null 2>&1 || true
-docker run -d --name zk4 --restart always \
-  --net zknet --hostname zk4 \
+docker run --detach \
+  --name zk4 \
+  --hostname zk4 \
+  --network zknet \
   --link zk1:zknode1 \
   --link zk2:zknode2 \
   --link zk3:zknode3 \
-  -p 127.0.0.1:2184:2181 \
-  -v /var/lib/zkplan/zk/4:/bitnami/zookeeper \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=4 \
-  -e ZOO_SERVER_ID=4 \
-  -e ZOO_SERVERS=zknode1:2888:3888::1,zknode2:2888:3888::2,zknode3:2888:3888::3,zk4:2888:3888:observer::4 \
-  -e ZOO_PORT_NUMBER=2181 \
-  -e ALLOW_ANONYMOUS_LOGIN=yes \
-  -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
-  -e ZOO_LISTEN_ALLIPS_ENABLED=yes \
-  -e ZOO_PEER_TYPE=observer \
-  -e ZOO_ENABLE_ADMIN_SERVER=yes \
-  -e ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
-  -e ZOO_AUTOPURGE_INTERVAL=24 \
-  -e ZOO_AUTOPURGE_RETAIN_COUNT=3 \
+  --publish 127.0.0.1:2184:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/4:/bitnami/zookeeper \
+  --env ZOO_SERVER_ID=4 \
+  --env ZOO_SERVERS=zknode1:2888:3888::1,zknode2:2888:3888::2,zknode3:2888:3888::3,zk4:2888:3888:observer::4 \
+  --env ZOO_PORT_NUMBER=2181 \
+  --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
+  --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
+  --env ZOO_PEER_TYPE=observer \
+  --env ZOO_ENABLE_ADMIN_SERVER=yes \
+  --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=4 \
+  --label io.zkplan.config-hash=d9e3a3a28ea8d5ef \
   bitnamilegacy/zookeeper:3.8.4

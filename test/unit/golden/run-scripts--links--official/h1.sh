@@ -9,83 +9,103 @@ docker network inspect zknet >/dev/null 2>&1 || docker network create zknet
 # server.1: zk1
 mkdir -p /var/lib/zkplan/zk/1/data /var/lib/zkplan/zk/1/datalog
 docker rm -f zk1 >/dev/null 2>&1 || true
-docker run -d --name zk1 --restart always \
-  --net zknet --hostname zk1 \
+docker run --detach \
+  --name zk1 \
+  --hostname zk1 \
+  --network zknet \
   --link zk2:zknode2 \
   --link zk3:zknode3 \
   --link zk4:zknode4 \
-  -p 127.0.0.1:2181:2181 \
-  -v /var/lib/zkplan/zk/1/data:/data \
-  -v /var/lib/zkplan/zk/1/datalog:/datalog \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=1 \
-  -e ZOO_MY_ID=1 \
-  -e 'ZOO_SERVERS=server.1=zk1:2888:3888;2181 server.2=zknode2:2888:3888;2181 server.3=zknode3:2888:3888;2181 server.4=zknode4:2888:3888:observer;2181' \
-  -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
-  -e ZOO_ADMINSERVER_ENABLED=true \
-  -e ZOO_AUTOPURGE_PURGEINTERVAL=24 \
-  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
-  -e ZOO_CFG_EXTRA=quorumListenOnAllIPs=true \
+  --publish 127.0.0.1:2181:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/1/data:/data \
+  --volume /var/lib/zkplan/zk/1/datalog:/datalog \
+  --env ZOO_MY_ID=1 \
+  --env 'ZOO_SERVERS=server.1=zk1:2888:3888;2181 server.2=zknode2:2888:3888;2181 server.3=zknode3:2888:3888;2181 server.4=zknode4:2888:3888:observer;2181' \
+  --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
+  --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
+  --env ZOO_CFG_EXTRA=quorumListenOnAllIPs=true \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=1 \
+  --label io.zkplan.config-hash=1afee1107d982d61 \
   zookeeper:3.9.4
 
 # server.2: zk2
 mkdir -p /var/lib/zkplan/zk/2/data /var/lib/zkplan/zk/2/datalog
 docker rm -f zk2 >/dev/null 2>&1 || true
-docker run -d --name zk2 --restart always \
-  --net zknet --hostname zk2 \
+docker run --detach \
+  --name zk2 \
+  --hostname zk2 \
+  --network zknet \
   --link zk1:zknode1 \
   --link zk3:zknode3 \
   --link zk4:zknode4 \
-  -p 127.0.0.1:2182:2181 \
-  -v /var/lib/zkplan/zk/2/data:/data \
-  -v /var/lib/zkplan/zk/2/datalog:/datalog \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=2 \
-  -e ZOO_MY_ID=2 \
-  -e 'ZOO_SERVERS=server.1=zknode1:2888:3888;2181 server.2=zk2:2888:3888;2181 server.3=zknode3:2888:3888;2181 server.4=zknode4:2888:3888:observer;2181' \
-  -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
-  -e ZOO_ADMINSERVER_ENABLED=true \
-  -e ZOO_AUTOPURGE_PURGEINTERVAL=24 \
-  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
-  -e ZOO_CFG_EXTRA=quorumListenOnAllIPs=true \
+  --publish 127.0.0.1:2182:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/2/data:/data \
+  --volume /var/lib/zkplan/zk/2/datalog:/datalog \
+  --env ZOO_MY_ID=2 \
+  --env 'ZOO_SERVERS=server.1=zknode1:2888:3888;2181 server.2=zk2:2888:3888;2181 server.3=zknode3:2888:3888;2181 server.4=zknode4:2888:3888:observer;2181' \
+  --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
+  --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
+  --env ZOO_CFG_EXTRA=quorumListenOnAllIPs=true \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=2 \
+  --label io.zkplan.config-hash=80483da64dac24b5 \
   zookeeper:3.9.4
 
 # server.3: zk3
 mkdir -p /var/lib/zkplan/zk/3/data /var/lib/zkplan/zk/3/datalog
 docker rm -f zk3 >/dev/null 2>&1 || true
-docker run -d --name zk3 --restart always \
-  --net zknet --hostname zk3 \
+docker run --detach \
+  --name zk3 \
+  --hostname zk3 \
+  --network zknet \
   --link zk1:zknode1 \
   --link zk2:zknode2 \
   --link zk4:zknode4 \
-  -p 127.0.0.1:2183:2181 \
-  -v /var/lib/zkplan/zk/3/data:/data \
-  -v /var/lib/zkplan/zk/3/datalog:/datalog \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=3 \
-  -e ZOO_MY_ID=3 \
-  -e 'ZOO_SERVERS=server.1=zknode1:2888:3888;2181 server.2=zknode2:2888:3888;2181 server.3=zk3:2888:3888;2181 server.4=zknode4:2888:3888:observer;2181' \
-  -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
-  -e ZOO_ADMINSERVER_ENABLED=true \
-  -e ZOO_AUTOPURGE_PURGEINTERVAL=24 \
-  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
-  -e ZOO_CFG_EXTRA=quorumListenOnAllIPs=true \
+  --publish 127.0.0.1:2183:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/3/data:/data \
+  --volume /var/lib/zkplan/zk/3/datalog:/datalog \
+  --env ZOO_MY_ID=3 \
+  --env 'ZOO_SERVERS=server.1=zknode1:2888:3888;2181 server.2=zknode2:2888:3888;2181 server.3=zk3:2888:3888;2181 server.4=zknode4:2888:3888:observer;2181' \
+  --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
+  --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
+  --env ZOO_CFG_EXTRA=quorumListenOnAllIPs=true \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=3 \
+  --label io.zkplan.config-hash=5f4c12e9d11a2e54 \
   zookeeper:3.9.4
 
 # server.4: zk4
 mkdir -p /var/lib/zkplan/zk/4/data /var/lib/zkplan/zk/4/datalog
 docker rm -f zk4 >/dev/null 2>&1 || true
-docker run -d --name zk4 --restart always \
-  --net zknet --hostname zk4 \
+docker run --detach \
+  --name zk4 \
+  --hostname zk4 \
+  --network zknet \
   --link zk1:zknode1 \
   --link zk2:zknode2 \
   --link zk3:zknode3 \
-  -p 127.0.0.1:2184:2181 \
-  -v /var/lib/zkplan/zk/4/data:/data \
-  -v /var/lib/zkplan/zk/4/datalog:/datalog \
-  --label io.zkplan.ensemble=zk --label io.zkplan.server-id=4 \
-  -e ZOO_MY_ID=4 \
-  -e 'ZOO_SERVERS=server.1=zknode1:2888:3888;2181 server.2=zknode2:2888:3888;2181 server.3=zknode3:2888:3888;2181 server.4=zk4:2888:3888:observer;2181' \
-  -e ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
-  -e ZOO_ADMINSERVER_ENABLED=true \
-  -e ZOO_AUTOPURGE_PURGEINTERVAL=24 \
-  -e ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
-  -e 'ZOO_CFG_EXTRA=peerType=observer quorumListenOnAllIPs=true' \
+  --publish 127.0.0.1:2184:2181 \
+  --restart always \
+  --volume /var/lib/zkplan/zk/4/data:/data \
+  --volume /var/lib/zkplan/zk/4/datalog:/datalog \
+  --env ZOO_MY_ID=4 \
+  --env 'ZOO_SERVERS=server.1=zknode1:2888:3888;2181 server.2=zknode2:2888:3888;2181 server.3=zknode3:2888:3888;2181 server.4=zk4:2888:3888:observer;2181' \
+  --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
+  --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
+  --env 'ZOO_CFG_EXTRA=peerType=observer quorumListenOnAllIPs=true' \
+  --label io.zkplan.ensemble=zk \
+  --label io.zkplan.server-id=4 \
+  --label io.zkplan.config-hash=1421a3539c39ca7c \
   zookeeper:3.9.4

@@ -1,0 +1,106 @@
+// The container spec of every server of an ensemble, for one target. Everything that makes or
+// describes a server's container (docker run argv, the pushed run.sh, the run-scripts and stack
+// renders) and its config hash come from these values, so they cannot drift apart.
+import type { DesiredServer } from '../engine/driver.js';
+import type { EnsemblePlan, ServerPlan } from '../plan/types.js';
+import { containerEnvironment, dataMounts, imageProfile, stateDirs } from '../render/profiles/index.js';
+import { addressingFor } from '../render/server-line.js';
+import type { HostAddressing } from '../render/types.js';
+import { swarmConstraint } from '../plan/constraints.js';
+import { publishAddress } from '../render/text.js';
+import { configHash, LABEL_ENSEMBLE, LABEL_PORTS, LABEL_SERVER, withHashLabel, type ContainerSpec, type SpecMount, type SpecNetwork, type SpecPort } from './spec.js';
+
+/** Marks what `up --local` made, so `down` never touches containers `zkplan apply` or a user made. */
+export const LABEL_LOCAL = 'io.zkplan.local';
+
+/**
+ * Where the servers run:
+ * - `host`: a Docker engine per inventory host (apply over SSH, run scripts): data in the
+ *   inventory's data_dir (bind mounts); host networking, or one host's user-defined network.
+ * - `local`: `up --local`, one engine: data in named volumes `<container>-<state dir>`, so the
+ *   ensemble lives entirely inside the engine and `down --purge-data` is `docker volume rm`.
+ * - `swarm`: one service per server, named volumes beside the node it is pinned to.
+ */
+export interface SpecTarget {
+  kind: 'host' | 'local' | 'swarm';
+  /** --set host addresses (renders) */
+  overrides?: Record<string, string>;
+  /** Renders only: host addresses as `${ZOOKEEPER_k}` variables, and how addresses written out are escaped (compose `$$`). */
+  hostAddress?: HostAddressing;
+  literal?: (value: string) => string;
+}
+
+/** The label set every container, network and volume of one local ensemble carries. */
+export function ownerLabels(ensemble: string): Record<string, string> {
+  return { [LABEL_ENSEMBLE]: ensemble, [LABEL_LOCAL]: 'true' };
+}
+
+/** One spec per server, with its hash label, in plan order. Swarm servers are named `<stack>_<key>`. */
+export function desiredServers(ensemble: EnsemblePlan, target: SpecTarget): DesiredServer[] {
+  return ensemble.servers.map((s) => {
+    const spec = withHashLabel(serverSpec(ensemble, s, target));
+    return {
+      serverId: s.id,
+      role: s.role,
+      host: target.kind === 'local' ? 'local' : s.host.name,
+      name: target.kind === 'swarm' ? `${ensemble.name}_${s.name}` : s.name,
+      spec,
+      configHash: configHash(spec),
+    };
+  });
+}
+
+function serverSpec(e: EnsemblePlan, s: ServerPlan, target: SpecTarget): ContainerSpec {
+  const profile = imageProfile(e.profile);
+  const env = containerEnvironment(s, e, addressingFor(e, target.hostAddress ?? 'resolved', target.overrides ?? {}, target.literal));
+  const hostNetwork = e.network === 'host';
+  const memory = e.settings.memoryBytes;
+  const base = { name: s.name, image: e.image, env, restart: 'always' as const, ...(memory !== undefined ? { memoryBytes: memory } : {}) };
+  const ids = { [LABEL_ENSEMBLE]: e.name, [LABEL_SERVER]: String(s.id) };
+  switch (target.kind) {
+    case 'host': {
+      const mounts: SpecMount[] = dataMounts(profile, s).map((m) => ({ kind: 'bind', source: m.source, target: m.target }));
+      // Under host networking the container holds its ports on the host itself: preflight tells them from a stranger's.
+      const ports = Object.values(s.ports).filter((p): p is number => p !== undefined);
+      const labels = hostNetwork ? { ...ids, [LABEL_PORTS]: ports.join(',') } : ids;
+      return { ...base, ...singleHostNetworking(e, s), labels, mounts };
+    }
+    case 'local':
+      return { ...base, ...singleHostNetworking(e, s), labels: { ...ownerLabels(e.name), [LABEL_SERVER]: ids[LABEL_SERVER] }, mounts: namedVolumes(e, s) };
+    case 'swarm': {
+      const overlay = !hostNetwork;
+      const network: SpecNetwork = overlay ? { kind: 'named', name: dockerNetwork(e).name, dnsrr: true } : { kind: 'host' };
+      // Host networking already exposes the client port on the host's own address; on the overlay it is published in host mode.
+      const ports: SpecPort[] = overlay ? [{ published: s.ports.client, target: s.ports.client }] : [];
+      return { ...base, ...(overlay ? { hostname: s.name } : {}), network, ports, labels: ids, mounts: namedVolumes(e, s), placement: swarmConstraint(s.constraint) };
+    }
+  }
+}
+
+/** Host networking, or a single host's user-defined network (bridge, links, static-ip) with the client port published. */
+function singleHostNetworking(e: EnsemblePlan, s: ServerPlan): Pick<ContainerSpec, 'hostname' | 'network' | 'ports'> {
+  if (e.network === 'host') return { network: { kind: 'host' }, ports: [] };
+  if (e.network === 'overlay') throw new Error(`internal error: ensemble ${e.name} on an overlay network has no single-host container`);
+  if (e.network === 'static-ip' && s.staticIp === undefined) throw new Error(`internal error: server ${s.name} of ensemble ${e.name} has no static IP`);
+  const links =
+    e.network === 'links'
+      ? e.servers
+          .filter((p) => p.id !== s.id)
+          .map((p) => {
+            if (p.linkAlias === undefined) throw new Error(`internal error: server ${p.name} of ensemble ${e.name} has no link alias`);
+            return `${p.name}:${p.linkAlias}`;
+          })
+      : undefined;
+  const network: SpecNetwork = { kind: 'named', name: dockerNetwork(e).name, ...(e.network === 'static-ip' ? { ip: s.staticIp! } : {}), ...(links ? { links } : {}) };
+  const ports: SpecPort[] = s.publishedClientPort !== undefined ? [{ address: publishAddress(e), published: s.publishedClientPort, target: s.ports.client }] : [];
+  return { hostname: s.name, network, ports };
+}
+
+function namedVolumes(e: EnsemblePlan, s: ServerPlan): SpecMount[] {
+  return stateDirs(imageProfile(e.profile), e).map((d) => ({ kind: 'volume', source: `${s.name}-${d.name}`, target: d.target }));
+}
+
+function dockerNetwork(e: EnsemblePlan) {
+  if (e.dockerNetwork === undefined) throw new Error(`internal error: ensemble ${e.name} has network ${e.network} but no docker network`);
+  return e.dockerNetwork;
+}
