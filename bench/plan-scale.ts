@@ -2,6 +2,7 @@
 import { stringify } from 'yaml';
 import { loadInventory } from '../src/inventory/load.js';
 import { planInventory } from '../src/plan/plan.js';
+import type { Plan } from '../src/plan/types.js';
 
 const HOSTS = Number(process.env.HOSTS ?? 10_000);
 const ENSEMBLES = Number(process.env.ENSEMBLES ?? 2_000);
@@ -25,9 +26,28 @@ export function generatedInventory(hostCount: number, ensembleCount: number): st
   return stringify({ hosts, ensembles });
 }
 
+/** How evenly the servers sit on the hosts and zones: the figures of issue 11's placement finding. */
+function balance(plan: Plan, hostCount: number) {
+  const perHost = new Map<string, number>();
+  const perZone = new Map<string, number>();
+  for (const s of plan.ensembles.flatMap((e) => e.servers)) {
+    perHost.set(s.host.name, (perHost.get(s.host.name) ?? 0) + 1);
+    perZone.set(s.host.labels.zone ?? '', (perZone.get(s.host.labels.zone ?? '') ?? 0) + 1);
+  }
+  const loads = [...perHost.values()];
+  return {
+    emptyHosts: hostCount - perHost.size,
+    hostsWithTwoOrMore: loads.filter((n) => n >= 2).length,
+    mostOnOneHost: Math.max(...loads),
+    zoneServersMin: Math.min(...perZone.values()),
+    zoneServersMax: Math.max(...perZone.values()),
+  };
+}
+
 const text = generatedInventory(HOSTS, ENSEMBLES);
 const times: { load: number; plan: number }[] = [];
 let servers = 0;
+let last: Plan | undefined;
 for (let r = 0; r < RUNS; r++) {
   const t0 = performance.now();
   const inv = loadInventory(text, 'generated.yml');
@@ -35,6 +55,7 @@ for (let r = 0; r < RUNS; r++) {
   const plan = planInventory(inv);
   const t2 = performance.now();
   servers = plan.ensembles.reduce((n, e) => n + e.servers.length, 0);
+  last = plan;
   times.push({ load: t1 - t0, plan: t2 - t1 });
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -47,5 +68,6 @@ const result = {
   medianLoadMs: Math.round(median(times.map((t) => t.load))),
   medianPlanMs: Math.round(median(times.map((t) => t.plan))),
   medianTotalMs: Math.round(median(times.map((t) => t.load + t.plan))),
+  ...balance(last!, HOSTS),
 };
 console.log(JSON.stringify(result));

@@ -159,6 +159,7 @@ interface RawInventory {
   ssh?: SshSettings;
   state_dir?: string;
   swarm?: { manager?: string };
+  failure_domains?: string[];
   hosts: RawHost[];
   ensembles: Omit<EnsembleSpec, 'index'>[];
 }
@@ -185,5 +186,13 @@ function toInventory(raw: RawInventory & { hostIndexes: number[]; ensembleIndexe
     index: raw.ensembleIndexes[i]!,
   }));
   const manager = raw.swarm?.manager ?? hosts.find((h) => h.swarm === 'manager')?.name;
-  return { file, ssh, hosts, ensembles, ...(manager ? { swarmManager: manager } : {}), at };
+  return {
+    file,
+    ssh,
+    hosts,
+    ensembles,
+    ...(raw.failure_domains ? { failureDomains: raw.failure_domains } : {}),
+    ...(manager ? { swarmManager: manager } : {}),
+    at,
+  };
 }

@@ -43,6 +43,11 @@ export function semanticCheck(inv: Inventory, hostNames: ReadonlySet<string>): S
       brokenEnsembles.push(e.index);
     }
   }
+  for (const [i, label] of (inv.failureDomains ?? []).entries()) {
+    if (!inv.hosts.some((h) => h.labels[label] !== undefined)) {
+      error(['failure_domains', i], `no host carries label "${label}" named as a failure domain (hosts are failure domains without being named)`);
+    }
+  }
   if (inv.swarmManager !== undefined && !hostNames.has(inv.swarmManager)) {
     error(['swarm', 'manager'], `unknown host "${inv.swarmManager}" named as Swarm manager`);
   }

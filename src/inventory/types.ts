@@ -108,6 +108,8 @@ export interface Inventory {
   ssh: SshSettings;
   hosts: Host[];
   ensembles: EnsembleSpec[];
+  /** `failure_domains` as written (outermost first); the planner supplies the default. */
+  failureDomains?: string[];
   /** Swarm mode: the manager host (swarm.manager, or the host flagged `swarm: manager`). */
   swarmManager?: string;
   /** Where a node of the inventory was written; falls back to the nearest existing parent. */

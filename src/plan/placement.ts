@@ -1,6 +1,7 @@
 // Which host runs which server: pinned by a label, spread over a failure-domain label,
 // or all on one host for the single-host network methods.
 import { isSingleHost, type EnsembleSpec, type Host, type YamlPath } from '../inventory/types.js';
+import { FULL, HostPool, lighterDomain } from './host-pool.js';
 import type { PlacementConstraint } from './types.js';
 
 export interface Assignment {
@@ -15,50 +16,14 @@ export interface Placement {
   assignments: Assignment[];
 }
 
-/** `which`: the problem is about a mapping key (its position), not its value. */
-export type Report = (path: YamlPath, message: string, severity?: 'error' | 'warning', which?: 'key' | 'value') => void;
+export type Report = (path: YamlPath, message: string, severity?: 'error' | 'warning', at?: 'key' | 'value') => void;
 
 const MAX_SERVER_ID = 255;
 
-/**
- * Shared state across the ensembles of one inventory: hosts grouped by label value (built
- * once per label, not once per ensemble) and how many servers each host already runs, so
- * that spread placement fills the emptiest hosts first.
- */
-export class HostPool {
-  readonly load: Int32Array;
-  private readonly groups = new Map<string, Host[][]>();
-
-  constructor(readonly hosts: readonly Host[]) {
-    this.load = new Int32Array(hosts.length);
-  }
-
-  /** Hosts grouped by the label's value, in order of first appearance; without a label, one group per host. */
-  domains(label: string | undefined): Host[][] {
-    const key = label ?? '\0host';
-    let groups = this.groups.get(key);
-    if (!groups) {
-      const byValue = new Map<string, Host[]>();
-      for (const h of this.hosts) {
-        const value = label === undefined ? h.name : (h.labels[label] ?? '');
-        const group = byValue.get(value);
-        if (group) group.push(h);
-        else byValue.set(value, [h]);
-      }
-      groups = [...byValue.values()];
-      this.groups.set(key, groups);
-    }
-    return groups;
-  }
-
-  carries(label: string): boolean {
-    return this.domains(label).some((g) => g[0]!.labels[label] !== undefined);
-  }
-}
-
 export function placeEnsemble(spec: EnsembleSpec, pool: HostPool, report: Report): Placement | undefined {
   const placement = chooseHosts(spec, pool, report);
-  for (const a of placement?.assignments ?? []) pool.load[a.host.index]!++;
+  // spread counts its servers as it places them, so that they spread over the failure domains
+  if (placement?.mode !== 'spread') for (const a of placement?.assignments ?? []) pool.add(a.host);
   return placement;
 }
 
@@ -78,8 +43,15 @@ function chooseHosts(spec: EnsembleSpec, pool: HostPool, report: Report): Placem
   }
 
   const pin = spec.placement.pin_label;
-  if (pin !== undefined && pool.carries(pin)) {
-    return pinned(spec, hosts, pin, total, roleOf, report);
+  if (pin !== undefined) {
+    if (pool.carries(pin)) return pinned(spec, hosts, pin, total, roleOf, report);
+    report(
+      ['ensembles', spec.index, 'placement', 'pin_label'],
+      `no host carries pin label "${pin}": ensemble "${spec.name}" needs hosts labelled ${pin}=1..${total}`,
+      'error',
+      'key',
+    );
+    return undefined;
   }
   return spread(spec, pool, total, roleOf, report);
 }
@@ -137,10 +109,13 @@ function pinned(
 }
 
 /**
- * Water-filling over failure domains: each server goes to the domain that holds the fewest
- * voters so far (observers: fewest members) and still has a free host. This minimises the
- * largest number of voters any single domain holds, i.e. what losing one domain costs.
- * Within a domain the host with the fewest servers of earlier ensembles wins.
+ * Water-filling over the domains of the spread label: each server goes to a domain that holds
+ * the fewest voters of this ensemble so far (observers: fewest members) and still has a free
+ * host. This makes the most voters any single domain holds, what losing one domain costs, as
+ * small as the hosts allow, and so does every number of domains lost together. Among such
+ * domains the one whose emptiest free host runs the fewest servers of the whole inventory wins,
+ * then the one in the failure domains running fewest servers per host (outermost first), then
+ * the one itself running fewest per host; within it, the emptiest host (HostPool.lessLoaded).
  */
 function spread(
   spec: EnsembleSpec,
@@ -157,25 +132,56 @@ function spread(
     );
     return undefined;
   }
-  const domains = pool.domains(spec.placement.spread_label).map((group) => ({ group, used: new Set<number>(), voters: 0, members: 0 }));
+  // Spread over hosts: the outermost failure domains hold the candidates, in any number each.
+  const label = spec.placement.spread_label;
+  const domains = label !== undefined ? pool.grouping(label) : pool.outermost();
+  const count = domains.groups.length;
+  const voters = new Int32Array(count);
+  const members = new Int32Array(count);
+  const unbounded = new Int32Array(count);
+  const used = pool.usedBy;
+  // Per domain, the load of its emptiest free host: its emptiest host until the ensemble uses
+  // one of its hosts (free hosts gain no load while this ensemble is placed).
+  const emptiest = Int32Array.from(domains.minLoad);
+  const lighterThan = (a: number, b: number) => {
+    const outer = pool.lighterOuter(domains, a, b);
+    return outer !== 0 ? outer < 0 : lighterDomain(domains, a, b) < 0;
+  };
   const assignments: Assignment[] = [];
   for (const id of ids(total)) {
     const role = roleOf(id);
-    const weight = (d: (typeof domains)[number]) => (role === 'participant' ? d.voters : d.members);
-    let best: (typeof domains)[number] | undefined;
-    for (const d of domains) {
-      const free = d.group.length - d.used.size;
-      if (free === 0) continue;
-      if (!best || weight(d) < weight(best) || (weight(d) === weight(best) && free > best.group.length - best.used.size)) best = d;
+    const held = label === undefined ? unbounded : role === 'participant' ? voters : members;
+    let best = -1;
+    for (let d = 0; d < count; d++) {
+      if (emptiest[d] === FULL) continue;
+      if (best < 0 || held[d]! < held[best]!) best = d;
+      else if (held[d] === held[best] && (emptiest[d]! < emptiest[best]! || (emptiest[d] === emptiest[best] && lighterThan(d, best)))) best = d;
     }
-    let host: Host | undefined;
-    for (const h of best!.group) {
-      if (!best!.used.has(h.index) && (host === undefined || pool.load[h.index]! < pool.load[host.index]!)) host = h;
+    // The emptiest free host of the domain, and the load of the next emptiest. When no failure
+    // domain splits this domain, ties go by inventory order: the scan stops at the second free
+    // host with the lowest load possible.
+    const floor = emptiest[best]!;
+    const split = pool.tieBreaksSplit(domains, best);
+    let host = -1;
+    let others = FULL;
+    for (const h of domains.groups[best]!) {
+      const i = h.index;
+      if (used[i] === spec.index) continue;
+      const load = pool.load[i]!;
+      if (host < 0) host = i;
+      else if (load < pool.load[host]! || (load === pool.load[host] && split && pool.lessLoaded(i, host))) {
+        others = Math.min(others, pool.load[host]!);
+        host = i;
+      } else others = Math.min(others, load);
+      if (!split && others === floor) break;
     }
-    best!.used.add(host!.index);
-    best!.members++;
-    if (role === 'participant') best!.voters++;
-    assignments.push({ id, role, host: host!, constraint: { kind: 'hostname', value: host!.name } });
+    used[host] = spec.index;
+    pool.add(hosts[host]!);
+    emptiest[best] = others;
+    members[best]!++;
+    if (role === 'participant') voters[best]!++;
+    assignments.push({ id, role, host: hosts[host]!, constraint: { kind: 'hostname', value: hosts[host]!.name } });
   }
   return { mode: 'spread', assignments };
 }
+

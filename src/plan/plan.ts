@@ -2,15 +2,16 @@
 import { InputError, sortProblems, type Problem } from '../common/problems.js';
 import type { EnsembleSpec, Host, Inventory, YamlPath } from '../inventory/types.js';
 import { ARTICLE_STATIC_NETWORK, planStaticAddresses } from './addresses.js';
-import { HostPool, placeEnsemble, type Placement, type Report } from './placement.js';
+import { failureDomainsOf } from './domains.js';
+import { HostPool } from './host-pool.js';
+import { placeEnsemble, type Placement, type Report } from './placement.js';
 import { allocatePorts, type PortRequest } from './ports.js';
 import { analyseQuorum } from './quorum.js';
 import { checkImageContract } from './contract.js';
 import { serverConfig, type Member } from './server-config.js';
 import { ALIYUN_MAX_LINES, fourLetterWords, resolveSettings } from './settings.js';
-import type { DockerNetworkPlan, EnsemblePlan, EnsembleSettings, Plan, ServerPlan } from './types.js';
+import type { DockerNetworkPlan, EnsemblePlan, EnsembleSettings, FailureDomains, Plan, ServerPlan } from './types.js';
 import { atLeast, resolveVersion } from './version.js';
-
 
 export function planInventory(inv: Inventory): Plan {
   const { plan, problems } = planWithProblems(inv);
@@ -21,11 +22,12 @@ export function planInventory(inv: Inventory): Plan {
 /** The plan of what could be planned, and every problem found (errors too), sorted: for reporting them all at once. */
 export function planWithProblems(inv: Inventory): { plan: Plan; problems: Problem[] } {
   const problems: Problem[] = [];
-  const report: Report = (path, message, severity = 'error', which = 'value') => problems.push({ ...inv.at(path, which), message, severity });
+  const report: Report = (path, message, severity = 'error', at = 'value') => problems.push({ ...inv.at(path, at), message, severity });
 
+  const failureDomains = failureDomainsOf(inv);
   const placed: { spec: EnsembleSpec; placement: Placement }[] = [];
   const settings = new Map<number, EnsembleSettings>();
-  const pool = new HostPool(inv.hosts);
+  const pool = new HostPool(inv.hosts, failureDomains);
   for (const spec of inv.ensembles) {
     checkProfile(spec, report);
     checkPlacementHints(spec, pool, report);
@@ -51,7 +53,7 @@ export function planWithProblems(inv: Inventory): { plan: Plan; problems: Proble
     const network = dockerNetwork(spec);
     const staticIps = spec.network === 'static-ip' ? planStaticAddresses(spec, network!, report) : undefined;
     if (spec.network === 'static-ip' && !staticIps) continue;
-    const ensemble = buildEnsemble(spec, placement, settings.get(spec.index)!, assigned.ports, assigned.publishedBase, network, staticIps);
+    const ensemble = buildEnsemble(spec, placement, settings.get(spec.index)!, assigned.ports, assigned.publishedBase, network, staticIps, failureDomains);
     warnAboutQuorum(ensemble, spec, report);
     checkImageContract(ensemble, spec, report);
     ensembles.push(ensemble);
@@ -60,7 +62,7 @@ export function planWithProblems(inv: Inventory): { plan: Plan; problems: Proble
   // ensembles sharing a pin label would each report the same bad host label
   const unique = [...new Map(problems.map((p) => [`${p.line}:${p.col}:${p.message}`, p])).values()];
   const sorted = sortProblems(unique);
-  return { plan: { format: 'zkplan.plan/v1', ensembles, warnings: sorted }, problems: sorted };
+  return { plan: { format: 'zkplan.plan/v1', failureDomains, ensembles, warnings: sorted }, problems: sorted };
 }
 
 function buildEnsemble(
@@ -71,6 +73,7 @@ function buildEnsemble(
   publishedBase: number | undefined,
   network: DockerNetworkPlan | undefined,
   staticIps: string[] | undefined,
+  failureDomains: FailureDomains,
 ): EnsemblePlan {
   const version = resolveVersion(spec);
   const prefix = servicePrefix(spec);
@@ -121,7 +124,7 @@ function buildEnsemble(
     ...(placement.mode === 'single-host' ? { publishAddress } : {}),
     settings,
     servers,
-    quorum: analyseQuorum(servers),
+    quorum: analyseQuorum(servers, failureDomains),
     connectString: servers
       .map((s) => (s.publishedClientPort !== undefined ? `${publishAddress}:${s.publishedClientPort}` : `${s.host.address}:${s.ports.client}`))
       .join(','),
@@ -178,11 +181,9 @@ function checkPlacementHints(spec: EnsembleSpec, pool: HostPool, report: Report)
   const { pin_label: pin, spread_label: spread } = spec.placement;
   const multiHost = spec.network === 'host' || spec.network === 'overlay';
   if (!multiHost) return;
-  if (pin !== undefined && !pool.carries(pin)) {
-    report(['ensembles', spec.index, 'placement', 'pin_label'], `no host carries label "${pin}"; servers are spread instead`, 'warning');
-  }
-  if (spread !== undefined) {
-    const unlabelled = pool.domains(spread).find((g) => g[0]!.labels[spread] === undefined) ?? [];
+  if (spread !== undefined && pin === undefined) {
+    const domains = pool.grouping(spread);
+    const unlabelled = domains.groups[domains.names.indexOf(undefined)] ?? [];
     if (unlabelled.length > 0 && unlabelled.length < pool.hosts.length) {
       report(
         ['ensembles', spec.index, 'placement', 'spread_label'],
@@ -228,7 +229,7 @@ function warnAboutQuorum(e: EnsemblePlan, spec: EnsembleSpec, report: Report): v
     if (d.label === 'host' || d.quorumSurvives || q.voters < 3) continue;
     report(
       at,
-      `losing ${d.label}=${d.value} alone loses the quorum of ensemble "${e.name}" (${d.votersLost} of ${q.voters} voters there, majority is ${q.majority})`,
+      `losing ${d.domain} alone loses the quorum of ensemble "${e.name}" (${d.votersLost} of ${q.voters} voters there, majority is ${q.majority})`,
       'warning',
     );
   }

@@ -11,6 +11,10 @@ const COLUMNS = ['ID', 'ROLE', 'NAME', 'HOST', 'ADDRESS', 'LABELS', 'PORTS C/Q/E
 
 export function formatPlanReport(plan: Plan, format: ReportFormat): string {
   const out: string[] = [];
+  const domains = plan.failureDomains;
+  const named = domains.labels.length ? `${domains.labels.join(domains.source === 'inventory' ? ' > ' : ', ')} and hosts` : 'hosts';
+  const source = domains.source === 'inventory' ? 'failure_domains' : domains.labels.length ? 'the spread labels in use' : 'no failure_domains and no spread label';
+  out.push(`${format === 'markdown' ? '**Failure domains:** ' : 'Failure domains: '}${named} (from ${source})`, '');
   for (const e of plan.ensembles) out.push(...ensembleSection(e, format), '');
   if (plan.warnings.length > 0) {
     out.push(format === 'markdown' ? '## Warnings' : 'Warnings:', '');
@@ -45,7 +49,7 @@ function ensembleSection(e: EnsemblePlan, format: ReportFormat): string[] {
   lines.push(`${md ? '**Quorum:** ' : '  Quorum: '}majority ${q.majority} of ${q.voters} voters; ${tolerance}.`);
   lines.push(md ? '' : '  Failure domains (losing one of them alone):');
   const domainRows = q.domains.map((d) => [
-    `${d.label}=${d.value}`,
+    [d.domain, ...(d.sameAs ?? [])].join(', '),
     d.hosts.join(' '),
     String(d.votersLost),
     String(d.votersLeft),
@@ -56,7 +60,7 @@ function ensembleSection(e: EnsemblePlan, format: ReportFormat): string[] {
   lines.push('');
   lines.push(
     `${md ? '**Critical domains:** ' : '  Critical domains: '}${
-      q.critical.length ? q.critical.join(', ') : 'none (no single host or label value holds enough voters to break quorum)'
+      q.critical.length ? q.critical.join(', ') : 'none (no single host or failure domain holds enough voters to break quorum)'
     }`,
   );
   lines.push(`${md ? '**Connect string:** `' : '  Connect string: '}${e.connectString}${md ? '`' : ''}`);

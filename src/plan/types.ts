@@ -97,13 +97,17 @@ export interface DockerNetworkPlan {
 }
 
 export interface DomainRisk {
-  /** 'host' or a label key */
+  /** e.g. `zone=a`, `zone=a/rack=r1` (a rack within its zone), `host=h1` */
+  domain: string;
+  /** 'host' or a failure-domain label */
   label: string;
   value: string;
   hosts: string[];
   votersLost: number;
   votersLeft: number;
   quorumSurvives: boolean;
+  /** domains holding the ensemble's servers on exactly the same hosts, shown as this one row */
+  sameAs?: string[];
 }
 
 export interface QuorumAnalysis {
@@ -112,7 +116,7 @@ export interface QuorumAnalysis {
   majority: number;
   failuresTolerated: number;
   domains: DomainRisk[];
-  /** domains whose loss alone loses quorum, as `label=value` */
+  /** domains whose loss alone loses quorum, named as DomainRisk.domain */
   critical: string[];
 }
 
@@ -158,9 +162,17 @@ export interface EnsemblePlan {
   connectString: string;
 }
 
+export interface FailureDomains {
+  /** hosts are failure domains besides these; from the inventory, outermost first, each nested in those before it */
+  labels: string[];
+  source: 'inventory' | 'spread-labels';
+}
+
 export interface Plan {
   /** schema identifier of `plan --json` */
   format: 'zkplan.plan/v1';
+  /** the labels analysed as failure domains besides hosts, from `failure_domains` or the spread labels */
+  failureDomains: FailureDomains;
   ensembles: EnsemblePlan[];
   warnings: Problem[];
 }

@@ -61,6 +61,12 @@ describe('bad inventories', () => {
   it('rejects missing pin-label values', async () => {
     await expectError(HOSTS + ENSEMBLE.replace('servers: 3', 'servers: 5'), '7:14', 'no host has idx=4, 5');
   });
+  it('rejects a pin label that no host carries, at the pin_label key', async () => {
+    await expectError(HOSTS + ENSEMBLE.replace('pin_label: idx', 'pin_label: slot'), '9:18', 'no host carries pin label "slot": ensemble "zk" needs hosts labelled slot=1..3');
+  });
+  it('rejects a failure domain that no host carries', async () => {
+    await expectError('failure_domains: [zone, rack]\n' + HOSTS + ENSEMBLE, '1:25', 'no host carries label "rack" named as a failure domain');
+  });
   it('rejects a pin value out of range', async () => {
     await expectError(HOSTS.replace('idx: 3', 'idx: 0') + ENSEMBLE, '4:53', 'pin label idx=0 on host "h3" is out of range');
   });

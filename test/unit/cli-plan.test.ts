@@ -25,7 +25,8 @@ describe('zkplan plan', () => {
     assert.match(r.out, /Ensemble zk/);
     assert.match(r.out, /1\s+participant\s+zookeeper1\s+zookeeper1\s+192\.0\.2\.11\s+aliyun\.node_index=1 zone=cn-hangzhou-b\s+2181\/2888\/3888\s+constraint:aliyun\.node_index==1\s+node\.labels\.aliyun\.node_index == 1/);
     assert.match(r.out, /Quorum: majority 2 of 3 voters; tolerates 1 voter failure\./);
-    assert.match(r.out, /zone=cn-hangzhou-b\s+zookeeper1\s+1\s+2\s+quorum survives/);
+    assert.match(r.out, /^Failure domains: zone and hosts \(from the spread labels in use\)$/m);
+    assert.match(r.out, /zone=cn-hangzhou-b, host=zookeeper1\s+zookeeper1\s+1\s+2\s+quorum survives/);
     assert.match(r.out, /Critical domains: none/);
     assert.match(r.out, /Connect string: 192\.0\.2\.11:2181,192\.0\.2\.12:2181,192\.0\.2\.13:2181/);
   });

@@ -214,3 +214,86 @@ describe('errors', () => {
     );
   });
 });
+
+describe('placement over several ensembles', () => {
+  it('puts a second ensemble on the hosts the first left empty', () => {
+    const inv = inventoryFrom({
+      hosts: hosts(6, (i) => ({ zone: 'abcdef'[i - 1]! })),
+      ensembles: [
+        { name: 'one', servers: 3, ...official, placement: { spread_label: 'zone' } },
+        { name: 'two', servers: 3, ...official, placement: { spread_label: 'zone' } },
+      ],
+    });
+    const [one, two] = planInventory(inv).ensembles;
+    assert.deepEqual(one!.servers.map((s) => s.host.name), ['h1', 'h2', 'h3']);
+    assert.deepEqual(two!.servers.map((s) => s.host.name), ['h4', 'h5', 'h6']);
+  });
+
+  it('spreads over hosts across the failure domains: the next server goes to the emptier zone', () => {
+    const inv = inventoryFrom({
+      failure_domains: ['zone'],
+      hosts: hosts(4, (i) => ({ zone: i <= 2 ? 'a' : 'b' })),
+      ensembles: [{ name: 'zk', servers: 3, ...official }],
+    });
+    const zones = planInventory(inv).ensembles[0]!.servers.map((s) => s.host.labels.zone);
+    assert.deepEqual(zones, ['a', 'b', 'a']);
+  });
+});
+
+describe('failure domains', () => {
+  const analysed = (data: object) => planInventory(inventoryFrom(data));
+
+  it('defaults to the spread labels in use, never a label every host shares', () => {
+    const plan = analysed({
+      hosts: hosts(3, (i) => ({ zone: 'ab'[Math.min(i, 2) - 1]!, env: 'prod', disk: i === 1 ? 'ssd' : 'hdd' })),
+      ensembles: [{ name: 'zk', servers: 3, ...official, placement: { spread_label: 'zone' } }],
+    });
+    assert.deepEqual(plan.failureDomains, { labels: ['zone'], source: 'spread-labels' });
+    const domains = plan.ensembles[0]!.quorum.domains.map((d) => [d.domain, ...(d.sameAs ?? [])].join(','));
+    assert.deepEqual(domains, ['zone=a,host=h1', 'zone=b', 'host=h2', 'host=h3']);
+    assert.ok(!plan.warnings.some((w) => /env|disk/.test(w.message)), JSON.stringify(plan.warnings));
+  });
+
+  it('leaves out a spread label every host carries with one value', () => {
+    const plan = analysed({
+      hosts: hosts(3, () => ({ env: 'prod' })),
+      ensembles: [{ name: 'zk', servers: 3, ...official, placement: { spread_label: 'env' } }],
+    });
+    assert.deepEqual(plan.failureDomains.labels, []);
+    assert.deepEqual(plan.ensembles[0]!.quorum.critical, []);
+  });
+
+  it('tells racks of the same name in different zones apart when racks are listed after zones', () => {
+    const plan = analysed({
+      failure_domains: ['zone', 'rack'],
+      hosts: hosts(6, (i) => ({ zone: 'abc'[Math.floor((i - 1) / 2)]!, rack: i % 2 ? 'r1' : 'r2' })),
+      ensembles: [{ name: 'zk', servers: 3, ...official, placement: { spread_label: 'rack' } }],
+    });
+    const e = plan.ensembles[0]!;
+    // six racks, one per host: the three voters go to three zones
+    assert.deepEqual(e.servers.map((s) => s.host.name), ['h1', 'h3', 'h5']);
+    assert.deepEqual(
+      e.quorum.domains.map((d) => [d.domain, ...(d.sameAs ?? [])].join(',')),
+      ['zone=a,zone=a/rack=r1,host=h1', 'zone=b,zone=b/rack=r1,host=h3', 'zone=c,zone=c/rack=r1,host=h5'],
+    );
+    assert.deepEqual(e.quorum.critical, []);
+  });
+
+  it('names a nested rack by its path and reports it critical on its own', () => {
+    const plan = analysed({
+      failure_domains: ['zone', 'rack'],
+      hosts: [
+        { name: 'h1', address: '192.0.2.1', labels: { idx: 1, zone: 'a', rack: 'r1' } },
+        { name: 'h2', address: '192.0.2.2', labels: { idx: 2, zone: 'a', rack: 'r1' } },
+        { name: 'h3', address: '192.0.2.3', labels: { idx: 3, zone: 'b', rack: 'r1' } },
+      ],
+      ensembles: [{ name: 'zk', servers: 3, ...official, placement: { pin_label: 'idx' } }],
+    });
+    const q = plan.ensembles[0]!.quorum;
+    assert.deepEqual(q.domains.map((d) => d.domain), ['zone=a', 'zone=b', 'host=h1', 'host=h2']);
+    assert.deepEqual(q.domains[0]!.sameAs, ['zone=a/rack=r1']);
+    assert.deepEqual(q.domains[1]!.sameAs, ['zone=b/rack=r1', 'host=h3']);
+    assert.deepEqual(q.critical, ['zone=a']);
+    assert.ok(plan.warnings.some((w) => w.message.includes('losing zone=a alone loses the quorum')));
+  });
+});
