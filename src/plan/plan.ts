@@ -1,6 +1,8 @@
 // planInventory: the pure heart of zkplan. Same inventory → same plan, byte for byte.
+import { endpoint, isUnspecifiedAddress } from '../common/address.js';
 import { InputError, sortProblems, type Problem } from '../common/problems.js';
 import type { EnsembleSpec, Host, Inventory, YamlPath } from '../inventory/types.js';
+import { checkPeerAddresses, checkVersionAgreement } from './contracts.js';
 import { ARTICLE_STATIC_NETWORK, planStaticAddresses } from './addresses.js';
 import { failureDomainsOf } from './domains.js';
 import { HostPool } from './host-pool.js';
@@ -30,9 +32,11 @@ export function planWithProblems(inv: Inventory): { plan: Plan; problems: Proble
   const pool = new HostPool(inv.hosts, failureDomains);
   for (const spec of inv.ensembles) {
     checkProfile(spec, report);
+    checkVersionAgreement(spec, report);
     checkPlacementHints(spec, pool, report);
     settings.set(spec.index, resolveSettings(spec, resolveVersion(spec), report));
     const placement = placeEnsemble(spec, pool, report);
+    if (placement) checkPeerAddresses(spec, placement, report);
     if (placement) placed.push({ spec, placement });
   }
   checkNameCollisions(placed, report);
@@ -126,9 +130,18 @@ function buildEnsemble(
     servers,
     quorum: analyseQuorum(servers, failureDomains),
     connectString: servers
-      .map((s) => (s.publishedClientPort !== undefined ? `${publishAddress}:${s.publishedClientPort}` : `${s.host.address}:${s.ports.client}`))
+      .map((s) => (s.publishedClientPort !== undefined ? endpoint(clientAddress(publishAddress, s), s.publishedClientPort) : endpoint(s.host.address, s.ports.client)))
       .join(','),
   };
+}
+
+/**
+ * Where a client reaches a published port. A wildcard publish address listens on every
+ * interface of the host but cannot be connected to, so clients use the host's own address
+ * (`up --local` prints loopback instead: its clients run on that machine).
+ */
+function clientAddress(publishAddress: string, s: ServerPlan): string {
+  return isUnspecifiedAddress(publishAddress) ? s.host.address : publishAddress;
 }
 
 function servicePrefix(spec: EnsembleSpec): string {

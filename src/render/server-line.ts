@@ -1,5 +1,6 @@
 // zoo.cfg `server.N=` lines. The address part depends on where the file will be used:
 // a deploy-time variable (Aliyun console, compose .env) or the address written out.
+import { isIpv6Literal } from '../common/address.js';
 import type { AddressRef, EnsemblePlan, ServerEntry } from '../plan/types.js';
 import type { Addressing, HostAddressing } from './types.js';
 
@@ -47,10 +48,22 @@ export function formatAddress(ref: AddressRef, a: Addressing): string {
   }
 }
 
+/**
+ * The address as the server line's host part: IPv6 literals in brackets, the form
+ * ConfigUtils.getHostAndPort (3.5+) splits at `]:`; the planner refuses them for 3.4.
+ * A variable is bracketed when the address it stands for is IPv6.
+ */
+function peerAddress(ref: AddressRef, a: Addressing): string {
+  const text = formatAddress(ref, a);
+  if (ref.kind !== 'host') return text;
+  const value = a.hostAddress === 'resolved' ? (a.overrides[ref.variable] ?? ref.value) : ref.value;
+  return isIpv6Literal(value) ? `[${text}]` : text;
+}
+
 /** `addr:quorum:election[:observer]`: the part every image profile shares. */
 export function peerSpec(entry: ServerEntry, a: Addressing): string {
   const role = entry.role === 'observer' ? ':observer' : '';
-  return `${formatAddress(entry.address, a)}:${entry.quorumPort}:${entry.electionPort}${role}`;
+  return `${peerAddress(entry.address, a)}:${entry.quorumPort}:${entry.electionPort}${role}`;
 }
 
 /** `server.<id>=<addr>:<quorum>:<election>[:observer][;<clientPort>]` */

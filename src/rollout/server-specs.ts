@@ -59,7 +59,8 @@ function serverSpec(e: EnsemblePlan, s: ServerPlan, target: SpecTarget): Contain
   const ids = { [LABEL_ENSEMBLE]: e.name, [LABEL_SERVER]: String(s.id) };
   switch (target.kind) {
     case 'host': {
-      const mounts: SpecMount[] = dataMounts(profile, s).map((m) => ({ kind: 'bind', source: m.source, target: m.target }));
+      const owner = profile.runAsUid !== undefined ? { owner: profile.runAsUid } : {};
+      const mounts: SpecMount[] = dataMounts(profile, s).map((m) => ({ kind: 'bind', source: m.source, target: m.target, ...owner }));
       // Under host networking the container holds its ports on the host itself: preflight tells them from a stranger's.
       const ports = Object.values(s.ports).filter((p): p is number => p !== undefined);
       const labels = hostNetwork ? { ...ids, [LABEL_PORTS]: ports.join(',') } : ids;

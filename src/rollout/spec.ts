@@ -6,8 +6,12 @@ import { createHash } from 'node:crypto';
 import type { EnvPair } from '../render/profiles/types.js';
 
 export type SpecMount =
-  /** a host directory (host target, run scripts) */
-  | { kind: 'bind'; source: string; target: string; readOnly?: boolean }
+  /**
+   * a host directory (host target, run scripts); `owner`: the uid it is handed to before the run,
+   * for an image that runs as a fixed non-root user (a fresh named volume needs nothing: Docker
+   * copies the image's ownership of the target into it)
+   */
+  | { kind: 'bind'; source: string; target: string; readOnly?: boolean; owner?: number }
   /** a named volume (local engine, Swarm) */
   | { kind: 'volume'; source: string; target: string; readOnly?: boolean };
 

@@ -3,6 +3,7 @@
 
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { endpoint } from '../common/address.js';
 
 export type Dial = (address: string, port: number) => Promise<Duplex>;
 
@@ -35,10 +36,7 @@ function describeNetError(err: Error): string {
   return code !== undefined && ERRNO_TEXT[code] !== undefined ? `${ERRNO_TEXT[code]} [${code}]` : err.message;
 }
 
-/** `host:port`, with IPv6 literals bracketed so the port stays unambiguous. */
-export function endpoint(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
+export { endpoint } from '../common/address.js';
 
 export const DEFAULT_DIAL_TIMEOUT_MS = 5000;
 

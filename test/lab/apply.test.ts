@@ -100,7 +100,11 @@ async function containers(lab: Lab, ensemble: string): Promise<ContainerInfo[]> 
           labels: c.Config.Labels ?? {},
           networkMode: c.HostConfig.NetworkMode,
           restart: c.HostConfig.RestartPolicy?.Name,
-          binds: (c.Mounts as any[]).filter((m) => m.Type === 'bind').map((m) => ({ source: m.Source, destination: m.Destination })),
+          // docker inspect lists mounts in no fixed order
+          binds: (c.Mounts as any[])
+            .filter((m) => m.Type === 'bind')
+            .map((m) => ({ source: m.Source, destination: m.Destination }))
+            .sort((a, b) => a.destination.localeCompare(b.destination)),
         }),
       );
     }),
@@ -161,18 +165,8 @@ for (const contract of CONTRACTS) {
     let rolledAcks: string[] = [];
 
     const cleanUp = async () => {
-      await Promise.all(
-        lab.hosts.map(async (_, i) => {
-          const ids = (await lab.docker(i + 1, ['ps', '-aq', '--filter', `label=io.zkplan.ensemble=${ens}`], { allowFail: true })).stdout.trim().split('\n').filter(Boolean);
-          if (ids.length) await lab.docker(i + 1, ['rm', '-f', '-v', ...ids], { allowFail: true });
-          if (contract.profile === 'aliyun') await lab.docker(i + 1, ['rmi', ROLLED_TAG], { allowFail: true });
-        }),
-      );
-      for (const s of stateDirs()) {
-        await rm(path.join(s, ens), { recursive: true, force: true });
-        await rm(path.join(s, 'locks', ens), { recursive: true, force: true });
-      }
-      await rm(dataRoot(), { recursive: true, force: true });
+      await lab.removeEnsemble(ens);
+      if (contract.profile === 'aliyun') await Promise.all(lab.hosts.map((_, i) => lab.docker(i + 1, ['rmi', ROLLED_TAG], { allowFail: true })));
     };
 
     before(async () => {

@@ -1,9 +1,9 @@
 // Lab API for zkplan's multi-host tests: simulated Docker hosts (network namespaces with their
-// own dockerd + sshd, made by lab.sh) and the two locally built ZooKeeper images.
+// own dockerd + sshd, made by lab.sh) and the locally built ZooKeeper images.
 // Test harness only; needs root. See test/lab/README.md.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,8 @@ export const LAB_DIR = process.env.ZKPLAN_LAB_DIR ?? `/tmp/zkplan-lab${LAB_ID ==
 export const IMAGES = {
   aliyun: 'zkplan-lab/aliyun-contract:latest',
   official: 'zkplan-lab/zookeeper:3.8.0',
+  /** the 3.9/debian-12 line: ALLOW_EMPTY_PASSWORD gate; `:3.8` is the ALLOW_ANONYMOUS_LOGIN line */
+  bitnami: 'zkplan-lab/bitnami-contract:3.9',
 } as const;
 
 export interface LabHost {
@@ -130,7 +132,7 @@ import { shellQuote } from '../../src/common/shell.js';
 export { shellQuote };
 
 export interface InventoryOptions {
-  profile: 'aliyun' | 'official';
+  profile: keyof typeof IMAGES;
   /** How many lab hosts to list (default: all). */
   hosts?: number;
   ensembleName?: string;
@@ -174,6 +176,29 @@ export class Lab {
   ssh(hostIndex: number, command: string | readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const remote = typeof command === 'string' ? command : command.map(shellQuote).join(' ');
     return run(['ssh', '-F', this.info.sshConfig, this.host(hostIndex).name, remote], opts);
+  }
+
+  /** The host containers zkplan made for an ensemble (found by its label). */
+  async ensembleContainers(hostIndex: number, ensemble: string): Promise<string[]> {
+    const r = await this.docker(hostIndex, ['ps', '-aq', '--filter', `label=io.zkplan.ensemble=${ensemble}`], { allowFail: true });
+    return r.stdout.trim().split('\n').filter(Boolean);
+  }
+
+  /**
+   * Everything an ensemble from writeInventory left: its containers (and their anonymous
+   * volumes) on every host, zkplan's records and locks, and the servers' host data.
+   */
+  async removeEnsemble(ensemble: string): Promise<void> {
+    await Promise.all(
+      this.hosts.map(async (h, k) => {
+        const ids = await this.ensembleContainers(k + 1, ensemble);
+        if (ids.length) await this.docker(k + 1, ['rm', '-f', '-v', ...ids], { allowFail: true });
+        const state = path.join(this.info.stateDir, h.name, 'zkplan');
+        await rm(path.join(state, ensemble), { recursive: true, force: true });
+        await rm(path.join(state, 'locks', ensemble), { recursive: true, force: true });
+      }),
+    );
+    await rm(path.join(this.info.stateDir, 'hostdata', ensemble), { recursive: true, force: true });
   }
 
   /**
@@ -230,13 +255,13 @@ export async function readLabInfo(stateDir = LAB_DIR): Promise<LabInfo | undefin
 
 async function imagesPresent(lab: Lab): Promise<boolean> {
   const checks = lab.hosts.map((_, i) =>
-    lab.docker(i + 1, ['image', 'inspect', IMAGES.aliyun, IMAGES.official], { allowFail: true }),
+    lab.docker(i + 1, ['image', 'inspect', ...Object.values(IMAGES)], { allowFail: true }),
   );
   return (await Promise.all(checks)).every((r) => r.code === 0);
 }
 
 /**
- * Bring up an n-host lab with both images loaded. A running lab with the same n is reused
+ * Bring up an n-host lab with the lab images loaded. A running lab with the same n is reused
  * (its containers are left alone; tests remove what they start).
  */
 export async function labUp(n: number): Promise<Lab> {

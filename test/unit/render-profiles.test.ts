@@ -72,7 +72,7 @@ test('official: a disabled admin server is said explicitly', () => {
   assert.equal(env.ZOO_CFG_EXTRA, undefined);
 });
 
-test('bitnami 3.8: explicit ::id entries, anonymous login gate, observer and admin variables', () => {
+test('bitnami 3.8: explicit ::id entries, both login gates, observer and admin variables', () => {
   const e = planOf(caseInventory({ profile: 'bitnami', network: 'overlay', observers: 1 }));
   const env = imageProfile('bitnami').environment(e.servers[3]!, e, resolved(e));
   assert.deepEqual(env, [
@@ -80,6 +80,7 @@ test('bitnami 3.8: explicit ::id entries, anonymous login gate, observer and adm
     ['ZOO_SERVERS', 'zk1:2888:3888::1,zk2:2888:3888::2,zk3:2888:3888::3,zk4:2888:3888:observer::4'],
     ['ZOO_PORT_NUMBER', '2181'],
     ['ALLOW_ANONYMOUS_LOGIN', 'yes'],
+    ['ALLOW_EMPTY_PASSWORD', 'yes'],
     ['ZOO_4LW_COMMANDS_WHITELIST', 'conf,mntr,ruok,srvr'],
     ['ZOO_LISTEN_ALLIPS_ENABLED', 'yes'],
     ['ZOO_PEER_TYPE', 'observer'],
@@ -89,11 +90,4 @@ test('bitnami 3.8: explicit ::id entries, anonymous login gate, observer and adm
     ['ZOO_AUTOPURGE_RETAIN_COUNT', '3'],
   ]);
   assert.equal(imageProfile('bitnami').dataMountTarget, '/bitnami/zookeeper');
-});
-
-test('bitnami 3.9: the auth gate is ALLOW_EMPTY_PASSWORD', () => {
-  const e = planOf(caseInventory({ profile: 'bitnami', network: 'host', image: 'bitnamilegacy/zookeeper:3.9.3', version: '3.9.3' }));
-  const env = Object.fromEntries(imageProfile('bitnami').environment(e.servers[0]!, e, resolved(e)));
-  assert.equal(env.ALLOW_EMPTY_PASSWORD, 'yes');
-  assert.equal(env.ALLOW_ANONYMOUS_LOGIN, undefined);
 });

@@ -70,8 +70,11 @@ export function dockerRun(spec: ContainerSpec, opts: RunOptions = {}): string[] 
  * anonymous volumes), then the one `docker run`. What apply runs and what the pushed run.sh runs.
  */
 export function recreateContainer(spec: ContainerSpec, opts: RunOptions = {}): string[][] {
-  const dirs = spec.mounts.filter((m) => m.kind === 'bind').map((m) => m.source);
-  return [...(dirs.length > 0 ? [makeDirectories(dirs)] : []), removeContainer(spec.name), dockerRun(spec, opts)];
+  const binds = spec.mounts.flatMap((m) => (m.kind === 'bind' ? [m] : []));
+  // One directory command per owner (none, or the image's fixed user).
+  const owners = [...new Set(binds.map((m) => m.owner))];
+  const prepare = owners.map((owner) => makeDirectories(binds.filter((m) => m.owner === owner).map((m) => m.source), owner));
+  return [...prepare, removeContainer(spec.name), dockerRun(spec, opts)];
 }
 
 export function startContainer(name: string): string[] {

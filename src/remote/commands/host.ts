@@ -19,8 +19,15 @@ export function directoryCreatable(dir: string): string[] {
   return ['sh', '-c', 'd=$1; while [ ! -e "$d" ]; do d=$(dirname -- "$d"); done; [ -d "$d" ] && [ -w "$d" ]', 'zkplan-dir', dir];
 }
 
-export function makeDirectories(dirs: readonly string[]): string[] {
-  return ['mkdir', '-p', '--', ...dirs];
+/**
+ * Creates the directories. With an owner (an image that runs as a fixed non-root uid), each is
+ * also handed to that uid unless it already has it: chown needs root, so a login that is not
+ * root can still re-apply once the directories were prepared.
+ */
+export function makeDirectories(dirs: readonly string[], ownerUid?: number): string[] {
+  if (ownerUid === undefined) return ['mkdir', '-p', '--', ...dirs];
+  const script = 'u=$1; shift; mkdir -p -- "$@" || exit; for d in "$@"; do [ "$(stat -c %u -- "$d")" = "$u" ] || chown -- "$u" "$d" || exit; done';
+  return ['sh', '-c', script, 'zkplan-mkdir', String(ownerUid), ...dirs];
 }
 
 /** Seconds since the epoch with nanoseconds, for clock skew. */

@@ -1,6 +1,6 @@
 // bitnami/zookeeper (legacy): libzookeeper.sh generates zoo.cfg from ZOO_* (FACTS §3).
 import { byId, literal, peerSpec } from '../server-line.js';
-import { versionAtLeast, type EnvPair, type ImageProfile } from './types.js';
+import type { EnvPair, ImageProfile } from './types.js';
 
 export const bitnami: ImageProfile = {
   name: 'bitnami',
@@ -9,6 +9,9 @@ export const bitnami: ImageProfile = {
   // Outside /bitnami/zookeeper, so that it is not a mount inside the data mount.
   dataLog: { target: '/bitnami/zookeeper-datalog', always: false },
   reserved: /^(ZOO_(SERVER_ID|SERVERS|PORT_NUMBER|4LW_COMMANDS_WHITELIST|LISTEN_ALLIPS_ENABLED|PEER_TYPE|ENABLE_ADMIN_SERVER|ADMIN_SERVER_PORT_NUMBER|AUTOPURGE_INTERVAL|AUTOPURGE_RETAIN_COUNT|HEAP_SIZE|DATA_DIR|DATA_LOG_DIR|ENABLE_PROMETHEUS_METRICS|PROMETHEUS_METRICS_PORT_NUMBER|CFG_\w+)|ALLOW_ANONYMOUS_LOGIN|ALLOW_EMPTY_PASSWORD)$/,
+  // USER 1001 (group root): it must be able to write its bind-mounted data directory. A fresh
+  // named volume needs nothing: Docker copies the image's 1001-owned /bitnami/zookeeper into it.
+  runAsUid: 1001,
   environment(server, ensemble, addressing) {
     const cfg = server.config;
     const settings = ensemble.settings;
@@ -18,8 +21,11 @@ export const bitnami: ImageProfile = {
       ['ZOO_SERVER_ID', String(cfg.myid)],
       ['ZOO_SERVERS', servers.join(',')],
       ['ZOO_PORT_NUMBER', String(cfg.clientPort)],
-      // 3.9/debian-12 renamed the auth gate with no alias.
-      versionAtLeast(ensemble.version, 3, 9) ? ['ALLOW_EMPTY_PASSWORD', 'yes'] : ['ALLOW_ANONYMOUS_LOGIN', 'yes'],
+      // The start gate without authentication: 3.8 builds read the first, 3.9/debian-12 builds
+      // renamed it to the second with no alias. Which one a tag reads is not knowable from the
+      // tag alone (3.9 builds before the rename read the first), so both are set.
+      ['ALLOW_ANONYMOUS_LOGIN', 'yes'],
+      ['ALLOW_EMPTY_PASSWORD', 'yes'],
     ];
     if (cfg.fourLetterWords !== null) env.push(['ZOO_4LW_COMMANDS_WHITELIST', cfg.fourLetterWords.join(',')]);
     if (cfg.quorumListenOnAllIPs) env.push(['ZOO_LISTEN_ALLIPS_ENABLED', 'yes']);

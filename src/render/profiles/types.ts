@@ -30,6 +30,8 @@ export interface ImageProfile {
    * the inventory's env may not override, whether or not this ensemble happens to set them.
    */
   reserved: RegExp;
+  /** the non-root uid the image runs ZooKeeper as without dropping privileges itself: host data directories are handed to it */
+  runAsUid?: number;
   /** ordered: the order is part of the rendered bytes. The image's own variables only: see containerEnvironment. */
   environment(server: ServerPlan, ensemble: EnsemblePlan, addressing: Addressing): EnvPair[];
 }

@@ -6,7 +6,7 @@ import { renderEnvFile } from '../env-file.js';
 import { checkRenderedYaml } from '../sanity.js';
 import { addressingFor } from '../server-line.js';
 import { classicConstraint } from '../../plan/constraints.js';
-import { composeLiteral, memoryLimit, oneLine, serverRange } from '../text.js';
+import { composeLiteral, dataOwnerNotes, memoryLimit, oneLine, serverRange } from '../text.js';
 import type { RenderOptions, Templates } from '../types.js';
 import type { Target } from './types.js';
 import { MULTI_HOST_NETWORKS } from '../../inventory/types.js';
@@ -23,6 +23,7 @@ function header(e: EnsemblePlan, resolve: boolean): string[] {
         ? 'Host addresses are written out (--resolve).'
         : `Host addresses are variables (${serverRange(e)}): the Aliyun console asks for them; docker-compose reads .env.`,
     'Placement: classic Swarm reads the constraint:... environment entries and strips them before the container starts.',
+    ...dataOwnerNotes(e),
   ];
 }
 

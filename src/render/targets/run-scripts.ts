@@ -51,6 +51,8 @@ function render(e: EnsemblePlan, options: RenderOptions, templates: Templates): 
       containers: servers.map((s) => ({
         comment: oneLine(`server.${s.serverId}: ${s.name}`),
         dataDirs: s.spec.mounts.filter((m) => m.kind === 'bind').map((m) => m.source),
+        // The image's fixed non-root user must be able to write them; chown needs the script run as root.
+        dataOwner: s.spec.mounts.flatMap((m) => (m.kind === 'bind' && m.owner !== undefined ? [m.owner] : []))[0] ?? null,
         name: s.name,
         run: dockerRunLines(s.spec),
       })),

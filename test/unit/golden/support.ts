@@ -28,13 +28,13 @@ export function clonePlan(e: EnsemblePlan): EnsemblePlan {
 const CALL = '\u0001CALL';
 
 /**
- * Every `docker` invocation a run script makes, as argv arrays. docker is a shell function that
+ * Every `docker` invocation a run script makes, as argv arrays (mkdir and chown do nothing). docker is a shell function that
  * prints its argv and succeeds, except `docker network inspect`: the network does not exist yet.
  */
 export function dockerCalls(script: string): string[][] {
   const prelude =
     `docker() { printf '%s\\0' '${CALL}'; for a in "$@"; do printf '%s\\0' "$a"; done; ` +
-    `[ "$1 \${2-}" != 'network inspect' ]; }\nmkdir() { :; }\n`;
+    `[ "$1 \${2-}" != 'network inspect' ]; }\nmkdir() { :; }\nchown() { :; }\n`;
   const out = execFileSync('sh', ['-c', prelude + script], { encoding: 'utf8' });
   const calls: string[][] = [];
   for (const word of out.split('\0').slice(0, -1)) {

@@ -8,6 +8,7 @@ docker network inspect zknet >/dev/null 2>&1 || docker network create zknet
 
 # server.1: zk1
 mkdir -p /var/lib/zkplan/zk/1
+chown 1001 /var/lib/zkplan/zk/1
 docker rm -f zk1 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk1 \
@@ -20,6 +21,7 @@ docker run --detach \
   --env ZOO_SERVERS=zk1:2888:3888::1,zk2:2888:3888::2,zk3:2888:3888::3,zk4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
@@ -28,11 +30,12 @@ docker run --detach \
   --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
-  --label io.zkplan.config-hash=5f2289668b92fec0 \
+  --label io.zkplan.config-hash=65646faa8ec1c586 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.2: zk2
 mkdir -p /var/lib/zkplan/zk/2
+chown 1001 /var/lib/zkplan/zk/2
 docker rm -f zk2 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk2 \
@@ -45,6 +48,7 @@ docker run --detach \
   --env ZOO_SERVERS=zk1:2888:3888::1,zk2:2888:3888::2,zk3:2888:3888::3,zk4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
@@ -53,11 +57,12 @@ docker run --detach \
   --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=2 \
-  --label io.zkplan.config-hash=67cdddba5a85d50e \
+  --label io.zkplan.config-hash=abdfc0833fb51918 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.3: zk3
 mkdir -p /var/lib/zkplan/zk/3
+chown 1001 /var/lib/zkplan/zk/3
 docker rm -f zk3 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk3 \
@@ -70,6 +75,7 @@ docker run --detach \
   --env ZOO_SERVERS=zk1:2888:3888::1,zk2:2888:3888::2,zk3:2888:3888::3,zk4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
@@ -78,11 +84,12 @@ docker run --detach \
   --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
-  --label io.zkplan.config-hash=a0b8612d7065356d \
+  --label io.zkplan.config-hash=56e5936564dc102b \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.4: zk4
 mkdir -p /var/lib/zkplan/zk/4
+chown 1001 /var/lib/zkplan/zk/4
 docker rm -f zk4 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk4 \
@@ -95,6 +102,7 @@ docker run --detach \
   --env ZOO_SERVERS=zk1:2888:3888::1,zk2:2888:3888::2,zk3:2888:3888::3,zk4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_PEER_TYPE=observer \
@@ -104,5 +112,5 @@ docker run --detach \
   --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=4 \
-  --label io.zkplan.config-hash=34c71b9342e64c0d \
+  --label io.zkplan.config-hash=ce7bd2b557d7478e \
   bitnamilegacy/zookeeper:3.8.4

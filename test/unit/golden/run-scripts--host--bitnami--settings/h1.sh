@@ -6,6 +6,7 @@ set -eu
 
 # server.1: zk1
 mkdir -p /var/lib/zkplan/zk/1 /srv/zk-txlog/zk/1
+chown 1001 /var/lib/zkplan/zk/1 /srv/zk-txlog/zk/1
 docker rm -f zk1 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk1 \
@@ -18,6 +19,7 @@ docker run --detach \
   --env ZOO_SERVERS=192.0.2.11:2888:3888::1,192.0.2.12:2888:3888::2,192.0.2.13:2888:3888::3 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,envi,mntr,ruok,srvr,stat \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
@@ -34,5 +36,5 @@ docker run --detach \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
   --label io.zkplan.ports=2181,2888,3888,8080,7000 \
-  --label io.zkplan.config-hash=458b078a4ea05de8 \
+  --label io.zkplan.config-hash=7038d6d805ac0827 \
   bitnamilegacy/zookeeper:3.8.4

@@ -6,6 +6,7 @@ set -eu
 
 # server.1: zk1
 mkdir -p /var/lib/zkplan/zk/1
+chown 1001 /var/lib/zkplan/zk/1
 docker rm -f zk1 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk1 \
@@ -16,6 +17,7 @@ docker run --detach \
   --env ZOO_SERVERS=192.0.2.11:2888:3888::1,192.0.2.12:2888:3888::2,192.0.2.13:2888:3888::3,192.0.2.14:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
@@ -24,5 +26,5 @@ docker run --detach \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
   --label io.zkplan.ports=2181,2888,3888,8080 \
-  --label io.zkplan.config-hash=958709a348c92b23 \
+  --label io.zkplan.config-hash=23f7d1696ad0b117 \
   bitnamilegacy/zookeeper:3.8.4

@@ -8,6 +8,7 @@ docker network inspect zknet >/dev/null 2>&1 || docker network create zknet
 
 # server.1: zk1
 mkdir -p /var/lib/zkplan/zk/1
+chown 1001 /var/lib/zkplan/zk/1
 docker rm -f zk1 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk1 \
@@ -23,6 +24,7 @@ docker run --detach \
   --env ZOO_SERVERS=zk1:2888:3888::1,zknode2:2888:3888::2,zknode3:2888:3888::3,zknode4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
@@ -31,11 +33,12 @@ docker run --detach \
   --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
-  --label io.zkplan.config-hash=8c12b4b6a32e04cb \
+  --label io.zkplan.config-hash=29cad9831e3e08a8 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.2: zk2
 mkdir -p /var/lib/zkplan/zk/2
+chown 1001 /var/lib/zkplan/zk/2
 docker rm -f zk2 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk2 \
@@ -51,6 +54,7 @@ docker run --detach \
   --env ZOO_SERVERS=zknode1:2888:3888::1,zk2:2888:3888::2,zknode3:2888:3888::3,zknode4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
@@ -59,11 +63,12 @@ docker run --detach \
   --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=2 \
-  --label io.zkplan.config-hash=4abc767f17834f07 \
+  --label io.zkplan.config-hash=e33db646a2b5b664 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.3: zk3
 mkdir -p /var/lib/zkplan/zk/3
+chown 1001 /var/lib/zkplan/zk/3
 docker rm -f zk3 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk3 \
@@ -79,6 +84,7 @@ docker run --detach \
   --env ZOO_SERVERS=zknode1:2888:3888::1,zknode2:2888:3888::2,zk3:2888:3888::3,zknode4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
@@ -87,11 +93,12 @@ docker run --detach \
   --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
-  --label io.zkplan.config-hash=2d704e0dd6274acc \
+  --label io.zkplan.config-hash=666b3efb8f8f5c33 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.4: zk4
 mkdir -p /var/lib/zkplan/zk/4
+chown 1001 /var/lib/zkplan/zk/4
 docker rm -f zk4 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk4 \
@@ -107,6 +114,7 @@ docker run --detach \
   --env ZOO_SERVERS=zknode1:2888:3888::1,zknode2:2888:3888::2,zknode3:2888:3888::3,zk4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_PEER_TYPE=observer \
@@ -116,5 +124,5 @@ docker run --detach \
   --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=4 \
-  --label io.zkplan.config-hash=d9e3a3a28ea8d5ef \
+  --label io.zkplan.config-hash=1bd871200c0bb231 \
   bitnamilegacy/zookeeper:3.8.4

@@ -8,6 +8,7 @@ docker network inspect bar >/dev/null 2>&1 || docker network create --subnet 172
 
 # server.1: zk1
 mkdir -p /var/lib/zkplan/zk/1
+chown 1001 /var/lib/zkplan/zk/1
 docker rm -f zk1 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk1 \
@@ -21,6 +22,7 @@ docker run --detach \
   --env ZOO_SERVERS=172.19.128.1:2888:3888::1,172.19.128.2:2888:3888::2,172.19.128.3:2888:3888::3,172.19.128.4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
@@ -28,11 +30,12 @@ docker run --detach \
   --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
-  --label io.zkplan.config-hash=f8ca1d8ed2c7dcf7 \
+  --label io.zkplan.config-hash=6b621fc39e040a10 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.2: zk2
 mkdir -p /var/lib/zkplan/zk/2
+chown 1001 /var/lib/zkplan/zk/2
 docker rm -f zk2 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk2 \
@@ -46,6 +49,7 @@ docker run --detach \
   --env ZOO_SERVERS=172.19.128.1:2888:3888::1,172.19.128.2:2888:3888::2,172.19.128.3:2888:3888::3,172.19.128.4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
@@ -53,11 +57,12 @@ docker run --detach \
   --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=2 \
-  --label io.zkplan.config-hash=4a3df02fbeae8ea2 \
+  --label io.zkplan.config-hash=58ee538fde27facd \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.3: zk3
 mkdir -p /var/lib/zkplan/zk/3
+chown 1001 /var/lib/zkplan/zk/3
 docker rm -f zk3 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk3 \
@@ -71,6 +76,7 @@ docker run --detach \
   --env ZOO_SERVERS=172.19.128.1:2888:3888::1,172.19.128.2:2888:3888::2,172.19.128.3:2888:3888::3,172.19.128.4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
@@ -78,11 +84,12 @@ docker run --detach \
   --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
-  --label io.zkplan.config-hash=5c15ebcab9b7c573 \
+  --label io.zkplan.config-hash=9ff52e40e1613500 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.4: zk4
 mkdir -p /var/lib/zkplan/zk/4
+chown 1001 /var/lib/zkplan/zk/4
 docker rm -f zk4 >/dev/null 2>&1 || true
 docker run --detach \
   --name zk4 \
@@ -96,6 +103,7 @@ docker run --detach \
   --env ZOO_SERVERS=172.19.128.1:2888:3888::1,172.19.128.2:2888:3888::2,172.19.128.3:2888:3888::3,172.19.128.4:2888:3888:observer::4 \
   --env ZOO_PORT_NUMBER=2181 \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
+  --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_PEER_TYPE=observer \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
@@ -104,5 +112,5 @@ docker run --detach \
   --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=4 \
-  --label io.zkplan.config-hash=21c651ecd8fd4b37 \
+  --label io.zkplan.config-hash=dd614d5c9c27c451 \
   bitnamilegacy/zookeeper:3.8.4
