@@ -40,7 +40,8 @@ function rows(s: Schema, prefix: string, out: string[]): void {
     const range = c.minimum !== undefined ? ` (${c.minimum}–${c.maximum ?? '…'})` : '';
     const def = c.default !== undefined ? ` Default: \`${JSON.stringify(c.default)}\`.` : '';
     out.push(`| \`${path}\` | ${typeOf(child)}${range} | ${required.has(key) ? 'yes' : ''} | ${(c.description ?? '').replace(/\|/g, '\\|')}${def} |`);
-    const nested = c.type === 'array' ? c.items && deref(c.items) : c;
+    // a key that is either a scalar or a mapping (autopurge: false | {...}) documents the mapping's keys
+    const nested = c.type === 'array' ? c.items && deref(c.items) : (c.oneOf?.map(deref).find((b) => b.properties) ?? c);
     if (nested?.properties) rows(nested, `${path}${c.type === 'array' ? '[].' : '.'}`, out);
   }
 }

@@ -41,7 +41,16 @@ export interface PortsSpec {
   quorum?: number;
   election?: number;
   admin?: number;
+  metrics?: number;
 }
+
+export interface AutopurgeSpec {
+  snap_retain_count?: number;
+  purge_interval_hours?: number;
+}
+
+/** A zoo.cfg or environment value as YAML gives it. */
+export type ScalarValue = string | number | boolean;
 
 export interface DockerNetworkSpec {
   name?: string;
@@ -71,6 +80,17 @@ export interface EnsembleSpec {
   admin_server?: boolean;
   /** single-host networks: host address the client ports are published on. */
   publish_address?: string;
+  /** JVM heap, e.g. `1g` (the inventory's text). */
+  heap?: string;
+  /** container memory limit, e.g. `2g` (the inventory's text). */
+  memory?: string;
+  /** true or absent: on with the defaults; false: off. */
+  autopurge?: boolean | AutopurgeSpec;
+  data_log_dir?: string;
+  metrics?: boolean;
+  four_letter_words?: string[];
+  zoo_cfg?: Record<string, ScalarValue>;
+  env?: Record<string, ScalarValue>;
   index: number;
 }
 

@@ -9,12 +9,11 @@ import { HostPool } from './host-pool.js';
 import { placeEnsemble, type Placement, type Report } from './placement.js';
 import { allocatePorts, type PortRequest } from './ports.js';
 import { analyseQuorum } from './quorum.js';
+import { checkImageContract } from './contract.js';
 import { serverConfig, type Member } from './server-config.js';
-import type { DockerNetworkPlan, EnsemblePlan, FailureDomains, Plan, ServerPlan } from './types.js';
+import { ALIYUN_MAX_LINES, fourLetterWords, resolveSettings } from './settings.js';
+import type { DockerNetworkPlan, EnsemblePlan, EnsembleSettings, FailureDomains, Plan, ServerPlan } from './types.js';
 import { atLeast, resolveVersion } from './version.js';
-
-/** The aliyun image's run.sh appends exactly ADDITIONAL_ZOOKEEPER_1..10; an 11th is silently dropped (FACTS §1). */
-export const ALIYUN_MAX_LINES = 10;
 
 export function planInventory(inv: Inventory): Plan {
   const { plan, problems } = planWithProblems(inv);
@@ -29,11 +28,13 @@ export function planWithProblems(inv: Inventory): { plan: Plan; problems: Proble
 
   const failureDomains = failureDomainsOf(inv);
   const placed: { spec: EnsembleSpec; placement: Placement }[] = [];
+  const settings = new Map<number, EnsembleSettings>();
   const pool = new HostPool(inv.hosts, failureDomains);
   for (const spec of inv.ensembles) {
     checkProfile(spec, report);
     checkVersionAgreement(spec, report);
     checkPlacementHints(spec, pool, report);
+    settings.set(spec.index, resolveSettings(spec, resolveVersion(spec), report));
     const placement = placeEnsemble(spec, pool, report);
     if (placement) checkPeerAddresses(spec, placement, report);
     if (placement) placed.push({ spec, placement });
@@ -45,6 +46,7 @@ export function planWithProblems(inv: Inventory): { plan: Plan; problems: Proble
     hosts: distinctHosts(placement),
     members: placement.assignments.length,
     adminEnabled: adminEnabled(spec),
+    metricsEnabled: settings.get(spec.index)!.metrics,
   }));
   const ports = allocatePorts(requests, report);
 
@@ -55,8 +57,9 @@ export function planWithProblems(inv: Inventory): { plan: Plan; problems: Proble
     const network = dockerNetwork(spec);
     const staticIps = spec.network === 'static-ip' ? planStaticAddresses(spec, network!, report) : undefined;
     if (spec.network === 'static-ip' && !staticIps) continue;
-    const ensemble = buildEnsemble(spec, placement, assigned.ports, assigned.publishedBase, network, staticIps, failureDomains);
+    const ensemble = buildEnsemble(spec, placement, settings.get(spec.index)!, assigned.ports, assigned.publishedBase, network, staticIps, failureDomains);
     warnAboutQuorum(ensemble, spec, report);
+    checkImageContract(ensemble, spec, report);
     ensembles.push(ensemble);
   }
 
@@ -69,6 +72,7 @@ export function planWithProblems(inv: Inventory): { plan: Plan; problems: Proble
 function buildEnsemble(
   spec: EnsembleSpec,
   placement: Placement,
+  settings: EnsembleSettings,
   ports: ServerPlan['ports'],
   publishedBase: number | undefined,
   network: DockerNetworkPlan | undefined,
@@ -86,8 +90,9 @@ function buildEnsemble(
     ...(spec.network === 'links' ? { linkAlias: `${prefix}node${a.id}` } : {}),
     ...(staticIps ? { staticIp: staticIps[a.id - 1]! } : {}),
   }));
-  const ctx = { version, network: spec.network, ports, adminServer: adminEnabled(spec) };
+  const ctx = { version, network: spec.network, ports, adminServer: adminEnabled(spec), fourLetterWords: fourLetterWords(spec) };
   const dataRoot = spec.data_dir.replace(/\/+$/, '') || '';
+  const logRoot = settings.dataLogDir?.replace(/\/+$/, '');
   const servers: ServerPlan[] = placement.assignments.map((a, i) => {
     const member = members[i]!;
     return {
@@ -97,6 +102,7 @@ function buildEnsemble(
       host: { name: a.host.name, address: a.host.address, labels: a.host.labels },
       ports,
       dataDir: `${dataRoot}/${spec.name}/${a.id}`,
+      ...(logRoot !== undefined ? { dataLogDir: `${logRoot}/${spec.name}/${a.id}` } : {}),
       constraint: a.constraint,
       variable: member.variable,
       ...(publishedBase !== undefined ? { publishedClientPort: publishedBase + i } : {}),
@@ -120,6 +126,7 @@ function buildEnsemble(
     dataDir: spec.data_dir,
     ...(network ? { dockerNetwork: network } : {}),
     ...(placement.mode === 'single-host' ? { publishAddress } : {}),
+    settings,
     servers,
     quorum: analyseQuorum(servers, failureDomains),
     connectString: servers

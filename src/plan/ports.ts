@@ -6,7 +6,7 @@ import type { EnsembleSpec, Host, PortsSpec } from '../inventory/types.js';
 import type { Report } from './placement.js';
 import type { Ports } from './types.js';
 
-export const DEFAULT_PORTS: Required<PortsSpec> = { client: 2181, quorum: 2888, election: 3888, admin: 8080 };
+export const DEFAULT_PORTS: Required<PortsSpec> = { client: 2181, quorum: 2888, election: 3888, admin: 8080, metrics: 7000 };
 type Field = keyof PortsSpec;
 const MAX_OFFSET = 1000;
 
@@ -15,6 +15,7 @@ export interface PortRequest {
   hosts: Host[]; // distinct hosts the ensemble runs on
   members: number;
   adminEnabled: boolean;
+  metricsEnabled: boolean;
 }
 
 export interface PortAssignment {
@@ -93,7 +94,7 @@ function allocateShifted(r: PortRequest, owner: Owner): PortAssignment | undefin
     if (new Set(values).size !== values.length) continue;
     if (open.some((f) => fixed.has(candidate[f]))) continue;
     const taken = open.filter((f) => onHost.has(f)).some((f) => r.hosts.some((h) => owner(h, candidate[f]) !== undefined));
-    if (!taken) return { ports: toPorts(candidate, r.adminEnabled) };
+    if (!taken) return { ports: toPorts(candidate, r) };
   }
   return undefined;
 }
@@ -105,14 +106,20 @@ function allocatePublished(r: PortRequest, owner: Owner): PortAssignment | undef
     const base = candidate.client + k;
     const block = Array.from({ length: r.members }, (_, i) => base + i);
     if (block.every((p) => p <= 65535 && r.hosts.every((h) => owner(h, p) === undefined))) {
-      return { ports: toPorts(candidate, r.adminEnabled), publishedBase: base };
+      return { ports: toPorts(candidate, r), publishedBase: base };
     }
   }
   return undefined;
 }
 
-function toPorts(c: Record<Field, number>, adminEnabled: boolean): Ports {
-  return { client: c.client, quorum: c.quorum, election: c.election, ...(adminEnabled ? { admin: c.admin } : {}) };
+function toPorts(c: Record<Field, number>, r: PortRequest): Ports {
+  return {
+    client: c.client,
+    quorum: c.quorum,
+    election: c.election,
+    ...(r.adminEnabled ? { admin: c.admin } : {}),
+    ...(r.metricsEnabled ? { metrics: c.metrics } : {}),
+  };
 }
 
 function isSingleHost(r: PortRequest): boolean {
@@ -121,7 +128,10 @@ function isSingleHost(r: PortRequest): boolean {
 
 /** The ports one ensemble's servers listen on. */
 function ensembleFields(r: PortRequest): Field[] {
-  return r.adminEnabled ? ['client', 'quorum', 'election', 'admin'] : ['client', 'quorum', 'election'];
+  const fields: Field[] = ['client', 'quorum', 'election'];
+  if (r.adminEnabled) fields.push('admin');
+  if (r.metricsEnabled) fields.push('metrics');
+  return fields;
 }
 
 /** The fixed ports that occupy host ports under this ensemble's network mode. */

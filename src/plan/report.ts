@@ -2,6 +2,7 @@
 import { formatProblem } from '../common/problems.js';
 import { tableLines } from '../common/table.js';
 import { classicConstraint, swarmConstraint } from './constraints.js';
+import { formatMiB, MIB } from './settings.js';
 import type { EnsemblePlan, Plan, ServerPlan } from './types.js';
 
 export type ReportFormat = 'text' | 'markdown';
@@ -39,6 +40,7 @@ function ensembleSection(e: EnsemblePlan, format: ReportFormat): string[] {
       `(profile ${e.profile}, ZooKeeper ${e.version.text} from ${e.version.source}); network ${e.network}` +
       `${e.dockerNetwork ? ` (${e.dockerNetwork.driver} network ${e.dockerNetwork.name}${e.dockerNetwork.subnet ? ` ${e.dockerNetwork.subnet}` : ''})` : ''}; placement ${placement}`,
   );
+  lines.push(`${md ? '**Settings:** ' : '  Settings: '}${settingsLine(e)}`);
   lines.push('');
   const rows = e.servers.map(serverRow);
   lines.push(...(md ? markdownTable(COLUMNS, rows) : tableLines([COLUMNS, ...rows])));
@@ -63,6 +65,23 @@ function ensembleSection(e: EnsemblePlan, format: ReportFormat): string[] {
   );
   lines.push(`${md ? '**Connect string:** `' : '  Connect string: '}${e.connectString}${md ? '`' : ''}`);
   return lines;
+}
+
+function settingsLine(e: EnsemblePlan): string {
+  const st = e.settings;
+  const parts: string[] = [];
+  const heap = st.heapMiB === undefined ? "heap: the image's default" : `heap ${formatMiB(st.heapMiB)}${st.heapSource === 'memory' ? ' (from memory)' : ''}`;
+  parts.push(st.memoryBytes === undefined ? `${heap}, no memory limit` : `${heap}, memory limit ${formatMiB(st.memoryBytes / MIB)}`);
+  parts.push(st.autopurge === null ? 'autopurge off' : `autopurge every ${st.autopurge.purgeIntervalHours} h keeping ${st.autopurge.snapRetainCount} snapshots`);
+  parts.push(st.dataLogDir === undefined ? 'transaction logs beside the data' : `transaction logs under ${st.dataLogDir}`);
+  const metricsPort = e.servers[0]?.ports.metrics;
+  parts.push(st.metrics && metricsPort !== undefined ? `metrics on port ${metricsPort}` : 'metrics off');
+  const words = e.servers[0]?.config.fourLetterWords;
+  if (words) parts.push(`4lw ${words.join(',')}`);
+  if (st.zooCfg.length > 0) parts.push(`zoo.cfg ${st.zooCfg.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  // names only: values may be secrets
+  if (st.env.length > 0) parts.push(`env ${st.env.map(([k]) => k).join(' ')}`);
+  return parts.join('; ');
 }
 
 function serverRow(s: ServerPlan): string[] {

@@ -26,6 +26,8 @@ export interface ConfigContext {
   network: NetworkMode;
   ports: Ports;
   adminServer: boolean;
+  /** the 4lw whitelist where the version has one (HEALTH_CHECK_WORDS and the inventory's words) */
+  fourLetterWords: string[];
 }
 
 export function serverConfig(self: Member, members: readonly Member[], ctx: ConfigContext): ServerConfig {
@@ -44,7 +46,7 @@ export function serverConfig(self: Member, members: readonly Member[], ctx: Conf
     clientPort: ctx.ports.client,
     peerType: self.role,
     quorumListenOnAllIPs: modern && (ctx.network === 'overlay' || ctx.network === 'bridge' || ctx.network === 'links'),
-    fourLetterWords: modern ? HEALTH_CHECK_WORDS : null,
+    fourLetterWords: modern ? ctx.fourLetterWords : null,
     adminServer: modern ? { enabled: ctx.adminServer, ...(ctx.adminServer && ctx.ports.admin ? { port: ctx.ports.admin } : {}) } : null,
   };
 }

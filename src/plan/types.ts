@@ -17,6 +17,8 @@ export interface Ports {
   election: number;
   /** AdminServer port, present only when the AdminServer is enabled (ZooKeeper 3.5+). */
   admin?: number;
+  /** Prometheus metrics port, present only when metrics are on (ZooKeeper 3.6+). */
+  metrics?: number;
 }
 
 /** How one server names another in its `server.k=` line. */
@@ -72,6 +74,8 @@ export interface ServerPlan {
   ports: Ports;
   /** host directory holding this server's data */
   dataDir: string;
+  /** host directory holding this server's transaction logs, when the inventory sets data_log_dir */
+  dataLogDir?: string;
   constraint: PlacementConstraint;
   /** the deploy-time variable holding this server's host address, e.g. ZOOKEEPER_1 */
   variable: string;
@@ -116,6 +120,26 @@ export interface QuorumAnalysis {
   critical: string[];
 }
 
+/** The ensemble's production settings, resolved from the inventory (same for every server). */
+export interface EnsembleSettings {
+  /** JVM max and initial heap in MiB; absent: the image's default */
+  heapMiB?: number;
+  /** where heapMiB comes from: the inventory's heap, or derived from memory */
+  heapSource?: 'heap' | 'memory';
+  /** container memory limit in bytes; absent: none */
+  memoryBytes?: number;
+  /** null: off */
+  autopurge: { snapRetainCount: number; purgeIntervalHours: number } | null;
+  /** host root of the transaction-log directories (<root>/<ensemble>/<id>); absent: beside the data */
+  dataLogDir?: string;
+  /** the Prometheus metrics provider, on ports.metrics */
+  metrics: boolean;
+  /** zoo.cfg entries from the inventory's zoo_cfg, in inventory order */
+  zooCfg: [string, string][];
+  /** container environment from the inventory's env, in inventory order */
+  env: [string, string][];
+}
+
 export interface EnsemblePlan {
   name: string;
   image: string;
@@ -131,6 +155,7 @@ export interface EnsemblePlan {
   dockerNetwork?: DockerNetworkPlan;
   /** bridge | links | static-ip: the host address the client ports are published on */
   publishAddress?: string;
+  settings: EnsembleSettings;
   servers: ServerPlan[];
   quorum: QuorumAnalysis;
   /** client connect string, host:port,... */

@@ -15,7 +15,8 @@ export function addressingFor(
   return { hostAddress, overrides, hostNames, ...(literal ? { literal } : {}) };
 }
 
-function literal(value: string, a: Addressing): string {
+/** A value written out as it is: escaped for the file's interpolation (compose `$$`). */
+export function literal(value: string, a: Addressing): string {
   return a.literal ? a.literal(value) : value;
 }
 

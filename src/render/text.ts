@@ -1,7 +1,8 @@
 // Small text rules shared by the targets.
 import { endpoint } from '../common/address.js';
+import { formatMiB, MIB } from '../plan/settings.js';
 import type { EnsemblePlan } from '../plan/types.js';
-import { imageProfile } from './profiles/index.js';
+import { dataMounts, imageProfile } from './profiles/index.js';
 
 /** Comment text stays one line whatever a value contains. */
 export function oneLine(s: string): string {
@@ -27,6 +28,12 @@ export function portMapping(address: string | undefined, published: number, targ
   return `${endpoint(address, published)}:${target}`;
 }
 
+/** A container's memory limit as compose files write it (`2g`, `1536m`), or null for none. */
+export function memoryLimit(limited: { memoryBytes?: number }): string | null {
+  const bytes = limited.memoryBytes;
+  return bytes === undefined ? null : formatMiB(Math.floor(bytes / MIB));
+}
+
 export function serverRange(ensemble: EnsemblePlan): string {
   const vars = ensemble.servers.map((s) => s.variable);
   return vars.length <= 3 ? vars.join(', ') : `${vars[0]} .. ${vars[vars.length - 1]}`;
@@ -40,7 +47,7 @@ export function dataOwnerNotes(e: EnsemblePlan): string[] {
   const profile = imageProfile(e.profile);
   if (profile.runAsUid === undefined) return [];
   const byHost = new Map<string, string[]>();
-  for (const s of e.servers) byHost.set(s.host.name, [...(byHost.get(s.host.name) ?? []), ...profile.dataMounts(s.dataDir).map((m) => m.source)]);
+  for (const s of e.servers) byHost.set(s.host.name, [...(byHost.get(s.host.name) ?? []), ...dataMounts(profile, s).map((m) => m.source)]);
   const where = [...byHost].map(([host, dirs]) => `on ${host}: ${dirs.join(' ')}`).join('; ');
   return [`The image runs as uid ${profile.runAsUid}: before starting, create its data directories owned by it (mkdir -p DIR && chown ${profile.runAsUid} DIR), ${where}.`];
 }

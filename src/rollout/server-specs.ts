@@ -3,7 +3,7 @@
 // renders) and its config hash come from these values, so they cannot drift apart.
 import type { DesiredServer } from '../engine/driver.js';
 import type { EnsemblePlan, ServerPlan } from '../plan/types.js';
-import { imageProfile } from '../render/profiles/index.js';
+import { containerEnvironment, dataMounts, imageProfile, stateDirs } from '../render/profiles/index.js';
 import { addressingFor } from '../render/server-line.js';
 import type { HostAddressing } from '../render/types.js';
 import { swarmConstraint } from '../plan/constraints.js';
@@ -52,14 +52,15 @@ export function desiredServers(ensemble: EnsemblePlan, target: SpecTarget): Desi
 
 function serverSpec(e: EnsemblePlan, s: ServerPlan, target: SpecTarget): ContainerSpec {
   const profile = imageProfile(e.profile);
-  const env = profile.environment(s, e, addressingFor(e, target.hostAddress ?? 'resolved', target.overrides ?? {}, target.literal));
+  const env = containerEnvironment(s, e, addressingFor(e, target.hostAddress ?? 'resolved', target.overrides ?? {}, target.literal));
   const hostNetwork = e.network === 'host';
-  const base = { name: s.name, image: e.image, env, restart: 'always' as const };
+  const memory = e.settings.memoryBytes;
+  const base = { name: s.name, image: e.image, env, restart: 'always' as const, ...(memory !== undefined ? { memoryBytes: memory } : {}) };
   const ids = { [LABEL_ENSEMBLE]: e.name, [LABEL_SERVER]: String(s.id) };
   switch (target.kind) {
     case 'host': {
       const owner = profile.runAsUid !== undefined ? { owner: profile.runAsUid } : {};
-      const mounts: SpecMount[] = profile.dataMounts(s.dataDir).map((m) => ({ kind: 'bind', source: m.source, target: m.target, ...owner }));
+      const mounts: SpecMount[] = dataMounts(profile, s).map((m) => ({ kind: 'bind', source: m.source, target: m.target, ...owner }));
       // Under host networking the container holds its ports on the host itself: preflight tells them from a stranger's.
       const ports = Object.values(s.ports).filter((p): p is number => p !== undefined);
       const labels = hostNetwork ? { ...ids, [LABEL_PORTS]: ports.join(',') } : ids;
@@ -97,7 +98,7 @@ function singleHostNetworking(e: EnsemblePlan, s: ServerPlan): Pick<ContainerSpe
 }
 
 function namedVolumes(e: EnsemblePlan, s: ServerPlan): SpecMount[] {
-  return imageProfile(e.profile).stateDirs.map((d) => ({ kind: 'volume', source: `${s.name}-${d.name}`, target: d.target }));
+  return stateDirs(imageProfile(e.profile), e).map((d) => ({ kind: 'volume', source: `${s.name}-${d.name}`, target: d.target }));
 }
 
 function dockerNetwork(e: EnsemblePlan) {

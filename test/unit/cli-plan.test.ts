@@ -7,6 +7,17 @@ import { runZkplan } from './helpers/cli.js';
 
 const planSchema = JSON.parse(readFileSync(new URL('../../schemas/plan.schema.json', import.meta.url), 'utf8'));
 
+const validatePlan = new Ajv({ allErrors: true, strict: false }).compile(planSchema);
+
+/** `plan --json` of an inventory file, checked against schemas/plan.schema.json. */
+async function validPlanJson(file: string) {
+  const r = await runZkplan(['plan', file, '--json']);
+  assert.equal(r.code, 0, r.err);
+  const plan = JSON.parse(r.out);
+  assert.ok(validatePlan(plan), JSON.stringify(validatePlan.errors, null, 2));
+  return plan;
+}
+
 describe('zkplan plan', () => {
   it('prints a table per ensemble with constraints, quorum and failure domains', async () => {
     const r = await runZkplan(['plan', 'inventories/example.yml']);
@@ -28,13 +39,20 @@ describe('zkplan plan', () => {
   });
 
   it('prints JSON that follows schemas/plan.schema.json', async () => {
-    const r = await runZkplan(['plan', 'inventories/example.yml', '--json']);
-    assert.equal(r.code, 0, r.err);
-    const plan = JSON.parse(r.out);
-    const validate = new Ajv({ allErrors: true, strict: false }).compile(planSchema);
-    assert.ok(validate(plan), JSON.stringify(validate.errors, null, 2));
+    const plan = await validPlanJson('inventories/example.yml');
     assert.equal(plan.format, 'zkplan.plan/v1');
     assert.equal(plan.ensembles[0].servers[2].host.address, '192.0.2.13');
+  });
+
+  it('the JSON of the production inventory (every setting, a metrics port, data log directories) follows the schema too', async () => {
+    const plan = await validPlanJson('inventories/production.yml');
+    const e = plan.ensembles[0];
+    assert.equal(e.settings.heapMiB, 3072);
+    assert.equal(e.servers[0].ports.metrics, 7000);
+    assert.equal(e.servers[0].dataLogDir, '/srv/zookeeper-txlog/zk/1');
+    // a field the schema does not know is refused: the schema is strict, so it documents every field
+    e.settings.surprise = true;
+    assert.equal(validatePlan(plan), false);
   });
 
   it('gives the same bytes every time', async () => {

@@ -21,15 +21,18 @@ test('aliyun: SERVER_ID then the server lines in id order (article method 1)', (
 test('aliyun: extra zoo.cfg lines for a non-default client port and an observer', () => {
   const e = planOf(caseInventory({ profile: 'aliyun', network: 'host', observers: 1, ports: { client: 2191 } }));
   const env = imageProfile('aliyun').environment(e.servers[3]!, e, resolved(e));
-  assert.deepEqual(env.slice(-3), [
+  assert.deepEqual(env.slice(-5), [
     ['ADDITIONAL_ZOOKEEPER_4', 'server.4=192.0.2.14:2888:3888:observer'],
     ['ADDITIONAL_ZOOKEEPER_5', 'clientPort=2191'],
     ['ADDITIONAL_ZOOKEEPER_6', 'peerType=observer'],
+    // autopurge is on by default
+    ['ADDITIONAL_ZOOKEEPER_7', 'autopurge.snapRetainCount=3'],
+    ['ADDITIONAL_ZOOKEEPER_8', 'autopurge.purgeInterval=24'],
   ]);
 });
 
 test('aliyun: more than 10 zoo.cfg lines is refused, not silently truncated', () => {
-  const e = clonePlan(planOf(caseInventory({ profile: 'aliyun', network: 'host', servers: 9, hostCount: 9 })));
+  const e = clonePlan(planOf(caseInventory({ profile: 'aliyun', network: 'host', servers: 9, hostCount: 9, settings: { autopurge: false } })));
   const s = e.servers[0]!;
   s.config.quorumListenOnAllIPs = true;
   s.config.fourLetterWords = ['srvr'];
@@ -44,6 +47,8 @@ test('official 3.9: ZOO_SERVERS space-separated with ;client, whitelist, admin s
     ZOO_SERVERS: 'server.1=zk1:2888:3888;2181 server.2=zk2:2888:3888;2181 server.3=zk3:2888:3888;2181 server.4=zk4:2888:3888:observer;2181',
     ZOO_4LW_COMMANDS_WHITELIST: 'conf,mntr,ruok,srvr',
     ZOO_ADMINSERVER_ENABLED: 'true',
+    ZOO_AUTOPURGE_PURGEINTERVAL: '24',
+    ZOO_AUTOPURGE_SNAPRETAINCOUNT: '3',
     ZOO_CFG_EXTRA: 'admin.serverPort=8081 peerType=observer quorumListenOnAllIPs=true',
   });
 });
@@ -54,6 +59,8 @@ test('official 3.4: no ;client suffix, ZOO_PORT for a non-default client port, n
   assert.deepEqual(env, [
     ['ZOO_MY_ID', '1'],
     ['ZOO_SERVERS', 'server.1=192.0.2.11:2888:3888 server.2=192.0.2.12:2888:3888 server.3=192.0.2.13:2888:3888'],
+    ['ZOO_AUTOPURGE_PURGEINTERVAL', '24'],
+    ['ZOO_AUTOPURGE_SNAPRETAINCOUNT', '3'],
     ['ZOO_PORT', '2191'],
   ]);
 });
@@ -79,6 +86,8 @@ test('bitnami 3.8: explicit ::id entries, both login gates, observer and admin v
     ['ZOO_PEER_TYPE', 'observer'],
     ['ZOO_ENABLE_ADMIN_SERVER', 'yes'],
     ['ZOO_ADMIN_SERVER_PORT_NUMBER', '8080'],
+    ['ZOO_AUTOPURGE_INTERVAL', '24'],
+    ['ZOO_AUTOPURGE_RETAIN_COUNT', '3'],
   ]);
   assert.equal(imageProfile('bitnami').dataMountTarget, '/bitnami/zookeeper');
 });

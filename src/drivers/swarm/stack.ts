@@ -5,6 +5,7 @@
 import YAML from 'yaml';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { imageProfile, renderTarget, type Templates } from '../../render/index.js';
+import { stateDirs } from '../../render/profiles/index.js';
 import { desiredServers } from '../../rollout/server-specs.js';
 
 export interface StackService {
@@ -51,7 +52,7 @@ export function desiredStack(ensemble: EnsemblePlan, templates: Templates): Desi
       service: `${stack}_${s.name}`,
       host: s.host.name,
       configHash,
-      volumes: profile.stateDirs.map((d) => `${stack}_${s.name}-${d.name}`),
+      volumes: stateDirs(profile, ensemble).map((d) => `${stack}_${s.name}-${d.name}`),
     };
   });
   const content = doc.toString();

@@ -49,3 +49,8 @@ export function removePaths(paths: readonly string[]): string[] {
 export function removeEmptyDirectories(dirs: readonly string[]): string[] {
   return ['sh', '-c', 'for d in "$@"; do rmdir -- "$d" 2>/dev/null || true; done', 'zkplan-rmdir', ...dirs];
 }
+
+/** /proc/meminfo, whose MemTotal line the heap check reads (src/rollout/host-memory.ts). */
+export function memoryInfo(): string[] {
+  return ['cat', '/proc/meminfo'];
+}

@@ -1,20 +1,20 @@
 // bitnami/zookeeper (legacy): libzookeeper.sh generates zoo.cfg from ZOO_* (FACTS §3).
-import { byId, peerSpec } from '../server-line.js';
-import { mountsOf, type EnvPair, type ImageProfile, type StateDir } from './types.js';
-
-// /bitnami/zookeeper holds data/ (snapshots, logs, myid) and nothing else persistent.
-const STATE: readonly StateDir[] = [{ name: 'data', target: '/bitnami/zookeeper' }];
+import { byId, literal, peerSpec } from '../server-line.js';
+import type { EnvPair, ImageProfile } from './types.js';
 
 export const bitnami: ImageProfile = {
   name: 'bitnami',
+  // /bitnami/zookeeper holds data/ (snapshots, logs, myid) and nothing else persistent.
   dataMountTarget: '/bitnami/zookeeper',
-  stateDirs: STATE,
+  // Outside /bitnami/zookeeper, so that it is not a mount inside the data mount.
+  dataLog: { target: '/bitnami/zookeeper-datalog', always: false },
+  reserved: /^(ZOO_(SERVER_ID|SERVERS|PORT_NUMBER|4LW_COMMANDS_WHITELIST|LISTEN_ALLIPS_ENABLED|PEER_TYPE|ENABLE_ADMIN_SERVER|ADMIN_SERVER_PORT_NUMBER|AUTOPURGE_INTERVAL|AUTOPURGE_RETAIN_COUNT|HEAP_SIZE|DATA_DIR|DATA_LOG_DIR|ENABLE_PROMETHEUS_METRICS|PROMETHEUS_METRICS_PORT_NUMBER|CFG_\w+)|ALLOW_ANONYMOUS_LOGIN|ALLOW_EMPTY_PASSWORD)$/,
   // USER 1001 (group root): it must be able to write its bind-mounted data directory. A fresh
   // named volume needs nothing: Docker copies the image's 1001-owned /bitnami/zookeeper into it.
   runAsUid: 1001,
-  dataMounts: (dataDir) => mountsOf(STATE, dataDir),
   environment(server, ensemble, addressing) {
     const cfg = server.config;
+    const settings = ensemble.settings;
     // Explicit `::id` on every entry: without it bitnami numbers servers by position.
     const servers = byId(cfg.servers).map((e) => `${peerSpec(e, addressing)}::${e.id}`);
     const env: EnvPair[] = [
@@ -37,6 +37,18 @@ export const bitnami: ImageProfile = {
         env.push(['ZOO_ADMIN_SERVER_PORT_NUMBER', String(cfg.adminServer.port)]);
       }
     }
+    if (settings.autopurge !== null) {
+      env.push(['ZOO_AUTOPURGE_INTERVAL', String(settings.autopurge.purgeIntervalHours)]);
+      env.push(['ZOO_AUTOPURGE_RETAIN_COUNT', String(settings.autopurge.snapRetainCount)]);
+    }
+    // libzookeeper.sh writes -Xmx and -Xms from it (MB).
+    if (settings.heapMiB !== undefined) env.push(['ZOO_HEAP_SIZE', String(settings.heapMiB)]);
+    if (server.dataLogDir !== undefined) env.push(['ZOO_DATA_LOG_DIR', bitnami.dataLog.target]);
+    if (server.ports.metrics !== undefined) {
+      env.push(['ZOO_ENABLE_PROMETHEUS_METRICS', 'yes'], ['ZOO_PROMETHEUS_METRICS_PORT_NUMBER', String(server.ports.metrics)]);
+    }
+    // ZOO_CFG_<KEY>: the image turns every '_' of KEY into '.' (the planner refuses keys with '_').
+    for (const [key, value] of settings.zooCfg) env.push([`ZOO_CFG_${key.replace(/\./g, '_')}`, literal(value, addressing)]);
     return env;
   },
 };

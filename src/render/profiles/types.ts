@@ -15,30 +15,31 @@ export interface Mount {
   target: string;
 }
 
-/** How one image family receives a ServerConfig (its environment contract). */
+/** How one image family receives a ServerConfig and the ensemble's settings (its environment contract). */
 export interface ImageProfile {
   name: 'aliyun' | 'official' | 'bitnami';
-  /** where the image keeps myid and snapshots (and transaction logs, unless stateDirs says otherwise) */
+  /** where the image keeps myid and snapshots (and transaction logs, unless they have their own directory) */
   dataMountTarget: string;
-  /** every directory that must outlive the container, the data directory first */
-  stateDirs: readonly StateDir[];
+  /**
+   * Where the transaction logs go when they have their own directory; `always`: the image
+   * keeps them apart even without data_log_dir (a VOLUME of its own that must be persisted).
+   */
+  dataLog: { target: string; always: boolean };
+  /**
+   * Variables that carry what zkplan decides (ids, servers, ports, directories, settings), which
+   * the inventory's env may not override, whether or not this ensemble happens to set them.
+   */
+  reserved: RegExp;
   /** the non-root uid the image runs ZooKeeper as without dropping privileges itself: host data directories are handed to it */
   runAsUid?: number;
-  /** bind mounts of a server's host data directory */
-  dataMounts(dataDir: string): Mount[];
-  /** ordered: the order is part of the rendered bytes */
+  /** ordered: the order is part of the rendered bytes. The image's own variables only: see containerEnvironment. */
   environment(server: ServerPlan, ensemble: EnsemblePlan, addressing: Addressing): EnvPair[];
 }
 
 /** One version comparison for the whole project: the planner's. */
 export { atLeast as versionAtLeast } from '../../plan/version.js';
 
-/**
- * One state directory: the server's data directory itself. Several: one subdirectory each,
- * so that none is an anonymous volume lost when the container is re-created.
- */
-export function mountsOf(stateDirs: readonly StateDir[], dataDir: string): Mount[] {
-  const root = dataDir.replace(/\/+$/, '');
-  if (stateDirs.length === 1) return [{ source: dataDir, target: stateDirs[0]!.target }];
-  return stateDirs.map((d) => ({ source: `${root}/${d.name}`, target: d.target }));
+/** `-Xmx`/`-Xms` for a heap in MiB: the flags bitnami's ZOO_HEAP_SIZE writes, used where JVMFLAGS carries the heap. */
+export function heapFlags(heapMiB: number): string {
+  return `-Xmx${heapMiB}m -Xms${heapMiB}m`;
 }

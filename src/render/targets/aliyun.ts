@@ -1,12 +1,12 @@
 // The reference article's one-click template for Aliyun Container Service (classic Swarm):
 // legacy Compose v1 (services at the root, `net: host`), placement as `constraint:` env entries.
 import type { EnsemblePlan } from '../../plan/types.js';
-import { imageProfile } from '../profiles/index.js';
+import { containerEnvironment, dataMounts, imageProfile } from '../profiles/index.js';
 import { renderEnvFile } from '../env-file.js';
 import { checkRenderedYaml } from '../sanity.js';
 import { addressingFor } from '../server-line.js';
 import { classicConstraint } from '../../plan/constraints.js';
-import { composeLiteral, dataOwnerNotes, oneLine, serverRange } from '../text.js';
+import { composeLiteral, dataOwnerNotes, memoryLimit, oneLine, serverRange } from '../text.js';
 import type { RenderOptions, Templates } from '../types.js';
 import type { Target } from './types.js';
 import { MULTI_HOST_NETWORKS } from '../../inventory/types.js';
@@ -37,9 +37,10 @@ function render(e: EnsemblePlan, options: RenderOptions, templates: Templates) {
     // Overlay: Aliyun's cluster network resolves container names, so peers need a fixed one.
     net: host ? 'host' : null,
     containerName: host ? null : composeLiteral(s.name),
-    volumes: profile.dataMounts(s.dataDir).map((m) => composeLiteral(`${m.source}:${m.target}`)),
+    memLimit: memoryLimit(e.settings),
+    volumes: dataMounts(profile, s).map((m) => composeLiteral(`${m.source}:${m.target}`)),
     environment: [
-      ...profile.environment(s, e, addressing).map(([k, v]) => `${k}=${v}`),
+      ...containerEnvironment(s, e, addressing).map(([k, v]) => `${k}=${v}`),
       composeLiteral(classicConstraint(s.constraint)),
     ],
   }));

@@ -6,7 +6,7 @@
 import type { EnsemblePlan } from '../../plan/types.js';
 import { desiredServers } from '../../rollout/server-specs.js';
 import { checkRenderedYaml } from '../sanity.js';
-import { composeLiteral, dataOwnerNotes, oneLine, portMapping } from '../text.js';
+import { composeLiteral, dataOwnerNotes, memoryLimit, oneLine, portMapping } from '../text.js';
 import type { RenderedFile, RenderOptions, Templates } from '../types.js';
 import { rows } from './types.js';
 
@@ -37,6 +37,7 @@ export function renderSingleHost(
       image: composeLiteral(spec.image),
       containerName: composeLiteral(spec.name),
       hostname: composeLiteral(spec.hostname ?? spec.name),
+      memLimit: memoryLimit(spec),
       environment: rows(spec.env),
       volumes: spec.mounts.map((m) => composeLiteral(`${m.source}:${m.target}`)),
       ports: spec.ports.map((p) => portMapping(p.address, p.published, p.target)),

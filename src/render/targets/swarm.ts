@@ -4,7 +4,7 @@ import type { EnsemblePlan } from '../../plan/types.js';
 import { renderEnvFile } from '../env-file.js';
 import { checkRenderedYaml } from '../sanity.js';
 import { desiredServers } from '../../rollout/server-specs.js';
-import { composeLiteral, oneLine, serverRange } from '../text.js';
+import { composeLiteral, memoryLimit, oneLine, serverRange } from '../text.js';
 import type { RenderOptions, Templates } from '../types.js';
 import { rows, type Target } from './types.js';
 import { MULTI_HOST_NETWORKS } from '../../inventory/types.js';
@@ -24,6 +24,9 @@ function header(e: EnsemblePlan, resolve: boolean): string[] {
   }
   if (e.network === 'overlay') {
     lines.push('endpoint_mode dnsrr: a service name resolves to its task, not to a VIP ZooKeeper cannot bind.');
+  }
+  if (e.settings.dataLogDir !== undefined) {
+    lines.push('data_log_dir names host directories; a stack keeps the transaction logs in the named volumes <service>-datalog instead.');
   }
   return lines;
 }
@@ -45,6 +48,7 @@ function render(e: EnsemblePlan, options: RenderOptions, templates: Templates) {
       image: composeLiteral(spec.image),
       hostname: spec.hostname !== undefined ? composeLiteral(spec.hostname) : null,
       environment: rows(spec.env),
+      memLimit: memoryLimit(spec),
       // Named volumes are local to the node; the placement constraint keeps the service beside them.
       volumes: spec.mounts.map((m) => composeLiteral(`${m.source}:${m.target}`)),
       // Host networking already exposes the client port on the host's own address.

@@ -13,6 +13,23 @@ export interface Case {
   options?: RenderOptions;
 }
 
+const COMMON_SETTINGS = {
+  memory: '2g',
+  autopurge: { snap_retain_count: 5, purge_interval_hours: 6 },
+  data_log_dir: '/srv/zk-txlog',
+  four_letter_words: ['stat', 'envi'],
+  zoo_cfg: { 'jute.maxbuffer': 4194304, maxClientCnxns: 0 },
+  // `$` must reach the container as it is: compose files escape it, scripts quote it
+  env: { TZ: 'UTC', GREETING: 'costs $5' },
+};
+
+/** Everything the inventory can set; ZooKeeper 3.4.8 (aliyun) has no metrics provider, and heap there is derived. */
+export const PRODUCTION_SETTINGS = {
+  aliyun: COMMON_SETTINGS,
+  official: { ...COMMON_SETTINGS, heap: '1536m', metrics: true, ports: { metrics: 7070 } },
+  bitnami: { ...COMMON_SETTINGS, heap: '1g', metrics: true },
+} as const;
+
 export const NO_OPTIONS: RenderOptions = { set: {}, resolve: false };
 
 export function goldenCases(): Case[] {
@@ -36,6 +53,15 @@ export function goldenCases(): Case[] {
       }
     }
   }
+  // Every production setting, for every profile and target (each target on its first network).
+  const settings: Case[] = [];
+  for (const profile of ['aliyun', 'official', 'bitnami'] as const) {
+    for (const target of TARGETS) {
+      const network = target.networks[0]!;
+      const spec: CaseSpec = { profile, network, settings: PRODUCTION_SETTINGS[profile] };
+      settings.push({ name: `${target.name}--${network}--${profile}--settings`, target: target.name, plan: () => planOf(caseInventory(spec)) });
+    }
+  }
   const extra: Case[] = [
     {
       name: 'swarm--host--official--resolve-set',
@@ -55,7 +81,7 @@ export function goldenCases(): Case[] {
       plan: () => planOf(caseInventory({ profile: 'official', network: 'host', image: 'zookeeper:3.4.14', version: '3.4.14', ports: { client: 2191 } })),
     },
   ];
-  return [...article, ...matrix, ...extra];
+  return [...article, ...matrix, ...settings, ...extra];
 }
 
 /** Every golden case with its rendered files. */

@@ -28,13 +28,13 @@ export function clonePlan(e: EnsemblePlan): EnsemblePlan {
 const CALL = '\u0001CALL';
 
 /**
- * Every `docker` invocation a run script makes, as argv arrays. docker is a shell function that
+ * Every `docker` invocation a run script makes, as argv arrays (mkdir and chown do nothing). docker is a shell function that
  * prints its argv and succeeds, except `docker network inspect`: the network does not exist yet.
  */
 export function dockerCalls(script: string): string[][] {
   const prelude =
     `docker() { printf '%s\\0' '${CALL}'; for a in "$@"; do printf '%s\\0' "$a"; done; ` +
-    `[ "$1 \${2-}" != 'network inspect' ]; }\nmkdir() { :; }\n`;
+    `[ "$1 \${2-}" != 'network inspect' ]; }\nmkdir() { :; }\nchown() { :; }\n`;
   const out = execFileSync('sh', ['-c', prelude + script], { encoding: 'utf8' });
   const calls: string[][] = [];
   for (const word of out.split('\0').slice(0, -1)) {
@@ -59,6 +59,8 @@ export interface CaseSpec {
   ports?: { client?: number; quorum?: number; election?: number; admin?: number };
   adminServer?: boolean;
   hostCount?: number;
+  /** production settings, as inventory keys (heap, memory, autopurge, data_log_dir, ...) */
+  settings?: Record<string, unknown>;
 }
 
 export const PROFILE_IMAGES = {
@@ -92,6 +94,7 @@ export function caseInventory(c: CaseSpec): object {
         ...(c.adminServer === undefined ? {} : { admin_server: c.adminServer }),
         data_dir: '/var/lib/zkplan',
         placement: { pin_label: 'aliyun.node_index' },
+        ...(c.settings ?? {}),
         ...(c.network === 'host' ? {} : { docker_network: { name: c.network === 'static-ip' ? 'bar' : 'zknet' } }),
       },
     ],

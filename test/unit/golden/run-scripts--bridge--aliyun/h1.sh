@@ -21,9 +21,11 @@ docker run --detach \
   --env ADDITIONAL_ZOOKEEPER_2=server.2=zookeeper2:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_3=server.3=zookeeper3:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_4=server.4=zookeeper4:2888:3888:observer \
+  --env ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
-  --label io.zkplan.config-hash=acbc6c81e2ebf04f \
+  --label io.zkplan.config-hash=2158f18ab231fefb \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.2: zookeeper2
@@ -41,9 +43,11 @@ docker run --detach \
   --env ADDITIONAL_ZOOKEEPER_2=server.2=0.0.0.0:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_3=server.3=zookeeper3:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_4=server.4=zookeeper4:2888:3888:observer \
+  --env ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=2 \
-  --label io.zkplan.config-hash=bcd8a5e29e28179a \
+  --label io.zkplan.config-hash=9d096a55d971689c \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.3: zookeeper3
@@ -61,9 +65,11 @@ docker run --detach \
   --env ADDITIONAL_ZOOKEEPER_2=server.2=zookeeper2:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_3=server.3=0.0.0.0:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_4=server.4=zookeeper4:2888:3888:observer \
+  --env ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
-  --label io.zkplan.config-hash=f54076184b94b299 \
+  --label io.zkplan.config-hash=bf2befb56018668f \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.4: zookeeper4
@@ -82,7 +88,9 @@ docker run --detach \
   --env ADDITIONAL_ZOOKEEPER_3=server.3=zookeeper3:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_4=server.4=0.0.0.0:2888:3888:observer \
   --env ADDITIONAL_ZOOKEEPER_5=peerType=observer \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_7=autopurge.purgeInterval=24 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=4 \
-  --label io.zkplan.config-hash=47356acc6c13a147 \
+  --label io.zkplan.config-hash=5e206684445ec494 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8

@@ -26,9 +26,11 @@ docker run --detach \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
-  --label io.zkplan.config-hash=ccfe0dff62127282 \
+  --label io.zkplan.config-hash=65646faa8ec1c586 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.2: zk2
@@ -51,9 +53,11 @@ docker run --detach \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=2 \
-  --label io.zkplan.config-hash=22d949d202372cd4 \
+  --label io.zkplan.config-hash=abdfc0833fb51918 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.3: zk3
@@ -76,9 +80,11 @@ docker run --detach \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
-  --label io.zkplan.config-hash=1aa107c8ec82cdb0 \
+  --label io.zkplan.config-hash=56e5936564dc102b \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.4: zk4
@@ -102,7 +108,9 @@ docker run --detach \
   --env ZOO_PEER_TYPE=observer \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=4 \
-  --label io.zkplan.config-hash=f851537568177351 \
+  --label io.zkplan.config-hash=ce7bd2b557d7478e \
   bitnamilegacy/zookeeper:3.8.4

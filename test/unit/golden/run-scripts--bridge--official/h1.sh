@@ -21,10 +21,12 @@ docker run --detach \
   --env 'ZOO_SERVERS=server.1=zk1:2888:3888;2181 server.2=zk2:2888:3888;2181 server.3=zk3:2888:3888;2181 server.4=zk4:2888:3888:observer;2181' \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   --env ZOO_CFG_EXTRA=quorumListenOnAllIPs=true \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
-  --label io.zkplan.config-hash=89fc47af6d2bb9ac \
+  --label io.zkplan.config-hash=6f1a8537aebdd2ec \
   zookeeper:3.9.4
 
 # server.2: zk2
@@ -42,10 +44,12 @@ docker run --detach \
   --env 'ZOO_SERVERS=server.1=zk1:2888:3888;2181 server.2=zk2:2888:3888;2181 server.3=zk3:2888:3888;2181 server.4=zk4:2888:3888:observer;2181' \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   --env ZOO_CFG_EXTRA=quorumListenOnAllIPs=true \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=2 \
-  --label io.zkplan.config-hash=a8bdc48ad610e4fc \
+  --label io.zkplan.config-hash=bb2a63a8c52a3734 \
   zookeeper:3.9.4
 
 # server.3: zk3
@@ -63,10 +67,12 @@ docker run --detach \
   --env 'ZOO_SERVERS=server.1=zk1:2888:3888;2181 server.2=zk2:2888:3888;2181 server.3=zk3:2888:3888;2181 server.4=zk4:2888:3888:observer;2181' \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   --env ZOO_CFG_EXTRA=quorumListenOnAllIPs=true \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
-  --label io.zkplan.config-hash=3d37101c9253a228 \
+  --label io.zkplan.config-hash=ba185fbf100e7870 \
   zookeeper:3.9.4
 
 # server.4: zk4
@@ -84,8 +90,10 @@ docker run --detach \
   --env 'ZOO_SERVERS=server.1=zk1:2888:3888;2181 server.2=zk2:2888:3888;2181 server.3=zk3:2888:3888;2181 server.4=zk4:2888:3888:observer;2181' \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   --env 'ZOO_CFG_EXTRA=peerType=observer quorumListenOnAllIPs=true' \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=4 \
-  --label io.zkplan.config-hash=453b4792fc9e2a42 \
+  --label io.zkplan.config-hash=72f414c35a8d2131 \
   zookeeper:3.9.4

@@ -17,8 +17,10 @@ docker run --detach \
   --env ADDITIONAL_ZOOKEEPER_2=server.2=192.0.2.12:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_3=server.3=192.0.2.13:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_4=server.4=192.0.2.14:2888:3888:observer \
+  --env ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
   --label io.zkplan.ports=2181,2888,3888 \
-  --label io.zkplan.config-hash=05b8e7557ee3a5e6 \
+  --label io.zkplan.config-hash=988dd9ce002df305 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8

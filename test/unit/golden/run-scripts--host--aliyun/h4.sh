@@ -18,8 +18,10 @@ docker run --detach \
   --env ADDITIONAL_ZOOKEEPER_3=server.3=192.0.2.13:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_4=server.4=192.0.2.14:2888:3888:observer \
   --env ADDITIONAL_ZOOKEEPER_5=peerType=observer \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_7=autopurge.purgeInterval=24 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=4 \
   --label io.zkplan.ports=2181,2888,3888 \
-  --label io.zkplan.config-hash=c1ab40e5eda25db6 \
+  --label io.zkplan.config-hash=1399b456996cf058 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8

@@ -21,8 +21,10 @@ docker run --detach \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
   --label io.zkplan.ports=2181,2888,3888,8080 \
-  --label io.zkplan.config-hash=9ba630e109cb0ee1 \
+  --label io.zkplan.config-hash=23f7d1696ad0b117 \
   bitnamilegacy/zookeeper:3.8.4

@@ -21,8 +21,10 @@ docker run --detach \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=2 \
   --label io.zkplan.ports=2181,2888,3888,8080 \
-  --label io.zkplan.config-hash=7f8216d64b1d2a4d \
+  --label io.zkplan.config-hash=5aafc5b18713d1f7 \
   bitnamilegacy/zookeeper:3.8.4

@@ -21,8 +21,10 @@ docker run --detach \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
   --label io.zkplan.ports=2181,2888,3888,8080 \
-  --label io.zkplan.config-hash=998e50ee74853bb1 \
+  --label io.zkplan.config-hash=20199b039dd36f36 \
   bitnamilegacy/zookeeper:3.8.4

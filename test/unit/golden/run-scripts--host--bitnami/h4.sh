@@ -22,8 +22,10 @@ docker run --detach \
   --env ZOO_PEER_TYPE=observer \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=4 \
   --label io.zkplan.ports=2181,2888,3888,8080 \
-  --label io.zkplan.config-hash=3372fbe1cad7c717 \
+  --label io.zkplan.config-hash=44d5fe36f9845851 \
   bitnamilegacy/zookeeper:3.8.4

@@ -15,9 +15,11 @@ docker run --detach \
   --volume /var/lib/zkplan/zk/1/datalog:/datalog \
   --env ZOO_MY_ID=1 \
   --env 'ZOO_SERVERS=server.1=192.0.2.11:2888:3888 server.2=192.0.2.12:2888:3888 server.3=192.0.2.13:2888:3888' \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   --env ZOO_PORT=2191 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
   --label io.zkplan.ports=2191,2888,3888 \
-  --label io.zkplan.config-hash=08e2633f0f363591 \
+  --label io.zkplan.config-hash=12e293f32f9182e6 \
   zookeeper:3.4.14

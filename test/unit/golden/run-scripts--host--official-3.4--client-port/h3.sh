@@ -15,9 +15,11 @@ docker run --detach \
   --volume /var/lib/zkplan/zk/3/datalog:/datalog \
   --env ZOO_MY_ID=3 \
   --env 'ZOO_SERVERS=server.1=192.0.2.11:2888:3888 server.2=192.0.2.12:2888:3888 server.3=192.0.2.13:2888:3888' \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   --env ZOO_PORT=2191 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
   --label io.zkplan.ports=2191,2888,3888 \
-  --label io.zkplan.config-hash=00521ddff5689290 \
+  --label io.zkplan.config-hash=7a35ca372bfef2da \
   zookeeper:3.4.14

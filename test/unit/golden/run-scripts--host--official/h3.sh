@@ -17,8 +17,10 @@ docker run --detach \
   --env 'ZOO_SERVERS=server.1=192.0.2.11:2888:3888;2181 server.2=192.0.2.12:2888:3888;2181 server.3=192.0.2.13:2888:3888;2181 server.4=192.0.2.14:2888:3888:observer;2181' \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
   --label io.zkplan.ports=2181,2888,3888,8080 \
-  --label io.zkplan.config-hash=ee08535acb4f2481 \
+  --label io.zkplan.config-hash=daf23a186fa31348 \
   zookeeper:3.9.4

@@ -24,9 +24,11 @@ docker run --detach \
   --env ADDITIONAL_ZOOKEEPER_2=server.2=zookeepernode2:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_3=server.3=zookeepernode3:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_4=server.4=zookeepernode4:2888:3888:observer \
+  --env ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
-  --label io.zkplan.config-hash=3f1a889c9d7b89dd \
+  --label io.zkplan.config-hash=fc815f9b50202a93 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.2: zookeeper2
@@ -47,9 +49,11 @@ docker run --detach \
   --env ADDITIONAL_ZOOKEEPER_2=server.2=0.0.0.0:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_3=server.3=zookeepernode3:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_4=server.4=zookeepernode4:2888:3888:observer \
+  --env ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=2 \
-  --label io.zkplan.config-hash=34245a8cd00dcc75 \
+  --label io.zkplan.config-hash=304b5acf4cb9a222 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.3: zookeeper3
@@ -70,9 +74,11 @@ docker run --detach \
   --env ADDITIONAL_ZOOKEEPER_2=server.2=zookeepernode2:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_3=server.3=0.0.0.0:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_4=server.4=zookeepernode4:2888:3888:observer \
+  --env ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
-  --label io.zkplan.config-hash=aa405b9bb13531eb \
+  --label io.zkplan.config-hash=2dd27c44c7abb018 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.4: zookeeper4
@@ -94,7 +100,9 @@ docker run --detach \
   --env ADDITIONAL_ZOOKEEPER_3=server.3=zookeepernode3:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_4=server.4=0.0.0.0:2888:3888:observer \
   --env ADDITIONAL_ZOOKEEPER_5=peerType=observer \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_7=autopurge.purgeInterval=24 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=4 \
-  --label io.zkplan.config-hash=b5aad407cb4dffaa \
+  --label io.zkplan.config-hash=6acc4a675c45d884 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8

@@ -29,9 +29,11 @@ docker run --detach \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
-  --label io.zkplan.config-hash=32fb3103941cb110 \
+  --label io.zkplan.config-hash=29cad9831e3e08a8 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.2: zk2
@@ -57,9 +59,11 @@ docker run --detach \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=2 \
-  --label io.zkplan.config-hash=d090423dc7f53612 \
+  --label io.zkplan.config-hash=e33db646a2b5b664 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.3: zk3
@@ -85,9 +89,11 @@ docker run --detach \
   --env ZOO_LISTEN_ALLIPS_ENABLED=yes \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
-  --label io.zkplan.config-hash=eece49fe7c10e9ab \
+  --label io.zkplan.config-hash=666b3efb8f8f5c33 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.4: zk4
@@ -114,7 +120,9 @@ docker run --detach \
   --env ZOO_PEER_TYPE=observer \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=4 \
-  --label io.zkplan.config-hash=f05c5d058d30ce7d \
+  --label io.zkplan.config-hash=1bd871200c0bb231 \
   bitnamilegacy/zookeeper:3.8.4

@@ -24,10 +24,12 @@ docker run --detach \
   --env 'ZOO_SERVERS=server.1=zk1:2888:3888;2181 server.2=zknode2:2888:3888;2181 server.3=zknode3:2888:3888;2181 server.4=zknode4:2888:3888:observer;2181' \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   --env ZOO_CFG_EXTRA=quorumListenOnAllIPs=true \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
-  --label io.zkplan.config-hash=bdce3afc973d8317 \
+  --label io.zkplan.config-hash=1afee1107d982d61 \
   zookeeper:3.9.4
 
 # server.2: zk2
@@ -48,10 +50,12 @@ docker run --detach \
   --env 'ZOO_SERVERS=server.1=zknode1:2888:3888;2181 server.2=zk2:2888:3888;2181 server.3=zknode3:2888:3888;2181 server.4=zknode4:2888:3888:observer;2181' \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   --env ZOO_CFG_EXTRA=quorumListenOnAllIPs=true \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=2 \
-  --label io.zkplan.config-hash=03fc1e290635b316 \
+  --label io.zkplan.config-hash=80483da64dac24b5 \
   zookeeper:3.9.4
 
 # server.3: zk3
@@ -72,10 +76,12 @@ docker run --detach \
   --env 'ZOO_SERVERS=server.1=zknode1:2888:3888;2181 server.2=zknode2:2888:3888;2181 server.3=zk3:2888:3888;2181 server.4=zknode4:2888:3888:observer;2181' \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   --env ZOO_CFG_EXTRA=quorumListenOnAllIPs=true \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
-  --label io.zkplan.config-hash=cf778ceca2609836 \
+  --label io.zkplan.config-hash=5f4c12e9d11a2e54 \
   zookeeper:3.9.4
 
 # server.4: zk4
@@ -96,8 +102,10 @@ docker run --detach \
   --env 'ZOO_SERVERS=server.1=zknode1:2888:3888;2181 server.2=zknode2:2888:3888;2181 server.3=zknode3:2888:3888;2181 server.4=zk4:2888:3888:observer;2181' \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   --env 'ZOO_CFG_EXTRA=peerType=observer quorumListenOnAllIPs=true' \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=4 \
-  --label io.zkplan.config-hash=870c3a2048ece4df \
+  --label io.zkplan.config-hash=1421a3539c39ca7c \
   zookeeper:3.9.4

@@ -22,9 +22,11 @@ docker run --detach \
   --env ADDITIONAL_ZOOKEEPER_2=server.2=172.19.128.2:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_3=server.3=172.19.128.3:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_4=server.4=172.19.128.4:2888:3888:observer \
+  --env ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
-  --label io.zkplan.config-hash=72df08441bbbd089 \
+  --label io.zkplan.config-hash=42fd111c1412f752 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.2: zookeeper2
@@ -43,9 +45,11 @@ docker run --detach \
   --env ADDITIONAL_ZOOKEEPER_2=server.2=172.19.128.2:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_3=server.3=172.19.128.3:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_4=server.4=172.19.128.4:2888:3888:observer \
+  --env ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=2 \
-  --label io.zkplan.config-hash=e6617abad548c3e7 \
+  --label io.zkplan.config-hash=418131509323d40c \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.3: zookeeper3
@@ -64,9 +68,11 @@ docker run --detach \
   --env ADDITIONAL_ZOOKEEPER_2=server.2=172.19.128.2:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_3=server.3=172.19.128.3:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_4=server.4=172.19.128.4:2888:3888:observer \
+  --env ADDITIONAL_ZOOKEEPER_5=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.purgeInterval=24 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
-  --label io.zkplan.config-hash=47b021b441b4bb64 \
+  --label io.zkplan.config-hash=15fae49e4980481a \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8
 
 # server.4: zookeeper4
@@ -86,7 +92,9 @@ docker run --detach \
   --env ADDITIONAL_ZOOKEEPER_3=server.3=172.19.128.3:2888:3888 \
   --env ADDITIONAL_ZOOKEEPER_4=server.4=172.19.128.4:2888:3888:observer \
   --env ADDITIONAL_ZOOKEEPER_5=peerType=observer \
+  --env ADDITIONAL_ZOOKEEPER_6=autopurge.snapRetainCount=3 \
+  --env ADDITIONAL_ZOOKEEPER_7=autopurge.purgeInterval=24 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=4 \
-  --label io.zkplan.config-hash=e6190e60b8e0305f \
+  --label io.zkplan.config-hash=21dac111df27c317 \
   registry.aliyuncs.com/acs-sample/zookeeper:3.4.8

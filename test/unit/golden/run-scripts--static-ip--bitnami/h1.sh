@@ -26,9 +26,11 @@ docker run --detach \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
-  --label io.zkplan.config-hash=132d720628147210 \
+  --label io.zkplan.config-hash=6b621fc39e040a10 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.2: zk2
@@ -51,9 +53,11 @@ docker run --detach \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=2 \
-  --label io.zkplan.config-hash=31c96f3c497487c3 \
+  --label io.zkplan.config-hash=58ee538fde27facd \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.3: zk3
@@ -76,9 +80,11 @@ docker run --detach \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
-  --label io.zkplan.config-hash=1aa1280d6285a559 \
+  --label io.zkplan.config-hash=9ff52e40e1613500 \
   bitnamilegacy/zookeeper:3.8.4
 
 # server.4: zk4
@@ -102,7 +108,9 @@ docker run --detach \
   --env ZOO_PEER_TYPE=observer \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
+  --env ZOO_AUTOPURGE_INTERVAL=24 \
+  --env ZOO_AUTOPURGE_RETAIN_COUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=4 \
-  --label io.zkplan.config-hash=bc23b292a50aa511 \
+  --label io.zkplan.config-hash=dd614d5c9c27c451 \
   bitnamilegacy/zookeeper:3.8.4

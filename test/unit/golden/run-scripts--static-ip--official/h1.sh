@@ -22,9 +22,11 @@ docker run --detach \
   --env 'ZOO_SERVERS=server.1=172.19.128.1:2888:3888;2181 server.2=172.19.128.2:2888:3888;2181 server.3=172.19.128.3:2888:3888;2181 server.4=172.19.128.4:2888:3888:observer;2181' \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=1 \
-  --label io.zkplan.config-hash=5aa9557eec28f13b \
+  --label io.zkplan.config-hash=57c3c59fe0ca7579 \
   zookeeper:3.9.4
 
 # server.2: zk2
@@ -43,9 +45,11 @@ docker run --detach \
   --env 'ZOO_SERVERS=server.1=172.19.128.1:2888:3888;2181 server.2=172.19.128.2:2888:3888;2181 server.3=172.19.128.3:2888:3888;2181 server.4=172.19.128.4:2888:3888:observer;2181' \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=2 \
-  --label io.zkplan.config-hash=4da9c449b874245c \
+  --label io.zkplan.config-hash=6a89b3924d5c3346 \
   zookeeper:3.9.4
 
 # server.3: zk3
@@ -64,9 +68,11 @@ docker run --detach \
   --env 'ZOO_SERVERS=server.1=172.19.128.1:2888:3888;2181 server.2=172.19.128.2:2888:3888;2181 server.3=172.19.128.3:2888:3888;2181 server.4=172.19.128.4:2888:3888:observer;2181' \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
-  --label io.zkplan.config-hash=1e99e332b55654f9 \
+  --label io.zkplan.config-hash=56589f1b4daf5e09 \
   zookeeper:3.9.4
 
 # server.4: zk4
@@ -85,8 +91,10 @@ docker run --detach \
   --env 'ZOO_SERVERS=server.1=172.19.128.1:2888:3888;2181 server.2=172.19.128.2:2888:3888;2181 server.3=172.19.128.3:2888:3888;2181 server.4=172.19.128.4:2888:3888:observer;2181' \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,mntr,ruok,srvr \
   --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_AUTOPURGE_PURGEINTERVAL=24 \
+  --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=3 \
   --env ZOO_CFG_EXTRA=peerType=observer \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=4 \
-  --label io.zkplan.config-hash=077b5b3732dd7830 \
+  --label io.zkplan.config-hash=10e9ec06db464be1 \
   zookeeper:3.9.4
