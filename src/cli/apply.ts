@@ -4,7 +4,7 @@ import { jsonText } from '../common/json.js';
 import { OperationalError } from '../common/problems.js';
 import { HostDriver, type HostReport } from '../drivers/host/driver.js';
 import { apply, type ApplyReport } from '../engine/engine.js';
-import { progressFor } from '../deploy/progress.js';
+import { progressFor } from './progress.js';
 import { hostsOf, openSessions } from '../drivers/sessions.js';
 import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
@@ -38,7 +38,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     try {
       const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progress);
       for (const e of ensembles) {
-        const driver = new HostDriver(e, sessions, concurrency);
+        const driver = new HostDriver(e, sessions, concurrency, plan.ensembles);
         reports.push(
           await apply(
             { ensemble: e.name, desired: driver.desired(), driver, progress },

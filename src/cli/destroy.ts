@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { jsonText } from '../common/json.js';
 import { HostDriver } from '../drivers/host/driver.js';
 import { destroy } from '../engine/engine.js';
-import { progressFor } from '../deploy/progress.js';
+import { progressFor } from './progress.js';
 import { hostsOf, openSessions } from '../drivers/sessions.js';
 import { confirmDeletion } from './confirm.js';
 import { readPlan } from './inventory-file.js';

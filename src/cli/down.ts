@@ -1,7 +1,7 @@
 // zkplan down [inventory] [--purge-data [--yes]] [--json]
 import type { Command } from 'commander';
 import { jsonText } from '../common/json.js';
-import { progressFor } from '../deploy/progress.js';
+import { progressFor } from './progress.js';
 import { DEFAULT_IMAGE } from '../drivers/local/default-inventory.js';
 import { localContainers } from '../drivers/local/desired.js';
 import { LocalDriver } from '../drivers/local/driver.js';

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { jsonText } from '../common/json.js';
 import { OperationalError } from '../common/problems.js';
-import { progressFor } from '../deploy/progress.js';
+import { progressFor } from './progress.js';
 import { hostsOf, openSessions } from '../drivers/sessions.js';
 import { HostDriver } from '../drivers/host/driver.js';
 import { status, type EnsembleStatus } from '../engine/engine.js';

@@ -4,7 +4,7 @@
 // servers and where volumes live.
 import { jsonText } from '../common/json.js';
 import { OperationalError, UsageError } from '../common/problems.js';
-import { progressFor } from '../deploy/progress.js';
+import { progressFor } from './progress.js';
 import { openSessions, type Sessions } from '../drivers/sessions.js';
 import { SwarmDriver, type SwarmReport } from '../drivers/swarm/driver.js';
 import { describeLabels } from '../drivers/swarm/nodes.js';

@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { jsonText } from '../common/json.js';
 import { formatProblem, OperationalError, UsageError } from '../common/problems.js';
-import { progressFor } from '../deploy/progress.js';
+import { progressFor } from './progress.js';
 import { DEFAULT_IMAGE } from '../drivers/local/default-inventory.js';
 import { SINGLE_HOST_NETWORKS } from '../inventory/types.js';
 import { connectString, localContainers, localMembers } from '../drivers/local/desired.js';

@@ -40,7 +40,7 @@ export interface HostChecks {
 
 export type StepStatus = 'start' | 'ok' | 'fail' | 'skip' | 'info';
 
-/** Where a driver and the engine report progress (src/deploy/progress.ts renders it). */
+/** Where a driver and the engine report progress (src/cli/progress.ts renders it). */
 export interface Progress {
   step(host: string, step: string, status: StepStatus, detail?: string): void;
   note(message: string): void;

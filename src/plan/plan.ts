@@ -2,14 +2,13 @@
 import { endpoint, isUnspecifiedAddress } from '../common/address.js';
 import { InputError, sortProblems, type Problem } from '../common/problems.js';
 import type { EnsembleSpec, Host, Inventory, YamlPath } from '../inventory/types.js';
-import { checkPeerAddresses, checkVersionAgreement } from './contracts.js';
+import { checkImageContract, checkPeerAddresses, checkVersionAgreement } from './image-contract.js';
 import { ARTICLE_STATIC_NETWORK, planStaticAddresses } from './addresses.js';
 import { failureDomainsOf } from './domains.js';
 import { HostPool } from './host-pool.js';
 import { placeEnsemble, type Placement, type Report } from './placement.js';
 import { allocatePorts, type PortRequest } from './ports.js';
 import { analyseQuorum } from './quorum.js';
-import { checkImageContract } from './contract.js';
 import { serverConfig, type Member } from './server-config.js';
 import { ALIYUN_MAX_LINES, fourLetterWords, resolveSettings } from './settings.js';
 import type { DockerNetworkPlan, EnsemblePlan, EnsembleSettings, FailureDomains, Plan, ServerPlan } from './types.js';

@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CLOCK_SKEW_LIMIT_MS, judgeClockSkew, judgePreflight, parseListeningPorts, preflightCommands } from '../../src/drivers/host/preflight.js';
+import { CLOCK_SKEW_LIMIT_MS, judgeClockSkew, judgeHostMemory, judgePreflight, parseListeningPorts, preflightCommands } from '../../src/drivers/host/preflight.js';
+import type { EnsemblePlan } from '../../src/plan/types.js';
 import { planInventory } from '../../src/plan/plan.js';
 import { listeningPorts } from '../../src/remote/commands/host.js';
 import type { HostSession, RunResult } from '../../src/remote/session.js';
@@ -158,5 +159,45 @@ describe('judgeClockSkew', () => {
       assert.equal(c.ok, false);
       assert.match(c.detail, /exceeds 40 s, ZooKeeper's default maxSessionTimeout \(20 × tickTime 2000 ms\)/);
     }
+  });
+});
+
+describe('host memory and directories', () => {
+  const inv = inventoryFrom({
+    hosts: [
+      { name: 'h1', address: '192.0.2.11', labels: {} },
+      { name: 'h2', address: '192.0.2.12', labels: {} },
+    ],
+    ensembles: [
+      { name: 'a', servers: 1, image: 'zookeeper:3.9', profile: 'official', heap: '3g', data_log_dir: '/fast/zk' },
+      { name: 'b', servers: 2, image: 'zookeeper:3.9', profile: 'official', heap: '2g' },
+    ],
+  });
+  const plan = planInventory(inv);
+  const [a, b] = plan.ensembles as [EnsemblePlan, EnsemblePlan];
+  const host = a.servers[0]!.host.name;
+  const meminfo = (kb: number): RunResult => ({ code: 0, stdout: `MemTotal:       ${kb} kB\nMemFree:        1000 kB\n`, stderr: '' });
+
+  it('probes MemTotal only for an ensemble with a heap, and every bind-mounted directory (data and transaction log)', () => {
+    const commands = preflightCommands(a, desiredContainers(a, () => '/var/lib/zkplan').filter((c) => c.host === host));
+    assert.deepEqual(commands.find((c) => c.name === 'memory')?.argv, ['cat', '/proc/meminfo']);
+    const dirs = commands.filter((c) => c.name.startsWith('dir')).map((c) => c.argv.at(-1));
+    assert.ok(dirs.some((d) => d?.startsWith('/fast/zk/')), `transaction log directory probed: ${dirs.join(' ')}`);
+    assert.equal(dirs.length, new Set(dirs).size);
+    const plain = planInventory(inventoryFrom({ hosts: [{ name: 'h1', address: '192.0.2.11', labels: {} }], ensembles: [{ name: 'zk', servers: 1, image: 'zookeeper:3.9', profile: 'official' }] })).ensembles[0]!;
+    assert.equal(preflightCommands(plain, desiredContainers(plain, () => '/x')).find((c) => c.name === 'memory'), undefined);
+  });
+
+  it('counts the heaps of every ensemble on the host, not only the one applied', () => {
+    const both = judgeHostMemory(host, meminfo(4 * 1024 * 1024), [a, b]);
+    assert.equal(both.ok, false, 'a 3 GiB heap and a 2 GiB heap do not fit in 4 GiB');
+    assert.match(both.detail, new RegExp(`heaps on host ${host}`));
+    assert.equal(judgeHostMemory(host, meminfo(4 * 1024 * 1024), [a]).ok, true, 'the 3 GiB heap alone fits');
+    assert.equal(judgeHostMemory(host, meminfo(8 * 1024 * 1024), [a, b]).ok, true);
+  });
+
+  it('fails when MemTotal cannot be read', () => {
+    const c = judgeHostMemory(host, { code: 1, stdout: '', stderr: 'cat: /proc/meminfo: No such file or directory\n' }, [a]);
+    assert.deepEqual(c, { name: 'memory', ok: false, detail: 'cannot read MemTotal from /proc/meminfo (exit 1): cat: /proc/meminfo: No such file or directory' });
   });
 });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Io } from '../../src/cli/io.js';
-import { lineProgress, progressFor, renderFrames, renderHostLines, reduceView, type ProgressEvent } from '../../src/deploy/progress.js';
+import { lineProgress, progressFor, renderFrames, renderHostLines, reduceView, type ProgressEvent } from '../../src/cli/progress.js';
 
 const T0 = 1_000_000;
 const step = (at: number, host: string, s: string, status: 'start' | 'ok' | 'fail' | 'info' | 'skip', detail?: string): ProgressEvent => ({

@@ -39,6 +39,8 @@ export class HostDriver implements Driver<HostReport> {
     private readonly ensemble: EnsemblePlan,
     private readonly sessions: Sessions,
     private readonly concurrency: number,
+    /** every ensemble of the plan, for the host memory check (the heaps of all of them count) */
+    private readonly coTenants: readonly EnsemblePlan[] = [ensemble],
   ) {
     this.dial = tunnelDial(sessions);
     this.containers = new Map(desiredContainers(ensemble, (h) => this.stateDir(h)).map((c) => [c.serverId, c]));
@@ -93,7 +95,7 @@ export class HostDriver implements Driver<HostReport> {
     const found = this.found;
     if (!found) throw new Error('internal error: preflight before lock');
     return mapLimit(this.hosts(desired), this.concurrency, (h) =>
-      judgePreflight(this.sessions.get(h)!, this.ensemble, this.mine(desired, h), observed, found.get(h)!, { pull: !opts.dryRun }),
+      judgePreflight(this.sessions.get(h)!, this.ensemble, this.mine(desired, h), observed, found.get(h)!, { pull: !opts.dryRun }, this.coTenants),
     );
   }
 

@@ -1,7 +1,8 @@
 // HostPreflight: everything checked on a host before anything changes anywhere.
 import type { EnsemblePlan } from '../../plan/types.js';
 import { dockerServerVersion, imageId, pullImage } from '../../remote/commands/docker.js';
-import { clock, directoryCreatable, listeningPorts } from '../../remote/commands/host.js';
+import { clock, directoryCreatable, listeningPorts, memoryInfo } from '../../remote/commands/host.js';
+import { heapsOverHostMemory, memTotalBytes } from '../../rollout/host-memory.js';
 import type { BatchCommand } from '../../remote/batch.js';
 import type { HostSession, RunResult } from '../../remote/session.js';
 import type { Check, HostChecks } from '../../engine/driver.js';
@@ -27,8 +28,14 @@ export function preflightCommands(ensemble: EnsemblePlan, containers: readonly D
     { name: 'clock', argv: clock() },
     { name: 'listening', argv: listeningPorts() },
     { name: 'image', argv: imageId(ensemble.image) },
-    ...containers.map((c, i) => ({ name: `dir${i}`, argv: directoryCreatable(c.mounts[0]!.source) })),
+    ...bindSources(containers).map((dir, i) => ({ name: `dir${i}`, argv: directoryCreatable(dir) })),
+    ...(ensemble.settings.heapMiB !== undefined ? [{ name: 'memory', argv: memoryInfo() }] : []),
   ];
+}
+
+/** Every host directory the host's servers mount: data and, when set, the transaction log's. */
+function bindSources(containers: readonly DesiredContainer[]): string[] {
+  return [...new Set(containers.flatMap((c) => c.mounts.filter((m) => m.kind === 'bind').map((m) => m.source)))];
 }
 
 /** Judges what preflightCommands() found; only pulling a missing image runs anything more. */
@@ -39,6 +46,8 @@ export async function judgePreflight(
   observed: ReadonlyMap<number, ObservedServer>,
   found: HostResults,
   opts: PreflightOptions,
+  /** every ensemble of the plan: the heaps of all servers placed on this host must fit in its memory */
+  coTenants: readonly EnsemblePlan[] = [ensemble],
 ): Promise<HostPreflight> {
   const host = session.host.name;
   const checks: Check[] = [];
@@ -46,7 +55,8 @@ export async function judgePreflight(
   const missing: RunResult = { code: 127, stdout: '', stderr: 'the check did not run' };
   const get = (name: string) => found.results.get(name) ?? missing;
   const [docker, time, listening, image] = ['docker', 'clock', 'listening', 'image'].map(get) as [RunResult, RunResult, RunResult, RunResult];
-  const dirs = containers.map((_, i) => get(`dir${i}`));
+  const sources = bindSources(containers);
+  const dirs = sources.map((_, i) => get(`dir${i}`));
   const t0 = found.startedAt;
   const t1 = found.answeredAt;
 
@@ -104,15 +114,25 @@ export async function judgePreflight(
           : { name: 'ports', ok: false, detail: `in use by something else: ${busy.join(', ')}` },
   );
 
-  const badDirs = containers.filter((_, i) => dirs[i]!.code !== 0).map((c) => c.mounts[0]!.source);
+  const badDirs = sources.filter((_, i) => dirs[i]!.code !== 0);
   checks.push(
     badDirs.length === 0
       ? { name: 'data dir', ok: true, detail: 'data directories creatable' }
       : { name: 'data dir', ok: false, detail: `cannot create ${badDirs.join(', ')}` },
   );
 
+  if (ensemble.settings.heapMiB !== undefined) checks.push(judgeHostMemory(host, get('memory'), coTenants));
+
   result.ok = checks.every((c) => c.ok);
   return result;
+}
+
+/** The heaps the inventory gives every server on this host, against the host's MemTotal. */
+export function judgeHostMemory(host: string, meminfo: RunResult, ensembles: readonly EnsemblePlan[]): Check {
+  const total = meminfo.code === 0 ? memTotalBytes(meminfo.stdout) : undefined;
+  if (total === undefined) return { name: 'memory', ok: false, detail: `cannot read MemTotal from /proc/meminfo (exit ${meminfo.code}): ${firstLine(meminfo.stderr) || 'no MemTotal line'}` };
+  const problem = heapsOverHostMemory(ensembles, host, total);
+  return problem === undefined ? { name: 'memory', ok: true, detail: `heaps fit in ${Math.floor(total / 2 ** 20)} MiB` } : { name: 'memory', ok: false, detail: problem };
 }
 
 // ZooKeeper times sessions on the leader's monotonic clock, so skew alone expires nothing; but
