@@ -9,13 +9,13 @@ import type { Check, DesiredServer, Driver, HeldLock, HostChecks, LockOptions, O
 import type { Inventory } from '../../inventory/types.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { imageId } from '../../remote/commands/docker.js';
+import { removeVolumes } from '../../remote/commands/docker-local.js';
 import { removePaths } from '../../remote/commands/host.js';
 import {
   deployStack,
   existingVolumes,
   removeService,
   removeStack,
-  removeVolumes,
   runningServiceContainers,
   scaleService,
   serviceContainers,

@@ -1,5 +1,5 @@
-// Docker command builders for single-host ensembles on a user-defined network (`zkplan up --local`):
-// argv arrays, no I/O. Everything zkplan creates carries labels, so `down` finds exactly that.
+// Docker command builders for networks, volumes and containers found by label (`zkplan up --local`, and the
+// Swarm volume purge): argv arrays, no I/O. Everything zkplan creates carries labels, so `down` finds exactly that.
 import { labelArgs } from './docker.js';
 
 export interface NetworkSpec {

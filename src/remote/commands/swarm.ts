@@ -98,11 +98,6 @@ export function runningServiceContainers(service: string, label?: { key: string;
   ];
 }
 
-/** On a node: removes the named volumes; missing ones are not an error. */
-export function removeVolumes(names: readonly string[]): string[] {
-  return ['docker', 'volume', 'rm', '--force', ...names];
-}
-
 /** On a node: the names among these volumes that exist. */
 export function existingVolumes(names: readonly string[]): string[] {
   return ['sh', '-c', 'for v; do docker volume inspect --format "{{.Name}}" "$v" 2>/dev/null; done; true', 'zkplan-volumes', ...names];
