@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+// The bundled CLI (npm run build); its source maps make ZKPLAN_DEBUG's stack traces name src/.
+if (process.env.ZKPLAN_DEBUG) process.setSourceMapsEnabled(true);
+const { main } = await import('../dist/bundle/main.js');
 
 await main();

@@ -1,7 +1,9 @@
 // Prints the README's inventory reference from schemas/inventory.schema.json, the single
 // source of truth. `npm run docs` rewrites the README section; a unit test keeps them equal.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { inventorySchema } from '../src/inventory/schema.js';
+import { readInventorySchema } from './inventory-validator.js';
+
+const inventorySchema = readInventorySchema();
 
 type Schema = {
   type?: string;

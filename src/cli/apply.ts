@@ -1,16 +1,14 @@
 // zkplan apply <inventory> [--dry-run] [--timeout s] [--force-unlock] [--json] ...
+// What the command runs (SSH, the engine, the drivers) is imported when it runs, not at every start.
 import type { Command } from 'commander';
 import { jsonText } from '../common/json.js';
 import { OperationalError } from '../common/problems.js';
-import { HostDriver, type HostReport } from '../drivers/host/driver.js';
-import { apply, type ApplyReport } from '../engine/engine.js';
+import type { HostReport } from '../drivers/host/driver.js';
+import type { ApplyReport } from '../engine/engine.js';
 import { progressFor } from './progress.js';
-import { hostsOf, openSessions } from '../drivers/sessions.js';
-import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
 import { tableLines } from '../common/table.js';
-import { applySwarm, isSwarmTarget, TARGET_OPTION } from './swarm.js';
-import { addRemoteOptions, executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
+import { addRemoteOptions, executorFor, isSwarmTarget, positiveInt, selectEnsembles, TARGET_OPTION, type RemoteFlags } from './remote-options.js';
 
 interface ApplyFlags extends RemoteFlags {
   dryRun?: boolean;
@@ -27,13 +25,19 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
       .option('--dry-run', 'connect and inspect, then print what would be created, changed or left alone')
       .option('--force-unlock', 'break a deploy lock left by an interrupted run'),
   ).action(async (file: string, flags: ApplyFlags) => {
-    if (isSwarmTarget(flags.target)) return applySwarm(file, flags, io, setExit);
+    if (isSwarmTarget(flags.target)) return (await import('./swarm.js')).applySwarm(file, flags, io, setExit);
     const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
+    const [{ readPlan }, { hostsOf, openSessions }, { HostDriver }, { apply }] = await Promise.all([
+      import('./inventory-file.js'),
+      import('../drivers/sessions.js'),
+      import('../drivers/host/driver.js'),
+      import('../engine/engine.js'),
+    ]);
     const { inventory, plan } = readPlan(file, io);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'apply');
     const progress = progressFor(io);
-    const executor = executorFor(flags, io);
+    const executor = await executorFor(flags, io);
     const reports: ApplyReport<HostReport>[] = [];
     try {
       const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progress);

@@ -1,16 +1,12 @@
 // zkplan destroy <inventory> [--purge-data [--yes]]
+// What the command runs (SSH, the engine, the drivers) is imported when it runs, not at every start.
 import type { Command } from 'commander';
 import { jsonText } from '../common/json.js';
-import { HostDriver } from '../drivers/host/driver.js';
-import { destroy } from '../engine/engine.js';
 import { progressFor } from './progress.js';
-import { hostsOf, openSessions } from '../drivers/sessions.js';
 import { confirmDeletion } from './confirm.js';
-import { readPlan } from './inventory-file.js';
 import type { EnsemblePlan } from '../plan/types.js';
 import type { Io } from './io.js';
-import { destroySwarm, isSwarmTarget, TARGET_OPTION } from './swarm.js';
-import { addRemoteOptions, executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
+import { addRemoteOptions, executorFor, isSwarmTarget, positiveInt, selectEnsembles, TARGET_OPTION, type RemoteFlags } from './remote-options.js';
 
 interface DestroyFlags extends RemoteFlags {
   purgeData?: boolean;
@@ -31,11 +27,17 @@ export function registerDestroy(program: Command, io: Io, setExit: (code: number
   ).action(async (file: string, flags: DestroyFlags) => {
     const swarm = isSwarmTarget(flags.target);
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
+    const { readPlan } = await import('./inventory-file.js');
     const { inventory, plan } = readPlan(file, io);
     if (flags.purgeData) await confirmDeletion(io, flags.yes, 'destroy --purge-data', `the data of ${dataOf(selectEnsembles(plan, flags.ensemble))}`);
-    if (swarm) return destroySwarm(file, flags, io, setExit);
+    if (swarm) return (await import('./swarm.js')).destroySwarm(file, flags, io, setExit);
+    const [{ hostsOf, openSessions }, { HostDriver }, { destroy }] = await Promise.all([
+      import('../drivers/sessions.js'),
+      import('../drivers/host/driver.js'),
+      import('../engine/engine.js'),
+    ]);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'destroy');
-    const executor = executorFor(flags, io);
+    const executor = await executorFor(flags, io);
     const removed: Record<string, string[]> = {};
     const progress = progressFor(io);
     try {

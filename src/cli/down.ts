@@ -1,14 +1,12 @@
 // zkplan down [inventory] [--purge-data [--yes]] [--json]
+// What the command runs (the local driver, the engine) is imported when it runs, not at every start.
 import type { Command } from 'commander';
 import { jsonText } from '../common/json.js';
 import { progressFor } from './progress.js';
-import { DEFAULT_IMAGE } from '../drivers/local/default-inventory.js';
-import { localContainers } from '../drivers/local/desired.js';
-import { LocalDriver } from '../drivers/local/driver.js';
-import { destroy } from '../engine/engine.js';
+import { DEFAULT_IMAGE } from '../drivers/local/default-image.js';
 import { confirmDeletion } from './confirm.js';
 import type { Io } from './io.js';
-import { addLocalOptions, localEngineSession, localPlan, type LocalFlags } from './local-options.js';
+import { addLocalOptions, type LocalFlags } from './local-options.js';
 
 interface DownFlags extends LocalFlags {
   purgeData?: boolean;
@@ -34,6 +32,12 @@ export function registerDown(program: Command, io: Io, setExit: (code: number) =
     .option('--purge-data', 'also remove the servers\' data volumes (asks first on a terminal)')
     .option('--yes', 'remove with --purge-data without asking (needed when standard input is not a terminal)')
     .action(async (file: string | undefined, flags: DownFlags) => {
+      const [{ localEngineSession, localPlan }, { localContainers }, { LocalDriver }, { destroy }] = await Promise.all([
+        import('./local-plan.js'),
+        import('../drivers/local/desired.js'),
+        import('../drivers/local/driver.js'),
+        import('../engine/engine.js'),
+      ]);
       // Down finds everything by label, so the built-in default's network method does not matter.
       const { ensembles } = localPlan(file, flags, io, { network: 'bridge', image: DEFAULT_IMAGE });
       if (flags.purgeData) {

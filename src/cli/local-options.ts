@@ -1,16 +1,6 @@
-// What `up --local` and `down` share: the inventory (a file, or the built-in default), the
-// ensembles they may handle, and the session on the local Docker engine.
+// The flags \`up --local\` and \`down\` share; what they run is in local-plan.ts, imported when they run.
 import type { Command } from 'commander';
-import { UsageError } from '../common/problems.js';
-import { defaultInventory } from '../drivers/local/default-inventory.js';
-import { SINGLE_HOST_NETWORKS, type SingleHostNetwork } from '../inventory/types.js';
-import type { Host } from '../inventory/types.js';
-import { planInventory } from '../plan/plan.js';
-import type { EnsemblePlan, Plan } from '../plan/types.js';
-import { LocalSession } from '../remote/local-executor.js';
-import { readPlan } from './inventory-file.js';
-import type { Io } from './io.js';
-import { selectEnsembles } from './remote-options.js';
+import type { SingleHostNetwork } from '../inventory/types.js';
 
 export interface LocalFlags {
   local?: boolean;
@@ -25,22 +15,4 @@ export function addLocalOptions(cmd: Command): Command {
     .option('--local', 'use the Docker engine of this machine (DOCKER_HOST, else the default socket)')
     .option('-e, --ensemble <name>', 'only this ensemble of the inventory')
     .option('--json', 'print the result as JSON on standard output');
-}
-
-/** The inventory's plan, or the built-in default's when no file is given (then --network/--image shape it). */
-export function localPlan(file: string | undefined, flags: LocalFlags, io: Io, defaults: { network: SingleHostNetwork; image: string }): { plan: Plan; ensembles: EnsemblePlan[]; source: string } {
-  if (file !== undefined) {
-    const given = [flags.network !== undefined ? '--network' : '', flags.image !== undefined ? '--image' : ''].filter(Boolean);
-    if (given.length > 0) throw new UsageError(`${given.join(' and ')} shape${given.length > 1 ? '' : 's'} the built-in default ensemble; with an inventory, set network and image in ${file}`);
-    const { plan } = readPlan(file, io);
-    return { plan, ensembles: selectEnsembles(plan, flags.ensemble, SINGLE_HOST_NETWORKS, 'up --local / down'), source: file };
-  }
-  const plan = planInventory(defaultInventory({ network: flags.network ?? defaults.network, image: flags.image ?? defaults.image }));
-  return { plan, ensembles: selectEnsembles(plan, flags.ensemble, SINGLE_HOST_NETWORKS, 'up --local / down'), source: 'the built-in default' };
-}
-
-/** The local engine as a host: docker runs as a child process and inherits DOCKER_HOST. */
-export function localEngineSession(): LocalSession {
-  const host: Host = { name: 'local', address: '127.0.0.1', labels: {}, ssh: {}, stateDir: '', index: 0 };
-  return new LocalSession(host);
 }

@@ -1,8 +1,9 @@
-// Flags shared by the commands that reach hosts, and the plumbing they share.
+// Flags shared by the commands that reach hosts, and the plumbing they share. Registering the
+// flags loads nothing heavy: the SSH executor (ssh2) is imported when a command runs.
 import type { Command } from 'commander';
 import { UsageError } from '../common/problems.js';
 import type { EnsemblePlan, Plan } from '../plan/types.js';
-import { SshExecutor } from '../remote/executor.js';
+import type { SshExecutor } from '../remote/executor.js';
 import type { Io } from './io.js';
 
 export interface RemoteFlags {
@@ -13,6 +14,15 @@ export interface RemoteFlags {
   json?: boolean;
   sshConfig?: string;
   target?: string;
+}
+
+export const TARGET_OPTION = ['--target <target>', 'host (containers over SSH, the default) or swarm (a Swarm-mode stack through the manager)', 'host'] as const;
+
+/** Throws a usage error for anything but host and swarm; true for swarm. */
+export function isSwarmTarget(target: string | undefined): boolean {
+  if (target === undefined || target === 'host') return false;
+  if (target === 'swarm') return true;
+  throw new UsageError(`--target expects host or swarm, got "${target}"`);
 }
 
 export function addRemoteOptions(cmd: Command): Command {
@@ -43,7 +53,8 @@ export function selectEnsembles(plan: Plan, name: string | undefined, networks?:
   return chosen;
 }
 
-export function executorFor(flags: RemoteFlags, io: Io): SshExecutor {
+export async function executorFor(flags: RemoteFlags, io: Io): Promise<SshExecutor> {
+  const { SshExecutor } = await import('../remote/executor.js');
   return new SshExecutor({
     acceptNewHostKeys: Boolean(flags.acceptNewHostKeys),
     ...(flags.sshConfig ? { sshConfigPath: flags.sshConfig } : {}),

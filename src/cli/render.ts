@@ -7,14 +7,13 @@
 // included. Otherwise `-o` names the main file and nothing else is written. An existing file is
 // replaced only when zkplan wrote it (its header says so) or with --force, and every file is
 // checked before the first is written.
+//
+// The planner, the renderers and their templates are imported when the command runs.
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { OperationalError, UsageError } from '../common/problems.js';
 import { isRenderedByZkplan } from '../render/generated.js';
-import { renderTarget } from '../render/index.js';
-import { loadTemplates } from '../render/templates.js';
 import { TARGET_NAMES, type RenderedFile, type TargetName } from '../render/types.js';
-import { readPlan } from './inventory-file.js';
 import type { Io } from './io.js';
 import { selectEnsembles } from './remote-options.js';
 
@@ -46,10 +45,15 @@ export function registerRender(program: Command, io: Io, setExit: (code: number)
     .option('--force', 'replace files that zkplan did not write')
     .option('--set <VAR=address>', 'override one ${ZOOKEEPER_n} address (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--resolve', 'write host addresses inline instead of ${ZOOKEEPER_n} variables (no .env)')
-    .action((file: string, flags: RenderFlags) => {
+    .action(async (file: string, flags: RenderFlags) => {
       const target = parseTarget(flags.target);
       const set = parseSet(flags.set);
       if (flags.all && flags.output !== undefined) throw new UsageError('--all is for standard output; -o with a directory writes every file');
+      const [{ readPlan }, { renderTarget }, { loadTemplates }] = await Promise.all([
+        import('./inventory-file.js'),
+        import('../render/index.js'),
+        import('../render/templates.js'),
+      ]);
       const { plan } = readPlan(file, io);
       const ensembles = selectEnsembles(plan, flags.ensemble);
       const templates = loadTemplates();

@@ -1,27 +1,30 @@
 // zkplan status <inventory> [--json]: exit 0 when every ensemble is whole and matches the plan.
+// What the command runs (SSH, the engine, the drivers) is imported when it runs, not at every start.
 import type { Command } from 'commander';
 import { jsonText } from '../common/json.js';
 import { OperationalError } from '../common/problems.js';
 import { progressFor } from './progress.js';
-import { hostsOf, openSessions } from '../drivers/sessions.js';
-import { HostDriver } from '../drivers/host/driver.js';
-import { status, type EnsembleStatus } from '../engine/engine.js';
-import { readPlan } from './inventory-file.js';
+import type { EnsembleStatus } from '../engine/engine.js';
 import type { Io } from './io.js';
 import { tableLines } from '../common/table.js';
-import { statusSwarm, isSwarmTarget, TARGET_OPTION } from './swarm.js';
-import { addRemoteOptions, executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
+import { addRemoteOptions, executorFor, isSwarmTarget, positiveInt, selectEnsembles, TARGET_OPTION, type RemoteFlags } from './remote-options.js';
 
 export function registerStatus(program: Command, io: Io, setExit: (code: number) => void): void {
   addRemoteOptions(
     program.command('status').description('show each server: container, role, zxid, latency, connections, drift from the plan').argument('<inventory>', 'inventory YAML file')
       .option(...TARGET_OPTION),
   ).action(async (file: string, flags: RemoteFlags) => {
-    if (isSwarmTarget(flags.target)) return statusSwarm(file, flags, io, setExit);
+    if (isSwarmTarget(flags.target)) return (await import('./swarm.js')).statusSwarm(file, flags, io, setExit);
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
+    const [{ readPlan }, { hostsOf, openSessions }, { HostDriver }, { status }] = await Promise.all([
+      import('./inventory-file.js'),
+      import('../drivers/sessions.js'),
+      import('../drivers/host/driver.js'),
+      import('../engine/engine.js'),
+    ]);
     const { inventory, plan } = readPlan(file, io);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'status');
-    const executor = executorFor(flags, io);
+    const executor = await executorFor(flags, io);
     const statuses: EnsembleStatus[] = [];
     try {
       const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progressFor(io, true));

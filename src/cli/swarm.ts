@@ -20,15 +20,6 @@ import type { Io } from './io.js';
 import { tableLines } from '../common/table.js';
 import { executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
 
-export const TARGET_OPTION = ['--target <target>', 'host (containers over SSH, the default) or swarm (a Swarm-mode stack through the manager)', 'host'] as const;
-
-/** Throws a usage error for anything but host and swarm; true for swarm. */
-export function isSwarmTarget(target: string | undefined): boolean {
-  if (target === undefined || target === 'host') return false;
-  if (target === 'swarm') return true;
-  throw new UsageError(`--target expects host or swarm, got "${target}"`);
-}
-
 export type SwarmApplyReport = ApplyReport<SwarmReport> & { target: 'swarm' };
 
 interface SwarmEnsemble {
@@ -44,7 +35,7 @@ async function withSwarm<T>(file: string, flags: RemoteFlags, io: Io, command: s
   const ensembles = selectEnsembles(plan, flags.ensemble, MULTI_HOST_NETWORKS, `${command} --target swarm`);
   if (inventory.swarmManager === undefined) throw new UsageError(`${command} --target swarm needs a Swarm manager: flag one host \`swarm: manager\` (or set swarm.manager) in ${file}`);
   const templates = loadTemplates();
-  const executor = executorFor(flags, io);
+  const executor = await executorFor(flags, io);
   const results: T[] = [];
   try {
     const sessions = await openSessions(executor, inventory.hosts, concurrency, progress);

@@ -1,15 +1,15 @@
 // zkplan up [inventory] --local [--network bridge|links|static-ip] [--image ref] [--timeout s] [--json]
+// What the command runs (the local driver, the engine) is imported when it runs, not at every start.
 import { Option, type Command } from 'commander';
 import { jsonText } from '../common/json.js';
 import { formatProblem, OperationalError, UsageError } from '../common/problems.js';
 import { progressFor } from './progress.js';
-import { DEFAULT_IMAGE } from '../drivers/local/default-inventory.js';
+import { DEFAULT_IMAGE } from '../drivers/local/default-image.js';
 import { SINGLE_HOST_NETWORKS } from '../inventory/types.js';
-import { connectString, localContainers, localMembers } from '../drivers/local/desired.js';
-import { LocalDriver, type LocalResult } from '../drivers/local/driver.js';
-import { apply, type ApplyReport } from '../engine/engine.js';
+import type { LocalResult } from '../drivers/local/driver.js';
+import type { ApplyReport } from '../engine/engine.js';
 import type { Io } from './io.js';
-import { addLocalOptions, localEngineSession, localPlan, type LocalFlags } from './local-options.js';
+import { addLocalOptions, type LocalFlags } from './local-options.js';
 import { positiveInt } from './remote-options.js';
 import { tableLines } from '../common/table.js';
 
@@ -32,6 +32,12 @@ export function registerUp(program: Command, io: Io, setExit: (code: number) => 
     .action(async (file: string | undefined, flags: UpFlags) => {
       if (!flags.local) throw new UsageError('up runs ensembles on the local Docker engine only: pass --local (zkplan apply deploys to the inventory\'s hosts over SSH)');
       const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
+      const [{ localEngineSession, localPlan }, { connectString, localContainers, localMembers }, { LocalDriver }, { apply }] = await Promise.all([
+        import('./local-plan.js'),
+        import('../drivers/local/desired.js'),
+        import('../drivers/local/driver.js'),
+        import('../engine/engine.js'),
+      ]);
       const { plan, ensembles } = localPlan(file, flags, io, { network: 'bridge', image: DEFAULT_IMAGE });
       for (const w of plan.warnings) io.err(`${formatProblem(w)}\n`);
       const progress = progressFor(io);

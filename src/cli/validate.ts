@@ -1,8 +1,8 @@
 // zkplan validate <inventory> [--strict]: every problem as file:line:col, exit 2 on an error
 // (with --strict also on a warning), 0 otherwise. Problems go to standard error as in every command.
+// The checks are imported when the command runs, not at every start.
 import type { Command } from 'commander';
 import { formatProblem, InputError } from '../common/problems.js';
-import { checkInventoryFile } from './inventory-file.js';
 import type { Io } from './io.js';
 
 export function registerValidate(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -11,7 +11,8 @@ export function registerValidate(program: Command, io: Io, setExit: (code: numbe
     .description('check an inventory and print every problem as file:line:col (changes nothing, connects nowhere)')
     .argument('<inventory>', 'inventory YAML file, or - for standard input')
     .option('--strict', 'exit 2 on warnings too')
-    .action((file: string, opts: { strict?: boolean }) => {
+    .action(async (file: string, opts: { strict?: boolean }) => {
+      const { checkInventoryFile } = await import('./inventory-file.js');
       const checked = checkInventoryFile(file, io);
       if (!checked.ok) throw new InputError(checked.problems);
       const warnings = checked.problems.length;

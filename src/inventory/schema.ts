@@ -1,17 +1,11 @@
 // Validates the raw YAML data against schemas/inventory.schema.json (the single source of
-// truth) and turns Ajv's errors into positioned, human problems.
-import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+// truth) and turns Ajv's errors into positioned, human problems. The validator is compiled at
+// build time (scripts/inventory-validator.ts), beside the schema it comes from, so no start
+// compiles the schema.
+import type { ErrorObject } from 'ajv';
+import validate from '../../schemas/inventory.validate.cjs';
 import { closest, type Problem } from '../common/problems.js';
 import type { SourcePosition, YamlPath } from './types.js';
-
-// Package data shipped beside src/ and dist/, read once like an import.
-export const inventorySchema = JSON.parse(
-  readFileSync(new URL('../../schemas/inventory.schema.json', import.meta.url), 'utf8'),
-) as Record<string, unknown>;
-
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
-const validate = ajv.compile(inventorySchema);
 
 type Locate = (path: YamlPath, which?: 'key' | 'value') => SourcePosition;
 

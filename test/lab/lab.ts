@@ -108,11 +108,11 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** bin/zkplan.js runs dist/: rebuild it when any source is newer than the last build. */
+/** bin/zkplan.js runs dist/bundle/: rebuild it (npm run build) when any source is newer than the last build. */
 export async function ensureBuilt(): Promise<void> {
-  const main = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
+  const main = path.join(REPO_ROOT, 'dist', 'bundle', 'main.js');
   if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(path.join(REPO_ROOT, 'src'))) return;
-  await run(['npx', 'tsc', '-p', path.join(REPO_ROOT, 'tsconfig.json')], { timeoutMs: 300_000 });
+  await run(['npm', '--prefix', REPO_ROOT, 'run', '--silent', 'build'], { timeoutMs: 300_000 });
 }
 
 /**

@@ -2,7 +2,8 @@
 // docker argv it becomes, and flag validation (exit 2 before anything touches Docker).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_IMAGE, defaultInventory, defaultInventoryText } from '../../src/drivers/local/default-inventory.js';
+import { DEFAULT_IMAGE } from '../../src/drivers/local/default-image.js';
+import { defaultInventory, defaultInventoryText } from '../../src/drivers/local/default-inventory.js';
 import { connectString, LABEL_LOCAL, localContainers, localMembers } from '../../src/drivers/local/desired.js';
 import { networkMismatches } from '../../src/drivers/local/engine.js';
 import { planInventory } from '../../src/plan/plan.js';

@@ -5,9 +5,7 @@ import YAML from 'yaml';
 import { UsageError } from '../../common/problems.js';
 import { loadInventory } from '../../inventory/load.js';
 import type { Inventory, SingleHostNetwork } from '../../inventory/types.js';
-
-/** Docker Hub's official image (FACTS §2); the tag gives the planner ZooKeeper 3.9's rules. */
-export const DEFAULT_IMAGE = 'zookeeper:3.9';
+import { DEFAULT_IMAGE } from './default-image.js';
 export const DEFAULT_ENSEMBLE = 'zk';
 export const DEFAULT_INVENTORY_FILE = '<built-in default inventory>';
 
