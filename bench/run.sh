@@ -1,7 +1,8 @@
 #!/bin/bash
 # `npm run bench`: zkplan's deployment benchmarks on the multi-host lab (test/lab), for N = 3, 5, 7
-# hosts in turn (bench/lab-bench.ts), plus the planning-at-scale figures (bench/plan-scale.ts).
-# Results: bench/results/<date>-lab.json and <date>-lab.md. Needs root (the lab: netns, dockerd,
+# hosts in turn (bench/lab-bench.ts), plus the planning-at-scale figures (bench/plan-scale.ts),
+# after the start-up figures (bench/startup.ts, needs no lab: alone, `npm run bench:startup`).
+# Results: bench/results/<date>-lab.json and <date>-lab.md, <date>-startup.json and .md. Needs root (the lab: netns, dockerd,
 # iptables). Always leaves the lab down, also on failure or Ctrl-C; exits 1 if a step failed.
 #
 # ZKPLAN_LAB_ID selects the lab (as for the lab tests); several benches may run on different labs.
@@ -63,5 +64,7 @@ export ZKPLAN_LAB_ID=$LAB_ID
 export ZKPLAN_BENCH_CLI=${ZKPLAN_BENCH_CLI:-dist}
 if [ "$ZKPLAN_BENCH_CLI" = dist ]; then npm run --silent build; fi
 rc=0
+# Start-up first, while no lab's dockerds and JVMs share the CPUs; it times the built CLI.
+if [ "$ZKPLAN_BENCH_CLI" = dist ]; then node --import tsx "$HERE/startup.ts" || rc=$?; fi
 node --import tsx "$HERE/lab-bench.ts" || rc=$?
 exit $rc
