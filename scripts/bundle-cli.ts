@@ -20,6 +20,7 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
+  minify: true,
   external: ['ssh2', 'node-zookeeper-client', 'handlebars'],
   // the CommonJS packages bundled in (yaml, commander, ajv's runtime) require Node's built-ins
   banner: { js: "import { createRequire as zkplanCreateRequire } from 'node:module'; const require = zkplanCreateRequire(import.meta.url);" },
