@@ -20,7 +20,9 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  minify: true,
+  // identifiers stay, so ZKPLAN_DEBUG's stack traces keep the functions' names
+  minifyWhitespace: true,
+  minifySyntax: true,
   external: ['ssh2', 'node-zookeeper-client', 'handlebars'],
   // the CommonJS packages bundled in (yaml, commander, ajv's runtime) require Node's built-ins
   banner: { js: "import { createRequire as zkplanCreateRequire } from 'node:module'; const require = zkplanCreateRequire(import.meta.url);" },
