@@ -243,8 +243,9 @@ async function checkSwarmStack(
     const deploy = svc.deploy as { placement?: { constraints?: string[] } } | undefined;
     const constraints = deploy?.placement?.constraints ?? [];
     assert.ok(
-      constraints.some((c) => /^node\.labels\.\S+ == \S+$/.test(c)),
-      `${file}: service ${name} has no node.labels placement constraint: ${JSON.stringify(constraints)}`,
+      // pinned: the node's pin label; spread: the host the planner chose, by hostname
+      constraints.some((c) => /^node\.(labels\.\S+|hostname) == \S+$/.test(c)),
+      `${file}: service ${name} has no node.labels or node.hostname placement constraint: ${JSON.stringify(constraints)}`,
     );
   }
   const text = readFileSync(path.join(r.dir, file), 'utf8');

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_IMAGE } from '../../src/drivers/local/default-image.js';
 import { defaultInventory, defaultInventoryText } from '../../src/drivers/local/default-inventory.js';
 import { connectString, LABEL_LOCAL, localContainers, localMembers } from '../../src/drivers/local/desired.js';
-import { networkMismatches } from '../../src/drivers/local/engine.js';
+import { networkMismatches } from '../../src/drivers/local/observe.js';
 import { planInventory } from '../../src/plan/plan.js';
 import { createNetwork } from '../../src/remote/commands/docker-local.js';
 import { dockerRun } from '../../src/remote/commands/docker.js';

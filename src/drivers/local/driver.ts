@@ -13,7 +13,7 @@ import { runChecked, type HostSession } from '../../remote/session.js';
 import { directDialWithTimeout, type Dial } from '../../verify/dial.js';
 import type { Member } from '../../verify/types.js';
 import { localMembers, ownerLabels } from './desired.js';
-import { networkMismatches, observeContainers, observeNetwork, type ObservedNetwork } from './engine.js';
+import { networkMismatches, observeContainers, observeNetwork, type ObservedNetwork } from './observe.js';
 
 const PROBE_TIMEOUT_MS = 2000;
 
