@@ -4,7 +4,6 @@ import type { DesiredServer } from '../engine/driver.js';
 import type { EnsemblePlan } from '../plan/types.js';
 import type { EnvPair } from '../render/profiles/types.js';
 import { desiredServers } from './server-specs.js';
-import type { SpecMount } from './spec.js';
 
 export { LABEL_ENSEMBLE, LABEL_HASH, LABEL_PORTS, LABEL_SERVER } from './spec.js';
 
@@ -19,10 +18,6 @@ export function envFilePath(stateRoot: string, ensemble: string, server: string)
 }
 
 export interface DesiredContainer extends DesiredServer {
-  image: string;
-  env: EnvPair[];
-  /** the host directories it keeps state in, the data directory first */
-  mounts: SpecMount[];
   /** the env file pushed to the host, read by `docker run --env-file` */
   envFile: string;
 }
@@ -31,9 +26,6 @@ export interface DesiredContainer extends DesiredServer {
 export function desiredContainers(ensemble: EnsemblePlan, stateDirOf: (host: string) => string, overrides: Record<string, string> = {}): DesiredContainer[] {
   return desiredServers(ensemble, { kind: 'host', overrides }).map((d) => ({
     ...d,
-    image: d.spec.image,
-    env: d.spec.env,
-    mounts: d.spec.mounts,
     envFile: envFilePath(stateDirOf(d.host), ensemble.name, d.name),
   }));
 }

@@ -35,7 +35,7 @@ describe('the built-in default inventory', () => {
     assert.equal(e.image, 'zkplan-lab/zookeeper:3.8.0');
     assert.equal(e.version.text, '3.8.0');
     // 3.5+: every server named for real, ;clientPort in every line
-    const servers = localContainers(e)[0]!.env.find(([k]) => k === 'ZOO_SERVERS')![1];
+    const servers = localContainers(e)[0]!.spec.env.find(([k]) => k === 'ZOO_SERVERS')![1];
     assert.equal(servers, 'server.1=zk1:2888:3888;2181 server.2=zk2:2888:3888;2181 server.3=zk3:2888:3888;2181');
   });
 
@@ -53,7 +53,7 @@ describe('the built-in default inventory', () => {
     assert.deepEqual(cs.map((c) => (c.spec.network.kind === 'named' ? c.spec.network.ip : undefined)), ['172.19.128.1', '172.19.128.2', '172.19.128.3']);
     const run = dockerRun(cs[1]!.spec);
     assert.deepEqual(run.slice(run.indexOf('--ip'), run.indexOf('--ip') + 2), ['--ip', '172.19.128.2']);
-    assert.match(cs[0]!.env.find(([k]) => k === 'ZOO_SERVERS')![1], /^server\.1=172\.19\.128\.1:2888:3888;2181 server\.2=172\.19\.128\.2:/);
+    assert.match(cs[0]!.spec.env.find(([k]) => k === 'ZOO_SERVERS')![1], /^server\.1=172\.19\.128\.1:2888:3888;2181 server\.2=172\.19\.128\.2:/);
   });
 
   it('links: every server links its peers under their aliases, and addresses them by alias', () => {
@@ -63,7 +63,7 @@ describe('the built-in default inventory', () => {
       ['zk1:zknode1', 'zk3:zknode3'],
       ['zk1:zknode1', 'zk2:zknode2'],
     ]);
-    assert.match(cs[0]!.env.find(([k]) => k === 'ZOO_SERVERS')![1], /server\.2=zknode2:2888:3888;2181/);
+    assert.match(cs[0]!.spec.env.find(([k]) => k === 'ZOO_SERVERS')![1], /server\.2=zknode2:2888:3888;2181/);
     const run = dockerRun(cs[0]!.spec);
     assert.deepEqual(run.filter((_, i) => run[i - 1] === '--link'), ['zk2:zknode2', 'zk3:zknode3']);
   });

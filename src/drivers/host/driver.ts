@@ -8,7 +8,7 @@ import { allOf } from '../../remote/batch.js';
 import { containerLogsTail, listEnsembleContainers, recreateContainer, removeContainer, startContainer } from '../../remote/commands/docker.js';
 import { removeEmptyDirectories, removePaths } from '../../remote/commands/host.js';
 import { mapLimit } from '../../remote/concurrency.js';
-import { checkResult, runChecked, type RunResult } from '../../remote/session.js';
+import { checkResult, type RunResult } from '../../remote/session.js';
 import { desiredContainers, ensembleStateDir, LABEL_ENSEMBLE, type DesiredContainer } from '../../rollout/desired.js';
 import { hostRecord } from '../../rollout/record.js';
 import type { EnsembleHealth } from '../../verify/ensemble.js';
@@ -165,12 +165,12 @@ export class HostDriver implements Driver<HostReport> {
    * ensemble directory once it is empty.
    */
   async teardown(desired: readonly DesiredServer[], opts: { purgeData: boolean }): Promise<void> {
+    // One command line per host, through the exec holding the lock: no second login shell.
     await Promise.all(
       this.hosts(desired).map(async (h) => {
-        const session = this.sessions.get(h)!;
         const dataDirs = opts.purgeData ? this.ensemble.servers.filter((s) => s.host.name === h).map((s) => s.dataDir) : [];
-        await runChecked(session, removePaths([ensembleStateDir(this.stateDir(h), this.ensemble.name), ...dataDirs]));
-        if (opts.purgeData) await runChecked(session, removeEmptyDirectories([...new Set(dataDirs.map(parentDir))]));
+        const remove = removePaths([ensembleStateDir(this.stateDir(h), this.ensemble.name), ...dataDirs]);
+        await this.checked(h, opts.purgeData ? allOf([remove, removeEmptyDirectories([...new Set(dataDirs.map(parentDir))])]) : remove);
       }),
     );
   }

@@ -35,7 +35,7 @@ export function preflightCommands(ensemble: EnsemblePlan, containers: readonly D
 
 /** Every host directory the host's servers mount: data and, when set, the transaction log's. */
 function bindSources(containers: readonly DesiredContainer[]): string[] {
-  return [...new Set(containers.flatMap((c) => c.mounts.filter((m) => m.kind === 'bind').map((m) => m.source)))];
+  return [...new Set(containers.flatMap((c) => c.spec.mounts.filter((m) => m.kind === 'bind').map((m) => m.source)))];
 }
 
 /** Judges what preflightCommands() found; only pulling a missing image runs anything more. */

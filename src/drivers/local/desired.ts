@@ -3,27 +3,15 @@
 import type { DesiredServer } from '../../engine/driver.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { publishAddress } from '../../render/text.js';
-import type { EnvPair } from '../../render/profiles/types.js';
 import { desiredServers } from '../../rollout/server-specs.js';
 import { endpoint } from '../../verify/dial.js';
 import type { Member } from '../../verify/types.js';
 
 export { LABEL_LOCAL, ownerLabels } from '../../rollout/server-specs.js';
 
-export interface LocalContainer extends DesiredServer {
-  image: string;
-  env: EnvPair[];
-  /** the named volumes `<container>-<state dir>` it keeps state in */
-  volumes: { name: string; target: string }[];
-}
-
-export function localContainers(ensemble: EnsemblePlan): LocalContainer[] {
-  return desiredServers(ensemble, { kind: 'local' }).map((d) => ({
-    ...d,
-    image: d.spec.image,
-    env: d.spec.env,
-    volumes: d.spec.mounts.map((m) => ({ name: m.source, target: m.target })),
-  }));
+/** Each server's container on the local engine: named volumes `<container>-<state dir>`, the plan's network. */
+export function localContainers(ensemble: EnsemblePlan): DesiredServer[] {
+  return desiredServers(ensemble, { kind: 'local' });
 }
 
 /** Verify dials the published client ports; an unspecified publish address is reached on loopback. */
