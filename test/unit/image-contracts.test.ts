@@ -48,12 +48,12 @@ describe('bitnami data directories', () => {
     assert.equal(imageProfile('bitnami').runAsUid, 1001);
     const bitnami = desiredContainers(planOf(caseInventory({ profile: 'bitnami', network: 'host' })), () => '/var/lib/zkplan-state');
     assert.deepEqual(
-      bitnami.map((d) => d.mounts),
+      bitnami.map((d) => d.spec.mounts),
       [1, 2, 3].map((id) => [{ kind: 'bind', source: `/var/lib/zkplan/zk/${id}`, target: '/bitnami/zookeeper', owner: 1001 }]),
     );
     for (const profile of ['official', 'aliyun'] as const) {
       const d = desiredContainers(planOf(caseInventory({ profile, network: 'host' })), () => '/s');
-      assert.ok(d.every((c) => c.mounts.every((m) => m.kind === 'bind' && m.owner === undefined)), profile);
+      assert.ok(d.every((c) => c.spec.mounts.every((m) => m.kind === 'bind' && m.owner === undefined)), profile);
     }
   });
 
