@@ -46,3 +46,9 @@ declare module 'node-zookeeper-client' {
   };
   export default zookeeper;
 }
+
+// The connection class, for the guard in zk-client.ts only.
+declare module 'node-zookeeper-client/lib/ConnectionManager.js' {
+  const ConnectionManager: { prototype: object };
+  export default ConnectionManager;
+}

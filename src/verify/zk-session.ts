@@ -1,7 +1,7 @@
 // One ZooKeeper session pinned to one server (reached through localProxy), with promise-based
 // operations that each carry a deadline: the client library itself retries forever.
 
-import zookeeper, { type Client } from 'node-zookeeper-client';
+import zookeeper, { type Client } from './zk-client.js';
 import { DialError, endpoint, type Dial } from './dial.js';
 import { localProxy, type LocalProxy } from './local-proxy.js';
 
