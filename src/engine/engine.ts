@@ -70,16 +70,10 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
       );
     }
     const hosts = [...new Set(desired.map((d) => d.host))];
-    for (const h of hosts) progress.step(h, 'preflight', 'start');
-    const preflight = await driver.preflight(desired, observed, { dryRun: opts.dryRun });
-    for (const p of preflight) progress.step(p.host, 'preflight', p.ok ? 'ok' : 'fail', p.checks.map((c) => (c.ok ? c.detail : `FAILED ${c.detail}`)).join('; '));
-    const failed = preflight.filter((p) => !p.ok);
-    if (failed.length > 0) {
-      const lines = failed.flatMap((p) => p.checks.filter((c) => !c.ok).map((c) => `${p.host}: ${c.name}: ${c.detail}`));
-      throw new OperationalError(`preflight failed; nothing was changed on any host\n  ${lines.join('\n  ')}`);
-    }
-
     const rollout = planRollout(desired.map(rolloutInput), observed);
+    // Ports, images, directories and clocks matter only to what is about to be made.
+    const preflight = rollout.parallel.length + rollout.rolling.length > 0 ? await runPreflight(ctx, observed, hosts, opts.dryRun) : [];
+
     for (const a of [...rollout.parallel, ...rollout.rolling, ...rollout.unchanged]) progress.step(a.host, 'plan', 'info', `${a.name}: ${a.kind} (${a.reason})`);
     progress.note(`${ensemble}: ${rollout.counts.create} to create, ${rollout.counts.change} to change, ${rollout.counts.unchanged} unchanged`);
     if (rollout.refusal) throw new OperationalError(`refusing to apply ${ensemble}: ${rollout.refusal}; nothing was changed`);
@@ -116,6 +110,20 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
   } finally {
     await lock.release();
   }
+}
+
+/** Everything checked before anything changes anywhere; any failure stops the apply. */
+async function runPreflight(ctx: EngineContext<object>, observed: ReadonlyMap<number, ObservedServer>, hosts: readonly string[], dryRun: boolean): Promise<HostChecks[]> {
+  const { driver, desired, progress } = ctx;
+  for (const h of hosts) progress.step(h, 'preflight', 'start');
+  const preflight = await driver.preflight(desired, observed, { dryRun });
+  for (const p of preflight) progress.step(p.host, 'preflight', p.ok ? 'ok' : 'fail', p.checks.map((c) => (c.ok ? c.detail : `FAILED ${c.detail}`)).join('; '));
+  const failed = preflight.filter((p) => !p.ok);
+  if (failed.length > 0) {
+    const lines = failed.flatMap((p) => p.checks.filter((c) => !c.ok).map((c) => `${p.host}: ${c.name}: ${c.detail}`));
+    throw new OperationalError(`preflight failed; nothing was changed on any host\n  ${lines.join('\n  ')}`);
+  }
+  return preflight;
 }
 
 interface Roll<Extra extends object> extends EngineContext<Extra> {
