@@ -94,8 +94,12 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
     await driver.finish?.(desired);
 
     for (const h of hosts) progress.step(h, 'verify', 'start', 'one leader, followers synced, znode read back');
-    roll.current = await driver.observe(desired);
-    const health = await verify(roll, remaining(roll));
+    // The proof the last step's wait just gave stands, unless finish() changed something since.
+    let health = driver.finish ? undefined : roll.proven;
+    if (!health) {
+      roll.current = await driver.observe(desired);
+      health = await verify(roll, remaining(roll));
+    }
     for (const d of desired) {
       const seen = health.servers.find((x) => x.id === d.serverId);
       progress.step(d.host, 'verify', health.ok ? 'ok' : 'fail', `${d.name}: ${seen?.mode ?? 'not serving'}`);
@@ -135,6 +139,8 @@ interface Roll<Extra extends object> extends EngineContext<Extra> {
   done: Set<number>;
   /** rolling steps not taken yet */
   pending: ServerAction[];
+  /** the whole ensemble as verified after the last change, if nothing changed since */
+  proven?: EnsembleHealth;
 }
 
 function servers(desired: readonly DesiredServer[], actions: readonly ServerAction[]): DesiredServer[] {
@@ -218,6 +224,7 @@ async function settle(roll: Roll<object>, changed: readonly ServerAction[], befo
     const health = await verify(roll, Math.min(roll.timing.settleRoundMs, remaining(roll)));
     const names = changed.map((a) => a.name).join(', ');
     if (health.ok) {
+      roll.proven = health;
       for (const a of changed) roll.progress.step(a.host, 'verify', 'ok', `ensemble whole again after ${a.kind === 'change' ? 'replacing' : a.kind === 'create' ? 'creating' : 'starting'} ${a.name}`);
       return;
     }
@@ -275,6 +282,7 @@ export function containerState(o: ObservedServer | undefined): string {
 async function execute(roll: Roll<object>, a: ServerAction, observed?: ReadonlyMap<number, ObservedServer>): Promise<void> {
   const d = roll.desired.find((x) => x.serverId === a.serverId)!;
   const { driver, progress } = roll;
+  delete roll.proven;
   progress.step(a.host, a.kind, 'start', d.name);
   try {
     if (a.kind === 'start') await driver.start(d);

@@ -39,7 +39,7 @@ export class EngineClient {
     return new Promise<EngineResponse>((resolve, reject) => {
       const fail = (why: string, cause?: unknown) => {
         stream.destroy();
-        reject(new OperationalError(`${this.label}: Docker engine ${req.method} ${req.path.split('?')[0]}: ${why}`, { cause }));
+        reject(new OperationalError(`${this.label}: Docker engine at ${this.where}: ${req.method} ${req.path.split('?')[0]}: ${why}`, { cause }));
       };
       const request = http.request({
         createConnection: () => stream as never,

@@ -40,6 +40,7 @@ describe('containerCreateBody: the docker run of the same spec, as the Engine AP
         Binds: ['/var/lib/zk/1/data:/data', '/var/lib/zk/1/datalog:/datalog'],
         NetworkMode: 'host',
         RestartPolicy: { Name: 'always', MaximumRetryCount: 0 },
+        PortBindings: {},
       },
     });
   });
@@ -86,7 +87,7 @@ describe('containerCreateBody: the docker run of the same spec, as the Engine AP
     const body = containerCreateBody({ ...bridge, ports: [], memoryBytes: 2147483648, user: '1000:1000', restart: 'unless-stopped', mounts: [{ kind: 'bind', source: '/etc/zk', target: '/conf', readOnly: true }], command: ['zkServer.sh', 'start-foreground'] });
     assert.deepEqual(body.Cmd, ['zkServer.sh', 'start-foreground']);
     assert.equal(body.User, '1000:1000');
-    assert.deepEqual(body.HostConfig, { Binds: ['/etc/zk:/conf:ro'], NetworkMode: 'zk-net', RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 }, Memory: 2147483648 });
+    assert.deepEqual(body.HostConfig, { Binds: ['/etc/zk:/conf:ro'], NetworkMode: 'zk-net', RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 }, PortBindings: {}, Memory: 2147483648 });
   });
 
   it('Swarm-only fields (placement, dnsrr) do not reach the body, as they do not reach docker run', () => {

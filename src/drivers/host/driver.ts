@@ -160,9 +160,11 @@ export class HostDriver implements Driver<HostReport> {
    * (re)created; a host the rollout did not reach keeps its record as it was.
    */
   async prepare(servers: readonly DesiredServer[], desired: readonly DesiredServer[]): Promise<void> {
+    const phase = tracePhase('record');
     await mapLimit(this.hosts(servers), this.concurrency, async (host) => {
       await this.sessions.get(host)!.putFiles(hostRecord(this.ensemble.name, host, this.stateDir(host), desired.filter((d) => d.host === host)));
     });
+    phase.end(`${this.hosts(servers).length} host(s)`);
   }
 
   // Through the engine's API, the same container the pushed run.sh line makes (see
@@ -176,7 +178,9 @@ export class HostDriver implements Driver<HostReport> {
   }
 
   private async recreate(d: DesiredServer): Promise<void> {
+    const phase = tracePhase(`create ${d.name}`);
     await (await this.engine(d.host)).recreate(this.containers.get(d.serverId)!.spec);
+    phase.end(d.host);
   }
 
   async start(d: DesiredServer): Promise<void> {

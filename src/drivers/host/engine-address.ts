@@ -69,8 +69,14 @@ async function clientFor(session: HostSession, address: string): Promise<EngineC
   const socket = socketPath(address);
   const direct = socket !== undefined ? await unixClient(session, socket, address) : undefined;
   if (direct) return direct;
-  if (!session.execStream) throw new OperationalError(`${session.host.name}: cannot reach the Docker engine at ${address}`);
-  return new EngineClient(session.host.name, () => session.execStream!(dialStdioCommand(address)), `${address} via docker system dial-stdio`);
+  const label = session.host.name;
+  if (!session.execStream) throw new OperationalError(`${label}: cannot reach the Docker engine at ${address}`);
+  const client = new EngineClient(label, () => session.execStream!(dialStdioCommand(address)), `${address} via docker system dial-stdio`);
+  const r = await client.send(PING, 60_000).catch((err: Error) => ({ status: 0, body: Buffer.from(err.message) }));
+  if (r.status !== 200) {
+    throw new OperationalError(`${label}: cannot reach the Docker engine at ${address}, through a forwarded channel or docker system dial-stdio${r.status ? ` (${r.status})` : ''}: ${r.body.toString('utf8').trim()}`);
+  }
+  return client;
 }
 
 async function unixClient(session: HostSession, socket: string, address: string): Promise<EngineClient | undefined> {

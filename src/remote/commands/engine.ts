@@ -25,7 +25,7 @@ export interface ContainerCreateBody {
     Binds: string[];
     NetworkMode: string;
     RestartPolicy: { Name: string; MaximumRetryCount: number };
-    PortBindings?: Record<string, { HostIp: string; HostPort: string }[]>;
+    PortBindings: Record<string, { HostIp: string; HostPort: string }[]>;
     Links?: string[];
     Memory?: number;
   };
@@ -63,7 +63,8 @@ export function containerCreateBody(spec: ContainerSpec): ContainerCreateBody {
       Binds: spec.mounts.map((m) => `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`),
       NetworkMode: networkMode,
       RestartPolicy: { Name: spec.restart, MaximumRetryCount: 0 },
-      ...(spec.ports.length > 0 ? { PortBindings: portBindings(spec) } : {}),
+      // The CLI always sends the map, empty or not (inspect then shows {} rather than null).
+      PortBindings: portBindings(spec),
       ...(spec.memoryBytes !== undefined ? { Memory: spec.memoryBytes } : {}),
     },
   };
