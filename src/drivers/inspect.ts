@@ -7,7 +7,7 @@ import type { RunResult } from '../remote/session.js';
 import { LABEL_PORTS } from '../rollout/desired.js';
 import { LABEL_HASH } from '../rollout/spec.js';
 
-interface DockerInspect {
+export interface DockerInspect {
   Name: string;
   State: { Running: boolean; Status: string; ExitCode: number };
   RestartCount?: number;
@@ -28,7 +28,11 @@ export function parseContainerInspect(result: RunResult, where: string): Map<str
   if (result.code !== 0 && !/No such (container|object)/i.test(result.stderr)) {
     throw new OperationalError(`${where}: docker container inspect failed: ${result.stderr.trim() || `exit code ${result.code}`}`);
   }
-  const found: DockerInspect[] = result.stdout.trim().startsWith('[') ? JSON.parse(result.stdout) : [];
+  return inspectedContainers(result.stdout.trim().startsWith('[') ? JSON.parse(result.stdout) : []);
+}
+
+/** The same reading of the Engine API's container inspect answers (GET /containers/{name}/json). */
+export function inspectedContainers(found: readonly DockerInspect[]): Map<string, InspectedContainer> {
   return new Map(
     found.map((info) => {
       const labels = info.Config.Labels ?? {};

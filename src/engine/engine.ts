@@ -70,16 +70,10 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
       );
     }
     const hosts = [...new Set(desired.map((d) => d.host))];
-    for (const h of hosts) progress.step(h, 'preflight', 'start');
-    const preflight = await driver.preflight(desired, observed, { dryRun: opts.dryRun });
-    for (const p of preflight) progress.step(p.host, 'preflight', p.ok ? 'ok' : 'fail', p.checks.map((c) => (c.ok ? c.detail : `FAILED ${c.detail}`)).join('; '));
-    const failed = preflight.filter((p) => !p.ok);
-    if (failed.length > 0) {
-      const lines = failed.flatMap((p) => p.checks.filter((c) => !c.ok).map((c) => `${p.host}: ${c.name}: ${c.detail}`));
-      throw new OperationalError(`preflight failed; nothing was changed on any host\n  ${lines.join('\n  ')}`);
-    }
-
     const rollout = planRollout(desired.map(rolloutInput), observed);
+    // Ports, images, directories and clocks matter only to what is about to be made.
+    const preflight = rollout.parallel.length + rollout.rolling.length > 0 ? await runPreflight(ctx, observed, hosts, opts.dryRun) : [];
+
     for (const a of [...rollout.parallel, ...rollout.rolling, ...rollout.unchanged]) progress.step(a.host, 'plan', 'info', `${a.name}: ${a.kind} (${a.reason})`);
     progress.note(`${ensemble}: ${rollout.counts.create} to create, ${rollout.counts.change} to change, ${rollout.counts.unchanged} unchanged`);
     if (rollout.refusal) throw new OperationalError(`refusing to apply ${ensemble}: ${rollout.refusal}; nothing was changed`);
@@ -100,8 +94,12 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
     await driver.finish?.(desired);
 
     for (const h of hosts) progress.step(h, 'verify', 'start', 'one leader, followers synced, znode read back');
-    roll.current = await driver.observe(desired);
-    const health = await verify(roll, remaining(roll));
+    // The proof the last step's wait just gave stands, unless finish() changed something since.
+    let health = driver.finish ? undefined : roll.proven;
+    if (!health) {
+      roll.current = await driver.observe(desired);
+      health = await verify(roll, remaining(roll));
+    }
     for (const d of desired) {
       const seen = health.servers.find((x) => x.id === d.serverId);
       progress.step(d.host, 'verify', health.ok ? 'ok' : 'fail', `${d.name}: ${seen?.mode ?? 'not serving'}`);
@@ -118,6 +116,20 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
   }
 }
 
+/** Everything checked before anything changes anywhere; any failure stops the apply. */
+async function runPreflight(ctx: EngineContext<object>, observed: ReadonlyMap<number, ObservedServer>, hosts: readonly string[], dryRun: boolean): Promise<HostChecks[]> {
+  const { driver, desired, progress } = ctx;
+  for (const h of hosts) progress.step(h, 'preflight', 'start');
+  const preflight = await driver.preflight(desired, observed, { dryRun });
+  for (const p of preflight) progress.step(p.host, 'preflight', p.ok ? 'ok' : 'fail', p.checks.map((c) => (c.ok ? c.detail : `FAILED ${c.detail}`)).join('; '));
+  const failed = preflight.filter((p) => !p.ok);
+  if (failed.length > 0) {
+    const lines = failed.flatMap((p) => p.checks.filter((c) => !c.ok).map((c) => `${p.host}: ${c.name}: ${c.detail}`));
+    throw new OperationalError(`preflight failed; nothing was changed on any host\n  ${lines.join('\n  ')}`);
+  }
+  return preflight;
+}
+
 interface Roll<Extra extends object> extends EngineContext<Extra> {
   timing: Timing;
   deadline: number;
@@ -127,6 +139,8 @@ interface Roll<Extra extends object> extends EngineContext<Extra> {
   done: Set<number>;
   /** rolling steps not taken yet */
   pending: ServerAction[];
+  /** the whole ensemble as verified after the last change, if nothing changed since */
+  proven?: EnsembleHealth;
 }
 
 function servers(desired: readonly DesiredServer[], actions: readonly ServerAction[]): DesiredServer[] {
@@ -210,6 +224,7 @@ async function settle(roll: Roll<object>, changed: readonly ServerAction[], befo
     const health = await verify(roll, Math.min(roll.timing.settleRoundMs, remaining(roll)));
     const names = changed.map((a) => a.name).join(', ');
     if (health.ok) {
+      roll.proven = health;
       for (const a of changed) roll.progress.step(a.host, 'verify', 'ok', `ensemble whole again after ${a.kind === 'change' ? 'replacing' : a.kind === 'create' ? 'creating' : 'starting'} ${a.name}`);
       return;
     }
@@ -267,6 +282,7 @@ export function containerState(o: ObservedServer | undefined): string {
 async function execute(roll: Roll<object>, a: ServerAction, observed?: ReadonlyMap<number, ObservedServer>): Promise<void> {
   const d = roll.desired.find((x) => x.serverId === a.serverId)!;
   const { driver, progress } = roll;
+  delete roll.proven;
   progress.step(a.host, a.kind, 'start', d.name);
   try {
     if (a.kind === 'start') await driver.start(d);

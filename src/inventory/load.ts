@@ -109,7 +109,7 @@ interface BrokenParts {
   hostFields: Map<number, Set<string>>;
 }
 
-const UNPLANNED_FIELDS = new Set(['ssh', 'state_dir', 'swarm']);
+const UNPLANNED_FIELDS = new Set(['ssh', 'state_dir', 'docker_host', 'swarm']);
 
 /** What the schema errors at these paths break: a host, an ensemble, a field nothing else reads, or everything. */
 function brokenParts(paths: YamlPath[]): BrokenParts | 'all' {
@@ -154,10 +154,12 @@ interface RawHost {
   ssh?: SshSettings;
   swarm?: 'manager' | 'worker';
   state_dir?: string;
+  docker_host?: string;
 }
 interface RawInventory {
   ssh?: SshSettings;
   state_dir?: string;
+  docker_host?: string;
   swarm?: { manager?: string };
   failure_domains?: string[];
   hosts: RawHost[];
@@ -173,6 +175,7 @@ function toInventory(raw: RawInventory & { hostIndexes: number[]; ensembleIndexe
     ssh: { ...ssh, ...(h.ssh ?? {}) },
     ...(h.swarm ? { swarm: h.swarm } : {}),
     stateDir: h.state_dir ?? raw.state_dir ?? DEFAULT_STATE_DIR,
+    ...((h.docker_host ?? raw.docker_host) !== undefined ? { dockerHost: (h.docker_host ?? raw.docker_host)! } : {}),
     index: raw.hostIndexes[i]!,
   }));
   const ensembles: EnsembleSpec[] = raw.ensembles.map((e, i) => ({

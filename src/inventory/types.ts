@@ -32,6 +32,8 @@ export interface Host {
   swarm?: 'manager' | 'worker';
   /** where zkplan keeps its per-ensemble record and deploy lock on this host */
   stateDir: string;
+  /** the Docker engine's socket (`unix:///path`) when the inventory names it; else discovered */
+  dockerHost?: string;
   /** Position of this host in the inventory (0-based); the tie-breaker everywhere. */
   index: number;
 }

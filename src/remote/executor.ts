@@ -9,7 +9,7 @@ import type { Host } from '../inventory/types.js';
 import { OperationalError } from '../common/problems.js';
 import { shellCommand } from '../common/shell.js';
 import { brief, type Executor, type FileToPut, type HeldRun, type HostSession, type RunOptions, type RunResult } from './session.js';
-import { sftpPutFiles, sftpReadFile } from './sftp-files.js';
+import { sftpFiles, sftpPutFiles, sftpReadFile, type RemoteFiles } from './sftp-files.js';
 import { connectTarget, targetLabel, type ConnectOptions } from './ssh-connect.js';
 import { resolveSshTarget, type Env, type ResolveOptions, type SshTarget } from './ssh-target.js';
 
@@ -344,6 +344,33 @@ class SshSession implements HostSession {
     } catch (err) {
       throw new OperationalError(`${this.label}: cannot open tunnel to ${address}:${port}: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  async dialUnix(socketPath: string): Promise<Duplex> {
+    this.assertOpen();
+    try {
+      return await new Promise<ClientChannel>((resolve, reject) => {
+        this.client.openssh_forwardOutStreamLocal(socketPath, (err, channel) => (err ? reject(err) : resolve(channel)));
+      });
+    } catch (err) {
+      throw new OperationalError(`${this.label}: cannot open a channel to ${socketPath}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async execStream(argv: readonly string[]): Promise<Duplex> {
+    this.assertOpen();
+    const command = shellCommand(argv);
+    return new Promise<Duplex>((resolve, reject) => {
+      this.client.exec(command, (err, stream) => {
+        if (err) return reject(new OperationalError(`${this.label}: cannot start ${brief(command)} (${err.message})`, { cause: err }));
+        stream.stderr.resume();
+        resolve(stream);
+      });
+    });
+  }
+
+  async files(): Promise<RemoteFiles> {
+    return sftpFiles(await this.sftpChannel(), this.label);
   }
 
   async close(): Promise<void> {

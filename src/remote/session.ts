@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Host } from '../inventory/types.js';
 import { OperationalError } from '../common/problems.js';
 import { shellCommand } from '../common/shell.js';
+import type { RemoteFiles } from './sftp-files.js';
 
 export interface RunOptions {
   stdin?: string | Buffer;
@@ -50,6 +51,12 @@ export interface HostSession {
   readFile(path: string): Promise<Buffer | undefined>;
   /** A TCP stream to address:port as seen from the host. */
   dial(address: string, port: number): Promise<Duplex>;
+  /** A stream to a unix socket on the host (the Docker engine's), no process started there. */
+  dialUnix?(socketPath: string): Promise<Duplex>;
+  /** argv's stdin and stdout as one stream (`docker system dial-stdio`); its stderr is dropped. */
+  execStream?(argv: readonly string[]): Promise<Duplex>;
+  /** File operations that start no process on the host (SFTP). */
+  files?(): Promise<RemoteFiles>;
   close(): Promise<void>;
 }
 

@@ -82,3 +82,76 @@ async function ensureDir(sftp: SFTPWrapper, dir: string, known: Set<string>): Pr
   }
   known.add(dir);
 }
+
+export interface RemoteStat {
+  uid: number;
+  gid: number;
+  mode: number;
+  isDirectory: boolean;
+}
+
+/**
+ * The few file operations zkplan does on a host without starting a process there (the deploy
+ * lock, server directories, /proc reads): each is one SFTP request.
+ */
+export interface RemoteFiles {
+  /** One level; false when it already exists (an exclusive create: atomic, the lock relies on it). */
+  mkdir(dir: string, mode?: number): Promise<boolean>;
+  /** `mkdir -p` */
+  mkdirp(dir: string): Promise<void>;
+  stat(file: string): Promise<RemoteStat | undefined>;
+  /** undefined when it does not exist */
+  read(file: string): Promise<Buffer | undefined>;
+  /** Written in place (not renamed over): for small files nobody reads half-written. */
+  write(file: string, content: string | Buffer, mode?: number): Promise<void>;
+  /** Missing is fine. */
+  unlink(file: string): Promise<void>;
+  /** Missing is fine; a directory that is not empty is an error. */
+  rmdir(dir: string): Promise<void>;
+  chown(file: string, uid: number, gid: number): Promise<void>;
+}
+
+export function sftpFiles(sftp: SFTPWrapper, label: string): RemoteFiles {
+  const wrap = async <T>(what: string, file: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      throw new OperationalError(`${label}: cannot ${what} ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  const stat = (file: string) =>
+    call<{ uid: number; gid: number; mode: number; isDirectory(): boolean }>((cb) => sftp.stat(file, cb as never)).then(
+      (s) => ({ uid: s.uid, gid: s.gid, mode: s.mode, isDirectory: s.isDirectory() }),
+      (err: SftpError) => {
+        if (err.code === NO_SUCH_FILE) return undefined;
+        throw err;
+      },
+    );
+  const missingOk = (err: SftpError) => {
+    if (err.code !== NO_SUCH_FILE) throw err;
+  };
+  return {
+    mkdir: (dir, mode = 0o755) =>
+      wrap('create', dir, () =>
+        call((cb) => sftp.mkdir(dir, { mode }, cb)).then(
+          () => true,
+          async (err: unknown) => {
+            // SFTP reports EEXIST as a generic failure: look.
+            if ((await stat(dir)) !== undefined) return false;
+            throw err;
+          },
+        ),
+      ),
+    mkdirp: (dir) => wrap('create', dir, () => ensureDir(sftp, path.posix.normalize(dir), new Set())),
+    stat: (file) => wrap('stat', file, () => stat(file)),
+    read: (file) => sftpReadFile(sftp, label, file),
+    write: (file, content, mode = DEFAULT_FILE_MODE) =>
+      wrap('write', file, async () => {
+        await call((cb) => sftp.writeFile(file, content, { mode }, cb));
+        await call((cb) => sftp.chmod(file, mode, cb));
+      }),
+    unlink: (file) => wrap('remove', file, () => call((cb) => sftp.unlink(file, cb)).catch(missingOk)),
+    rmdir: (dir) => wrap('remove', dir, () => call((cb) => sftp.rmdir(dir, cb)).catch(missingOk)),
+    chown: (file, uid, gid) => wrap('chown', file, () => call((cb) => sftp.chown(file, uid, gid, cb))),
+  };
+}

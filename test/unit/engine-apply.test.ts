@@ -35,6 +35,24 @@ describe('engine apply', () => {
     assert.ok(!target.ops.some((o) => o.startsWith('prepare')), 'nothing is prepared when nothing changes');
   });
 
+  it('skips the preflight when nothing changes: a failing probe cannot matter to what is left alone', async () => {
+    const { after, target } = scene();
+    target.run(after);
+    target.faults.preflightFails.add('h2');
+    const report = await apply(contextFor(target, after), OPTS);
+    assert.equal(report.ok, true);
+    assert.deepEqual(report.preflight, []);
+    assert.deepEqual(target.changesMade(), []);
+  });
+
+  it('still preflights when one server changes, and stops there', async () => {
+    const { before, after, target } = scene();
+    target.run([...after.slice(0, 2), before[2]!]);
+    target.faults.preflightFails.add('h1');
+    await assert.rejects(apply(contextFor(target, after), OPTS), /preflight failed; nothing was changed on any host\n {2}h1: docker/);
+    assert.deepEqual(target.changesMade(), []);
+  });
+
   it('a dry run plans and changes nothing, taking no lock', async () => {
     const { before, after, target } = scene();
     target.run(before);

@@ -1,21 +1,25 @@
 // The host target: each server a container under host networking on an inventory host, reached
-// over SSH. Taking the lock shares one exec per host with inspect and every preflight probe, and
-// that exec stays open until the release: creates, replaces, inspects and log tails run through
-// it (src/drivers/host/lock.ts), so a host's login shell starts once per run.
+// over SSH. Every step talks to the host's Docker engine API and its files (SFTP) over the one
+// connection already open (src/drivers/host/host-engine.ts): the deploy lock, inspection,
+// preflight, records and containers start no login shell and no docker CLI on the host.
+import { OperationalError } from '../../common/problems.js';
+import { userInfo, hostname } from 'node:os';
 import type { DesiredServer, Driver, HeldLock, LockOptions, ObservedServer } from '../../engine/driver.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { allOf } from '../../remote/batch.js';
-import { containerLogsTail, listEnsembleContainers, recreateContainer, removeContainer, startContainer } from '../../remote/commands/docker.js';
+import { ensembleLockDir, type LockDetails } from '../../remote/commands/lock.js';
 import { removeEmptyDirectories, removePaths } from '../../remote/commands/host.js';
 import { mapLimit } from '../../remote/concurrency.js';
-import { checkResult, type RunResult } from '../../remote/session.js';
+import { runChecked } from '../../remote/session.js';
+import { acquireLockFiles, releaseOwnLockFiles } from '../../remote/sftp-lock.js';
+import { tracePhase } from '../../remote/trace.js';
 import { desiredContainers, ensembleStateDir, LABEL_ENSEMBLE, type DesiredContainer } from '../../rollout/desired.js';
 import { hostRecord } from '../../rollout/record.js';
 import type { EnsembleHealth } from '../../verify/ensemble.js';
 import type { Member } from '../../verify/types.js';
-import { inspectCommand, observedFrom } from './inspect.js';
-import { lockAndRun, type HostResults } from '../lock.js';
-import { judgePreflight, preflightCommands, type HostPreflight } from './preflight.js';
+import { engineFor } from './engine-address.js';
+import { HostEngine } from './host-engine.js';
+import { gatherPreflight, judgePreflight, type HostPreflight } from './preflight.js';
 import { tunnelDial, type Sessions } from '../sessions.js';
 import { reachabilityMatrix, type ReachabilityRow } from './reachability.js';
 
@@ -23,17 +27,14 @@ export interface HostReport {
   reachability: ReachabilityRow[];
 }
 
-const NOTHING_FOUND: RunResult = { code: 0, stdout: '[]', stderr: '' };
-
 export class HostDriver implements Driver<HostReport> {
   readonly target = 'host';
   readonly dial;
   /** each server's spec with the env file it is run from, by server id */
   private readonly containers: Map<number, DesiredContainer>;
-  /** what the lock's exec found on each host, until observe() and preflight() used it */
-  private found: Map<string, HostResults> | undefined;
-  private unread = false;
-  private run: (host: string, argv: readonly string[]) => Promise<RunResult>;
+  private readonly engines = new Map<string, Promise<HostEngine>>();
+  /** the login's uid on each host, learnt from the lock directory it made */
+  private readonly loginUid = new Map<string, number>();
 
   constructor(
     private readonly ensemble: EnsemblePlan,
@@ -44,7 +45,6 @@ export class HostDriver implements Driver<HostReport> {
   ) {
     this.dial = tunnelDial(sessions);
     this.containers = new Map(desiredContainers(ensemble, (h) => this.stateDir(h)).map((c) => [c.serverId, c]));
-    this.run = (host, argv) => sessions.get(host)!.run(argv);
   }
 
   /** The servers as the engine sees them. */
@@ -64,39 +64,89 @@ export class HostDriver implements Driver<HostReport> {
     return [...new Set(desired.map((d) => d.host))];
   }
 
+  /** The host's engine and files, found once per run. */
+  private engine(host: string): Promise<HostEngine> {
+    let pending = this.engines.get(host);
+    if (pending === undefined) {
+      const session = this.sessions.get(host)!;
+      pending = (async () => {
+        const [access, files] = await Promise.all([engineFor(session), session.files!()]);
+        return new HostEngine(host, access.client, files);
+      })();
+      this.engines.set(host, pending);
+      pending.catch(() => this.engines.delete(host));
+    }
+    return pending;
+  }
+
+  /**
+   * The lock directory on every host, made over SFTP (an exclusive mkdir); the engine found
+   * meanwhile. Refuses naming the holder, with nothing changed and nothing left behind.
+   */
   async lock(desired: readonly DesiredServer[], opts: LockOptions): Promise<HeldLock> {
+    const phase = tracePhase('lock');
     const hosts = this.hosts(desired);
-    const locked = await lockAndRun(this.sessions, this.ensemble.name, { command: opts.command, forceUnlock: opts.forceUnlock, lock: !opts.dryRun }, (h) =>
-      hosts.includes(h) ? [inspectCommand(this.mine(desired, h)), ...preflightCommands(this.ensemble, this.mine(desired, h))] : [],
+    const details: LockDetails = { lockedBy: `${userInfo().username}@${hostname()}`, pid: process.pid, since: new Date().toISOString(), command: opts.command };
+    const dirOf = (h: string) => ensembleLockDir(this.stateDir(h), this.ensemble.name);
+    const settled = await Promise.allSettled(
+      hosts.map(async (h) => {
+        // The engine is found (maybe with one exec) while the lock is taken.
+        const engine = this.engine(h);
+        engine.catch(() => undefined);
+        if (opts.dryRun) {
+          await engine;
+          return { h, acquired: true, holder: undefined };
+        }
+        const files = await this.sessions.get(h)!.files!();
+        const attempt = await acquireLockFiles(files, dirOf(h), details, { force: opts.forceUnlock });
+        if (attempt.acquired) {
+          const st = await files.stat(`${dirOf(h)}/lock`).catch(() => undefined);
+          if (st) this.loginUid.set(h, st.uid);
+          // Found after the lock: a host whose engine cannot be found still releases it.
+          await engine.catch(async (err: unknown) => {
+            await releaseOwnLockFiles(files, dirOf(h), details).catch(() => undefined);
+            throw err;
+          });
+        }
+        return { h, acquired: attempt.acquired, holder: attempt.acquired ? undefined : attempt.holder };
+      }),
     );
-    this.found = locked.byHost;
-    this.unread = true;
-    this.run = locked.run;
-    return { release: async () => locked.lock?.release() };
+    const done = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const release = async () => {
+      if (opts.dryRun) return;
+      await Promise.allSettled(done.filter((x) => x.acquired).map(async (x) => releaseOwnLockFiles(await this.sessions.get(x.h)!.files!(), dirOf(x.h), details)));
+    };
+    const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${hosts[i]}: ${(s.reason as Error).message}`] : []));
+    const refused = done.filter((x) => !x.acquired);
+    phase.end(`${hosts.length} host(s)`);
+    if (failures.length > 0 || refused.length > 0) {
+      await release();
+      const reasons = refused.map(
+        ({ h, holder }) =>
+          `${h}: ensemble "${this.ensemble.name}" is locked by ${holder?.lockedBy ?? 'someone'} since ${holder?.since ?? 'an unknown time'} (${holder?.command ?? 'unknown command'}, pid ${holder?.pid ?? '?'})`,
+      );
+      if (refused.length === 0) throw new OperationalError(`${failures.join('\n')}\nnothing was changed`);
+      throw new OperationalError(`${[...reasons, ...failures].join('\n')}\nnothing was changed; if no zkplan is running, retry with --force-unlock`);
+    }
+    return { release };
   }
 
   async observe(desired: readonly DesiredServer[]): Promise<Map<number, ObservedServer>> {
-    const containers = this.mine(desired);
-    let resultOf: (host: string) => RunResult | undefined;
-    if (this.unread && this.found) {
-      // Docker unreachable: preflight says so; there is nothing to observe on that host.
-      const found = this.found;
-      resultOf = (h) => (found.get(h)?.results.get('docker')?.code === 0 ? found.get(h)?.results.get('inspect') : NOTHING_FOUND);
-      this.unread = false;
-    } else {
-      const hosts = this.hosts(desired);
-      const results = new Map(await Promise.all(hosts.map(async (h) => [h, await this.run(h, inspectCommand(this.mine(desired, h)).argv)] as const)));
-      resultOf = (h) => results.get(h);
-    }
-    return observedFrom(containers, resultOf);
+    const phase = tracePhase('observe');
+    const found = await Promise.all(this.hosts(desired).map(async (h) => (await this.engine(h)).observe(this.mine(desired, h))));
+    phase.end();
+    return new Map(found.flatMap((m) => [...m]));
   }
 
   async preflight(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>, opts: { dryRun: boolean }): Promise<HostPreflight[]> {
-    const found = this.found;
-    if (!found) throw new Error('internal error: preflight before lock');
-    return mapLimit(this.hosts(desired), this.concurrency, (h) =>
-      judgePreflight(this.sessions.get(h)!, this.ensemble, this.mine(desired, h), observed, found.get(h)!, { pull: !opts.dryRun }, this.coTenants),
-    );
+    const phase = tracePhase('preflight');
+    const out = await mapLimit(this.hosts(desired), this.concurrency, async (h) => {
+      const session = this.sessions.get(h)!;
+      const found = await gatherPreflight(session, await this.engine(h), this.ensemble, this.mine(desired, h), this.loginUid.get(h));
+      return judgePreflight(session, this.ensemble, this.mine(desired, h), observed, found, { pull: !opts.dryRun }, this.coTenants);
+    });
+    phase.end();
+    return out;
   }
 
   /** Each server's client port on its host's address, reached through that host's SSH connection. */
@@ -110,13 +160,15 @@ export class HostDriver implements Driver<HostReport> {
    * (re)created; a host the rollout did not reach keeps its record as it was.
    */
   async prepare(servers: readonly DesiredServer[], desired: readonly DesiredServer[]): Promise<void> {
+    const phase = tracePhase('record');
     await mapLimit(this.hosts(servers), this.concurrency, async (host) => {
       await this.sessions.get(host)!.putFiles(hostRecord(this.ensemble.name, host, this.stateDir(host), desired.filter((d) => d.host === host)));
     });
+    phase.end(`${this.hosts(servers).length} host(s)`);
   }
 
-  // One command line, the very one the pushed run.sh runs: each exec would start the host's
-  // login shell again. A create finds no container to remove.
+  // Through the engine's API, the same container the pushed run.sh line makes (see
+  // containerCreateBody); a create finds no container to remove.
   async create(d: DesiredServer): Promise<void> {
     await this.recreate(d);
   }
@@ -126,37 +178,27 @@ export class HostDriver implements Driver<HostReport> {
   }
 
   private async recreate(d: DesiredServer): Promise<void> {
-    const c = this.containers.get(d.serverId)!;
-    await this.checked(d.host, allOf(recreateContainer(c.spec, { envFile: c.envFile })));
+    const phase = tracePhase(`create ${d.name}`);
+    await (await this.engine(d.host)).recreate(this.containers.get(d.serverId)!.spec);
+    phase.end(d.host);
   }
 
   async start(d: DesiredServer): Promise<void> {
-    await this.checked(d.host, startContainer(d.name));
+    await (await this.engine(d.host)).start(d.name);
   }
 
   async remove(d: DesiredServer): Promise<void> {
-    await this.checked(d.host, removeContainer(d.name));
-  }
-
-  private async checked(host: string, argv: readonly string[]): Promise<void> {
-    checkResult(host, argv, await this.run(host, argv));
+    await (await this.engine(d.host)).remove(d.name);
   }
 
   async logsTail(d: DesiredServer, lines: number): Promise<string> {
-    const r = await this.run(d.host, containerLogsTail(d.name, lines));
-    return `${r.stdout}${r.stderr}`;
+    return (await this.engine(d.host)).logsTail(d.name, lines);
   }
 
   async unexpected(desired: readonly DesiredServer[]): Promise<string[]> {
     const expected = new Set(desired.map((d) => `${d.host}/${d.name}`));
-    const listed = await Promise.all(this.hosts(desired).map(async (h) => ({ h, r: await this.run(h, listEnsembleContainers(LABEL_ENSEMBLE, this.ensemble.name)) })));
-    return listed.flatMap(({ h, r }) =>
-      r.stdout
-        .split('\n')
-        .map((n) => n.trim())
-        .filter((n) => n && !expected.has(`${h}/${n}`))
-        .map((n) => `${h}/${n}`),
-    );
+    const listed = await Promise.all(this.hosts(desired).map(async (h) => ({ h, names: await (await this.engine(h)).namesWithLabel(LABEL_ENSEMBLE, this.ensemble.name) })));
+    return listed.flatMap(({ h, names }) => names.filter((n) => !expected.has(`${h}/${n}`)).map((n) => `${h}/${n}`));
   }
 
   /**
@@ -165,12 +207,12 @@ export class HostDriver implements Driver<HostReport> {
    * ensemble directory once it is empty.
    */
   async teardown(desired: readonly DesiredServer[], opts: { purgeData: boolean }): Promise<void> {
-    // One command line per host, through the exec holding the lock: no second login shell.
+    // One command line per host.
     await Promise.all(
       this.hosts(desired).map(async (h) => {
         const dataDirs = opts.purgeData ? this.ensemble.servers.filter((s) => s.host.name === h).map((s) => s.dataDir) : [];
         const remove = removePaths([ensembleStateDir(this.stateDir(h), this.ensemble.name), ...dataDirs]);
-        await this.checked(h, opts.purgeData ? allOf([remove, removeEmptyDirectories([...new Set(dataDirs.map(parentDir))])]) : remove);
+        await runChecked(this.sessions.get(h)!, opts.purgeData ? allOf([remove, removeEmptyDirectories([...new Set(dataDirs.map(parentDir))])]) : remove);
       }),
     );
   }

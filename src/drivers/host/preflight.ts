@@ -3,7 +3,9 @@ import type { EnsemblePlan } from '../../plan/types.js';
 import { dockerServerVersion, imageId, pullImage } from '../../remote/commands/docker.js';
 import { clock, directoryCreatable, listeningPorts, memoryInfo } from '../../remote/commands/host.js';
 import { heapsOverHostMemory, memTotalBytes } from '../../rollout/host-memory.js';
-import type { BatchCommand } from '../../remote/batch.js';
+import { runBatch, type BatchCommand } from '../../remote/batch.js';
+import type { RemoteFiles } from '../../remote/sftp-files.js';
+import type { HostEngine } from './host-engine.js';
 import type { HostSession, RunResult } from '../../remote/session.js';
 import type { Check, HostChecks } from '../../engine/driver.js';
 import type { HostResults } from '../lock.js';
@@ -31,6 +33,63 @@ export function preflightCommands(ensemble: EnsemblePlan, containers: readonly D
     ...bindSources(containers).map((dir, i) => ({ name: `dir${i}`, argv: directoryCreatable(dir) })),
     ...(ensemble.settings.heapMiB !== undefined ? [{ name: 'memory', argv: memoryInfo() }] : []),
   ];
+}
+
+/**
+ * The same probes without starting a process on the host: the engine's API (version, clock,
+ * image) and SFTP reads (/proc/net/tcp{,6}, /proc/meminfo, the directories' nearest existing
+ * parent). What SFTP cannot settle (no /proc, a directory this login may or may not write) is
+ * asked with preflightCommands' own probes, in one exec.
+ */
+export async function gatherPreflight(
+  session: HostSession,
+  host: HostEngine,
+  ensemble: EnsemblePlan,
+  containers: readonly DesiredContainer[],
+  /** the login's uid on the host when known (the owner of the lock it just made) */
+  loginUid: number | undefined,
+): Promise<HostResults> {
+  const startedAt = Date.now();
+  const [docker, time, image, listening, memory, dirs] = await Promise.all([
+    host.version(),
+    host.clock(),
+    host.imagePresent(ensemble.image),
+    procFile(host.files, ['/proc/net/tcp', '/proc/net/tcp6']),
+    ensemble.settings.heapMiB !== undefined ? procFile(host.files, ['/proc/meminfo']) : undefined,
+    Promise.all(bindSources(containers).map((dir) => creatable(host.files, dir, loginUid))),
+  ]);
+  const answeredAt = Date.now();
+  const results = new Map<string, RunResult>([
+    ['docker', docker],
+    ['clock', time],
+    ['image', image],
+  ]);
+  const ask: BatchCommand[] = preflightCommands(ensemble, containers).filter(
+    (c) => (c.name === 'listening' && listening === undefined) || (c.name === 'memory' && memory === undefined) || (c.name.startsWith('dir') && dirs[Number(c.name.slice(3))] !== true),
+  );
+  if (listening !== undefined) results.set('listening', listening);
+  if (memory !== undefined) results.set('memory', memory);
+  dirs.forEach((ok, i) => ok && results.set(`dir${i}`, { code: 0, stdout: '', stderr: '' }));
+  if (ask.length > 0) for (const [name, r] of await runBatch(session, ask, { timeoutMs: 120_000 })) results.set(name, r);
+  return { results, startedAt, answeredAt };
+}
+
+/** The files' contents, one after the other, or undefined when the first cannot be read. */
+async function procFile(files: RemoteFiles, paths: readonly string[]): Promise<RunResult | undefined> {
+  const read = await Promise.all(paths.map((p) => files.read(p).catch(() => undefined)));
+  if (read[0] === undefined) return undefined;
+  return { code: 0, stdout: read.map((b) => b?.toString('utf8') ?? '').join(''), stderr: '' };
+}
+
+/** true when the directory, or its nearest existing parent, is surely writable by this login. */
+async function creatable(files: RemoteFiles, dir: string, loginUid: number | undefined): Promise<boolean> {
+  let d = dir;
+  for (;;) {
+    const st = await files.stat(d).catch(() => undefined);
+    if (st !== undefined) return st.isDirectory && (loginUid === 0 || (loginUid === st.uid && (st.mode & 0o200) !== 0) || (st.mode & 0o002) !== 0);
+    if (d === '/' || d === '') return false;
+    d = d.replace(/\/+[^/]*$/, '') || '/';
+  }
 }
 
 /** Every host directory the host's servers mount: data and, when set, the transaction log's. */

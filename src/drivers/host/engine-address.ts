@@ -1,0 +1,87 @@
+// Where a host's Docker engine listens, and a client for it over the host's SSH connection.
+// In order: the inventory's docker_host; the address found on an earlier run, remembered in the
+// host's state_dir (read over SFTP, checked with a ping); else the login session's docker CLI is
+// asked once (one exec: it sees the session's DOCKER_HOST, e.g. sshd's SetEnv, or its context).
+// A unix socket is reached through a forwarded channel (direct-streamlocal, no process on the
+// host); anything else, or a server that refuses such channels, through `docker system dial-stdio`.
+import { OperationalError } from '../../common/problems.js';
+import { EngineClient } from '../../remote/engine-client.js';
+import type { HostSession } from '../../remote/session.js';
+
+/** Relative to the host's state_dir; the leading dot keeps it apart from ensemble directories. */
+export const ENGINE_ADDRESS_FILE = '.docker-host';
+
+const DEFAULT_SOCKET = 'unix:///var/run/docker.sock';
+const PING = { method: 'GET', path: '/_ping' } as const;
+
+/** The engine address the host's docker CLI uses, printed by one command. */
+export function engineAddressCommand(): string[] {
+  return ['docker', 'context', 'inspect', '--format', '{{.Endpoints.docker.Host}}'];
+}
+
+/** The engine's API on stdin/stdout, through the host's docker CLI (any address it can reach). */
+export function dialStdioCommand(address: string): string[] {
+  return ['docker', '--host', address, 'system', 'dial-stdio'];
+}
+
+export function socketPath(address: string): string | undefined {
+  return address.startsWith('unix://') ? address.slice('unix://'.length) : undefined;
+}
+
+export interface EngineAccess {
+  client: EngineClient;
+  /** how it was found: inventory, remembered, discovered */
+  source: 'inventory' | 'remembered' | 'discovered';
+}
+
+export async function engineFor(session: HostSession): Promise<EngineAccess> {
+  const host = session.host;
+  const label = host.name;
+  if (host.dockerHost !== undefined) return { client: await clientFor(session, host.dockerHost), source: 'inventory' };
+
+  const rememberedAt = `${host.stateDir.replace(/\/+$/, '')}/${ENGINE_ADDRESS_FILE}`;
+  const files = session.files ? await session.files() : undefined;
+  const remembered = (await files?.read(rememberedAt).catch(() => undefined))?.toString('utf8').trim();
+  const socket = remembered ? socketPath(remembered) : undefined;
+  if (remembered && socket !== undefined) {
+    const client = await unixClient(session, socket, remembered);
+    if (client) return { client, source: 'remembered' };
+  }
+
+  const asked = await session.run(engineAddressCommand(), { timeoutMs: 60_000 });
+  if (asked.code !== 0) {
+    throw new OperationalError(`${label}: cannot find the Docker engine (docker context inspect, exit ${asked.code}): ${asked.stderr.trim().split('\n')[0] ?? ''}`);
+  }
+  const address = asked.stdout.trim() || DEFAULT_SOCKET;
+  const client = await clientFor(session, address);
+  if (client.where === address && files) {
+    // Best effort: a state_dir this login cannot write only costs the next run the same question.
+    await files
+      .mkdirp(host.stateDir)
+      .then(() => files.write(rememberedAt, `${address}\n`, 0o644))
+      .catch(() => undefined);
+  }
+  return { client, source: 'discovered' };
+}
+
+/** A unix socket through a forwarded channel when the server allows it and the engine answers there, else dial-stdio. */
+async function clientFor(session: HostSession, address: string): Promise<EngineClient> {
+  const socket = socketPath(address);
+  const direct = socket !== undefined ? await unixClient(session, socket, address) : undefined;
+  if (direct) return direct;
+  const label = session.host.name;
+  if (!session.execStream) throw new OperationalError(`${label}: cannot reach the Docker engine at ${address}`);
+  const client = new EngineClient(label, () => session.execStream!(dialStdioCommand(address)), `${address} via docker system dial-stdio`);
+  const r = await client.send(PING, 60_000).catch((err: Error) => ({ status: 0, body: Buffer.from(err.message) }));
+  if (r.status !== 200) {
+    throw new OperationalError(`${label}: cannot reach the Docker engine at ${address}, through a forwarded channel or docker system dial-stdio${r.status ? ` (${r.status})` : ''}: ${r.body.toString('utf8').trim()}`);
+  }
+  return client;
+}
+
+async function unixClient(session: HostSession, socket: string, address: string): Promise<EngineClient | undefined> {
+  if (!session.dialUnix) return undefined;
+  const client = new EngineClient(session.host.name, () => session.dialUnix!(socket), address);
+  const r = await client.send(PING, 10_000).catch(() => undefined);
+  return r?.status === 200 ? client : undefined;
+}
