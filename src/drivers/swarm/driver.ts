@@ -120,7 +120,8 @@ export class SwarmDriver implements Driver<SwarmReport> {
     );
     const found = locked.byHost.get(manager)?.results;
     this.found = found;
-    this.run = locked.run;
+    // the lock's exec is the manager's; every other node keeps its own execs
+    this.run = (host, argv) => (host === manager ? locked.run(host, argv) : this.sessions.get(host)!.run(argv));
     const detach = found?.get('detach');
     if (detach !== undefined) this.detach = detach.code === 0;
     const managerImage = found?.get('image');
