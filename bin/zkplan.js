@@ -36,4 +36,11 @@ function cachedMain() {
 }
 
 const main = process.env.ZKPLAN_DEBUG ? await debugMain() : cachedMain();
+if (process.env.ZKPLAN_WRITE_CODE_CACHE) {
+  // npm run build: `--help` first, so that the cache holds its code too, then the command given
+  const args = process.argv.splice(2);
+  process.argv.push('--help');
+  await main();
+  process.argv.splice(2, Infinity, ...args);
+}
 await main();

@@ -3,7 +3,7 @@
 //
 // Two bundles of the same sources:
 // - zkplan.cjs, one CommonJS file that bin/zkplan.js compiles with a V8 code cache written here
-//   (zkplan.cjs.cache, from a run of `zkplan plan` on the bundled example): node 20 has no compile
+//   (zkplan.cjs.cache, from a run of `zkplan --help` and `zkplan plan` on the bundled example): node 20 has no compile
 //   cache for modules, and compiling is most of what is left of start-up. Every command's dynamic
 //   import() stays lazy (esbuild initialises a dynamically imported module when it is imported), so
 //   `plan` still never loads what `apply` needs.
