@@ -7,33 +7,42 @@
 //   APPLY(N)  `zkplan apply <inventory>` on a fresh lab inventory (official profile): wall time
 //             from process start to exit (exit 0 only once the ensemble is verified)
 //   NOOP(3)   a second apply on the applied 3-host ensemble (must change nothing)
-//   ROLL(3)   apply after changing a configuration value of every server (AdminServer port)
+//   STATUS(3) `zkplan status` on that ensemble (exit 0: whole and as planned)
+//   ROLL(3)   apply after changing a configuration value of every server (AdminServer port);
+//             only with BENCH_ROLL=1 (no issue-9 goal; it costs a minute)
 //   DESTROY(N) `zkplan destroy --purge-data` between runs (reported, no goal)
+//   SWARM     bench/swarm-bench.ts on the 3-host lab: raw `docker stack deploy` of zkplan's own
+//             stack until one leader vs `zkplan apply --target swarm`, and its no-op
+//   START-UP  bench/startup.ts first (node -e 0, zkplan --help, zkplan plan), before any lab
+//   PLAN-SCALE bench/plan-scale.ts last, after the labs are down (10,000 hosts, 2,000 ensembles)
 //
-// Floor and apply runs alternate within one lab, so both see the same machine state.
-// Results: bench/results/<date>-lab.json and .md.
+// Floor and apply runs alternate within one lab, so both see the same machine state; every
+// goal is a ratio to a floor measured in the same run, or an absolute time (see GOALS).
+// Results: bench/results/<date>-lab.json and .md (with every goal of issue 9).
 //
 // Environment:
 //   BENCH_SIZES=3,5,7         lab sizes, in order
-//   BENCH_RUNS=3:5,5:3,7:3    measured runs per size (default 5 for 3, else 3)
+//   BENCH_RUNS=3:3,5:3,7:3    measured runs per size (default 3)
 //   BENCH_WARMUP=1            discarded warm-up runs per size (floor and apply cycle)
-//   BENCH_IDLE_LOAD=<x>       wait (up to BENCH_IDLE_WAIT s, default 180) for the 1-min load average
+//   BENCH_SWARM=1             the Swarm figures (after the 3-host runs); 0 skips them
+//   BENCH_SWARM_RUNS=3        measured Swarm runs
+//   BENCH_ROLL=0              1 adds ROLL(3)
+//   BENCH_IDLE_LOAD=<x>       wait (up to BENCH_IDLE_WAIT s, default 30) for the 1-min load average
 //                             to fall below x before each size (default 0.5 × nproc)
 //   BENCH_OUT=<dir>           results directory (default bench/results)
 //   ZKPLAN_BENCH_CLI=dist|src how zkplan is run: dist = node bin/zkplan.js (default; run.sh builds it),
 //                             src = node --import tsx (adds about a second of start-up)
 //   BENCH_SKIP_PLAN_SCALE=1   do not run bench/plan-scale.ts
-import { spawn } from 'node:child_process';
+//   BENCH_SKIP_STARTUP=1      do not run bench/startup.ts
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { fourLetterWord, IMAGES, LAB_DIR, LAB_ID, labDown, labUp, type Lab, run, waitForQuorum } from '../test/lab/lab.js';
+import { cliMode, describeFailure, HERE, log, parseTrace, range, ROOT, sleep, stats, tail, zkplan, type Stats, type Timed } from './common.js';
+import { benchSwarm, type SwarmResult } from './swarm-bench.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '..');
 const ENSEMBLE = 'zk';
 const FLOOR_POLL_MS = 50;
 const QUORUM_TIMEOUT_MS = 120_000;
@@ -48,77 +57,27 @@ const runsFor = (n: number): number => {
   const spec = Object.fromEntries(
     (process.env.BENCH_RUNS ?? '').split(',').filter(Boolean).map((p) => p.split(':').map(Number) as [number, number]),
   );
-  return spec[n] ?? (n === 3 ? 5 : 3);
+  return spec[n] ?? 3;
 };
 const warmup = Number(process.env.BENCH_WARMUP ?? 1);
+const swarmOn = process.env.BENCH_SWARM !== '0';
+const swarmRuns = Number(process.env.BENCH_SWARM_RUNS ?? 3);
+const rollOn = process.env.BENCH_ROLL === '1';
 const idleLoad = Number(process.env.BENCH_IDLE_LOAD ?? os.cpus().length * 0.5);
-const idleWaitS = Number(process.env.BENCH_IDLE_WAIT ?? 180);
+const idleWaitS = Number(process.env.BENCH_IDLE_WAIT ?? 30);
 const outDir = process.env.BENCH_OUT ?? path.join(HERE, 'results');
-const cliMode = process.env.ZKPLAN_BENCH_CLI ?? 'dist';
+
+/** Issue 9's goals: ratios to floors of the same run, or absolute times. */
+const GOALS = { applyPerFloor: 1.1, noopMs: 500, statusMs: 500, swarmPerFloor: 1.25, swarmNoopMs: 800, startupPerNode: 1.6, planScaleMs: 2000 };
 
 // ---------------------------------------------------------------------------------------------
-// the zkplan CLI: the one place that decides how it is invoked
-
-/** argv that runs `zkplan <args>`; `ZKPLAN_BENCH_CLI=dist` switches to the built CLI (npm run build). */
-export function zkplanArgv(args: readonly string[]): string[] {
-  if (cliMode === 'dist') return [process.execPath, path.join(ROOT, 'bin', 'zkplan.js'), ...args];
-  // src/cli/main.ts only exports main(); bench/zkplan-src.ts calls it, like bin/zkplan.js does for dist.
-  return [process.execPath, '--import', 'tsx', path.join(HERE, 'zkplan-src.ts'), ...args];
-}
-
-interface Timed {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Run zkplan; ms is the wall time from spawn to process exit. */
-function zkplan(args: readonly string[], timeoutMs = (APPLY_TIMEOUT_S + 60) * 1000): Promise<Timed> {
-  const [cmd, ...rest] = zkplanArgv(args);
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    let exitMs = 0;
-    // ZKPLAN_TRACE: zkplan prints its phase durations to stderr; the bench reports their medians.
-    const child = spawn(cmd!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, env: { ...process.env, ZKPLAN_TRACE: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('exit', () => (exitMs = performance.now() - t0));
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr, ms: exitMs || performance.now() - t0 }));
-  });
-}
+// small helpers
 
 /** Is `command` a zkplan command? (commander says "unknown command" with exit 2 otherwise) */
 async function hasCommand(command: string): Promise<boolean> {
   const r = await zkplan([command], 60_000);
   return !(r.code === 2 && /unknown command/i.test(r.stderr));
 }
-
-// ---------------------------------------------------------------------------------------------
-// statistics and small helpers
-
-interface Stats {
-  n: number;
-  median: number;
-  min: number;
-  max: number;
-}
-
-function stats(xs: number[]): Stats | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  return { n: s.length, median: Math.round(median), min: Math.round(s[0]!), max: Math.round(s[s.length - 1]!) };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
-const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-const tail = (s: string, lines = 15) => s.trim().split('\n').slice(-lines).join('\n');
 
 async function sh(cmd: string): Promise<string> {
   const r = await run(['sh', '-c', cmd], { allowFail: true });
@@ -309,25 +268,6 @@ async function apply(file: string): Promise<Timed & ReturnType<typeof parseApply
   return { ...r, ...parseApply(r.stdout), phases: parseTrace(r.stderr), load1 };
 }
 
-/**
- * `trace <at> ms  <phase> <took> ms` lines (src/remote/trace.ts). 'start-up' is what came before
- * the first phase (node, module loading, reading the inventory), counted from process start.
- */
-export function parseTrace(stderr: string): Record<string, number> {
-  const phases: Record<string, number> = {};
-  let first: number | undefined;
-  for (const line of stderr.split('\n')) {
-    const m = /^trace\s+(\d+) ms\s+(.+?)\s+(\d+) ms/.exec(line);
-    if (!m) continue;
-    const at = Number(m[1]);
-    const took = Number(m[3]);
-    first = Math.min(first ?? Infinity, at - took);
-    phases[m[2]!] = (phases[m[2]!] ?? 0) + took;
-  }
-  if (first !== undefined) phases['start-up'] = first;
-  return phases;
-}
-
 const sampleOf = (a: Awaited<ReturnType<typeof apply>>): ApplySample => ({
   ms: Math.round(a.ms),
   ...(a.counts ? { counts: a.counts } : {}),
@@ -335,10 +275,6 @@ const sampleOf = (a: Awaited<ReturnType<typeof apply>>): ApplySample => ({
   phases: a.phases,
   load1: a.load1,
 });
-
-function describeFailure(r: Timed): string {
-  return `exit ${r.code} after ${Math.round(r.ms)} ms: ${tail(r.stderr || r.stdout)}`;
-}
 
 /** Remove whatever apply left, by label and by name, and the data: the fallback when destroy fails. */
 async function forceClean(lab: Lab, n: number): Promise<void> {
@@ -390,6 +326,7 @@ interface SizeResult {
   apply?: { samples: ApplySample[]; warmup: ApplySample[]; stats: Stats | null; reportedStats?: Stats | null };
   noop?: { samples: ApplySample[]; stats: Stats | null; nothingChanged: boolean[] };
   roll?: { samples: ApplySample[]; stats: Stats | null; verified: boolean[] };
+  status?: { samples: ApplySample[]; stats: Stats | null; whole: boolean[] };
   destroy?: { samples: number[]; stats: Stats | null };
   failures: Failure[];
   notes: string[];
@@ -428,7 +365,8 @@ async function benchSize(n: number, applyAvailable: boolean, workDir: string, ma
     res.destroy = { samples: [], stats: null };
     if (n === 3) {
       res.noop = { samples: [], stats: null, nothingChanged: [] };
-      res.roll = { samples: [], stats: null, verified: [] };
+      res.status = { samples: [], stats: null, whole: [] };
+      if (rollOn) res.roll = { samples: [], stats: null, verified: [] };
     }
   }
 
@@ -448,6 +386,7 @@ async function benchSize(n: number, applyAvailable: boolean, workDir: string, ma
   }
   if (res.noop) res.noop.stats = stats(res.noop.samples.map((s) => s.ms));
   if (res.roll) res.roll.stats = stats(res.roll.samples.map((s) => s.ms));
+  if (res.status) res.status.stats = stats(res.status.samples.map((s) => s.ms));
   if (res.destroy) res.destroy.stats = stats(res.destroy.samples);
   return res;
 }
@@ -496,15 +435,24 @@ async function runsOfSize(lab: Lab, n: number, runs: number, file: string, apply
         if (r === 0) res.progress.noop = noop.stderr;
         log(`N=${n} ${tag}: no-op apply ${Math.round(noop.ms)} ms, nothing changed: ${nothing}`);
 
-        await writeBenchInventory(lab, file, n, { ports: { admin: ROLL_ADMIN_PORT } });
-        const roll = await apply(file);
-        if (roll.code !== 0) throw Object.assign(new Error(describeFailure(roll)), { what: 'roll' });
-        const answers = await Promise.all(lab.addresses.slice(0, n).map((addr) => adminAnswers(addr, ROLL_ADMIN_PORT)));
-        const verified = answers.every(Boolean) && (roll.counts ? roll.counts.change === n : true);
-        res.roll!.samples.push(sampleOf(roll));
-        res.roll!.verified.push(verified);
-        if (r === 0) res.progress.roll = roll.stderr;
-        log(`N=${n} ${tag}: rolling apply ${Math.round(roll.ms)} ms, AdminServer on ${ROLL_ADMIN_PORT} everywhere: ${answers.every(Boolean)}`);
+        const load1 = Number(loadAvg1().toFixed(2));
+        const st = await zkplan(['status', file]);
+        res.status!.samples.push({ ms: Math.round(st.ms), phases: parseTrace(st.stderr), load1 });
+        res.status!.whole.push(st.code === 0);
+        if (st.code !== 0) throw Object.assign(new Error(describeFailure(st)), { what: 'status' });
+        log(`N=${n} ${tag}: status ${Math.round(st.ms)} ms, whole and as planned: ${st.code === 0}`);
+
+        if (rollOn) {
+          await writeBenchInventory(lab, file, n, { ports: { admin: ROLL_ADMIN_PORT } });
+          const roll = await apply(file);
+          if (roll.code !== 0) throw Object.assign(new Error(describeFailure(roll)), { what: 'roll' });
+          const answers = await Promise.all(lab.addresses.slice(0, n).map((addr) => adminAnswers(addr, ROLL_ADMIN_PORT)));
+          const verified = answers.every(Boolean) && (roll.counts ? roll.counts.change === n : true);
+          res.roll!.samples.push(sampleOf(roll));
+          res.roll!.verified.push(verified);
+          if (r === 0) res.progress.roll = roll.stderr;
+          log(`N=${n} ${tag}: rolling apply ${Math.round(roll.ms)} ms, AdminServer on ${ROLL_ADMIN_PORT} everywhere: ${answers.every(Boolean)}`);
+        }
       }
     } catch (e) {
       const err = e as Error & { what?: string; code?: number };
@@ -535,7 +483,36 @@ function ensureLab(): void {
 // ---------------------------------------------------------------------------------------------
 // plan-scale
 
-async function planScale(): Promise<unknown> {
+interface PlanScale {
+  medianMs?: number;
+  medianPeakRssMiB?: number | null;
+  medianCpuMs?: number | null;
+  runs?: number;
+  error?: string;
+  skipped?: string;
+  wallMs?: number;
+}
+
+/** bench/startup.ts's report (it writes <date>-startup.json; its figures join this report's goals). */
+interface Startup {
+  results: { command: string; median: number; min: number; max: number; runs: number }[];
+  machine: { loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+}
+
+async function startupFigures(date: string): Promise<Startup | { error: string } | { skipped: string }> {
+  if (process.env.BENCH_SKIP_STARTUP) return { skipped: 'BENCH_SKIP_STARTUP is set' };
+  if (cliMode !== 'dist') return { skipped: 'start-up is timed on the built CLI (ZKPLAN_BENCH_CLI=dist)' };
+  log('start-up: node --import tsx bench/startup.ts');
+  const r = await run([process.execPath, '--import', 'tsx', path.join(HERE, 'startup.ts')], { allowFail: true, env: { ...process.env, BENCH_OUT: outDir } });
+  if (r.code !== 0) return { error: `exit ${r.code}: ${tail(r.stderr)}` };
+  try {
+    return JSON.parse(await readFile(path.join(outDir, `${date}-startup.json`), 'utf8')) as Startup;
+  } catch (e) {
+    return { error: `no start-up results: ${(e as Error).message}` };
+  }
+}
+
+async function planScale(): Promise<PlanScale> {
   if (process.env.BENCH_SKIP_PLAN_SCALE) return { skipped: 'BENCH_SKIP_PLAN_SCALE is set' };
   log('plan-scale: node --import tsx bench/plan-scale.ts');
   const t0 = performance.now();
@@ -544,7 +521,7 @@ async function planScale(): Promise<unknown> {
   if (r.code !== 0) return { error: `exit ${r.code}: ${tail(r.stderr)}`, wallMs };
   const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
   try {
-    return { ...(JSON.parse(line ?? '') as object), wallMs };
+    return { ...(JSON.parse(line ?? '') as PlanScale), wallMs } as PlanScale;
   } catch {
     return { error: `unparsable output: ${tail(r.stdout)}`, wallMs };
   }
@@ -559,54 +536,51 @@ interface Goal {
   status: 'met' | 'missed' | 'skipped';
 }
 
-function goals(results: SizeResult[], applyAvailable: boolean): Goal[] {
-  const by = (n: number) => results.find((r) => r.n === n);
+function goals(doc: Pick<Report, 'sizes' | 'applyAvailable' | 'swarm' | 'startup' | 'planScale'>): Goal[] {
   const out: Goal[] = [];
-  if (!applyAvailable) {
-    return [
-      { goal: 'apply(N) ≤ 1.25 × floor(N)', measured: 'zkplan apply is not a command yet', status: 'skipped' },
-      { goal: 'no-op re-apply < 1 s (3 hosts)', measured: 'zkplan apply is not a command yet', status: 'skipped' },
-      { goal: 'apply(7) ≤ 1.3 × apply(3)', measured: 'zkplan apply is not a command yet', status: 'skipped' },
-    ];
-  }
-  for (const r of results) {
-    const f = r.floor.stats?.median;
-    const a = r.apply?.stats?.median;
-    out.push(
-      f !== undefined && a !== undefined
-        ? { goal: `apply(${r.n}) ≤ 1.25 × floor(${r.n})`, measured: `${a} ms vs ${f} ms: ${(a / f).toFixed(2)} ×`, status: a <= 1.25 * f ? 'met' : 'missed' }
-        : { goal: `apply(${r.n}) ≤ 1.25 × floor(${r.n})`, measured: 'no complete measurement', status: 'skipped' },
-    );
+  const g = (goal: string, measured: string | undefined, met: boolean) => out.push(measured === undefined ? { goal, measured: 'no complete measurement', status: 'skipped' } : { goal, measured, status: met ? 'met' : 'missed' });
+  const ratio = (a: number, f: number) => `${a} ms vs ${f} ms: ${(a / f).toFixed(2)} ×`;
+  const by = (n: number) => doc.sizes.find((r) => r.n === n);
+  for (const n of sizes) {
+    const f = by(n)?.floor.stats?.median;
+    const a = by(n)?.apply?.stats?.median;
+    g(`apply(${n}) ≤ ${GOALS.applyPerFloor} × floor(${n}) (medians)`, f !== undefined && a !== undefined ? ratio(a, f) : undefined, a !== undefined && f !== undefined && a <= GOALS.applyPerFloor * f);
   }
   const noop = by(3)?.noop;
-  out.push(
-    noop?.stats
-      ? {
-          goal: 'no-op re-apply < 1 s (3 hosts), changing nothing',
-          measured: `${noop.stats.median} ms median (max ${noop.stats.max} ms); nothing changed in ${noop.nothingChanged.filter(Boolean).length}/${noop.nothingChanged.length} runs`,
-          status: noop.stats.median < 1000 && noop.nothingChanged.every(Boolean) ? 'met' : 'missed',
-        }
-      : { goal: 'no-op re-apply < 1 s (3 hosts)', measured: 'no complete measurement', status: 'skipped' },
+  g(
+    `no-op apply (3 hosts) ≤ ${GOALS.noopMs} ms, changing nothing`,
+    noop?.stats ? `${noop.stats.median} ms median (min ${noop.stats.min}, max ${noop.stats.max}); nothing changed in ${noop.nothingChanged.filter(Boolean).length}/${noop.nothingChanged.length} runs` : undefined,
+    noop?.stats !== null && noop?.stats !== undefined && noop.stats.median <= GOALS.noopMs && noop.nothingChanged.every(Boolean),
   );
-  const a3 = by(3)?.apply?.stats?.median;
-  const a7 = by(7)?.apply?.stats?.median;
-  out.push(
-    a3 !== undefined && a7 !== undefined
-      ? {
-          goal: 'apply(7) ≤ 1.3 × apply(3)',
-          measured: `${a7} ms vs ${a3} ms: ${(a7 / a3).toFixed(2)} ×${floorRatio(by(3), by(7))}`,
-          status: a7 <= 1.3 * a3 ? 'met' : 'missed',
-        }
-      : { goal: 'apply(7) ≤ 1.3 × apply(3)', measured: 'no complete measurement', status: 'skipped' },
+  const status = by(3)?.status;
+  g(
+    `zkplan status (3 hosts) ≤ ${GOALS.statusMs} ms`,
+    status?.stats ? `${status.stats.median} ms median (min ${status.stats.min}, max ${status.stats.max}); whole in ${status.whole.filter(Boolean).length}/${status.whole.length} runs` : undefined,
+    status?.stats !== null && status?.stats !== undefined && status.stats.median <= GOALS.statusMs && status.whole.every(Boolean),
+  );
+  const swarm = doc.swarm && 'floor' in doc.swarm ? doc.swarm : undefined;
+  const sf = swarm?.floor.stats?.median;
+  const sa = swarm?.apply.stats?.median;
+  g(`apply --target swarm (3 nodes) ≤ ${GOALS.swarmPerFloor} × docker stack deploy floor (medians)`, sf !== undefined && sa !== undefined ? ratio(sa, sf) : undefined, sa !== undefined && sf !== undefined && sa <= GOALS.swarmPerFloor * sf);
+  const sn = swarm?.noop;
+  g(
+    `no-op apply --target swarm ≤ ${GOALS.swarmNoopMs} ms`,
+    sn?.stats ? `${sn.stats.median} ms median (min ${sn.stats.min}, max ${sn.stats.max}); nothing changed in ${sn.nothingChanged.filter(Boolean).length}/${sn.nothingChanged.length} runs` : undefined,
+    sn?.stats !== null && sn?.stats !== undefined && sn.stats.median <= GOALS.swarmNoopMs && sn.nothingChanged.every(Boolean),
+  );
+  const st = doc.startup && 'results' in doc.startup ? doc.startup.results : undefined;
+  const node = st?.[0]?.median;
+  for (const r of st?.slice(1) ?? [undefined, undefined]) {
+    const name = r?.command ?? 'zkplan start-up';
+    g(`${name} ≤ ${GOALS.startupPerNode} × node -e 0 (medians)`, r && node ? ratio(r.median, node) : undefined, r !== undefined && node !== undefined && r.median <= GOALS.startupPerNode * node);
+  }
+  const ps = doc.planScale;
+  g(
+    `plan of 10,000 hosts / 2,000 ensembles < ${GOALS.planScaleMs} ms, memory reported`,
+    ps?.medianMs !== undefined ? `${ps.medianMs} ms median of ${ps.runs} (end to end, the built CLI; CPU ${ps.medianCpuMs ?? '?'} ms); peak RSS ${ps.medianPeakRssMiB ?? '?'} MiB` : undefined,
+    ps?.medianMs !== undefined && ps.medianMs < GOALS.planScaleMs,
   );
   return out;
-}
-
-/** For reference beside apply(7)/apply(3): how the plain docker-run floor itself scales here. */
-function floorRatio(r3: SizeResult | undefined, r7: SizeResult | undefined): string {
-  const f3 = r3?.floor.stats?.median;
-  const f7 = r7?.floor.stats?.median;
-  return f3 && f7 ? ` (floor(7)/floor(3) on this machine: ${(f7 / f3).toFixed(2)} ×)` : '';
 }
 
 const fmt = (s: Stats | null | undefined) => (s ? `${s.median} | ${s.min} | ${s.max} | ${s.n}` : '– | – | – | 0');
@@ -638,10 +612,24 @@ function markdown(doc: Report): string {
     if (r.apply) L.push(`| APPLY(${r.n}): zkplan apply, fresh | ${fmt(r.apply.stats)} |`);
     if (r.apply?.reportedStats) L.push(`| APPLY(${r.n}): … of which zkplan's own elapsedMs (--json) | ${fmt(r.apply.reportedStats)} |`);
     if (r.noop) L.push(`| NOOP(${r.n}): zkplan apply again, nothing to do | ${fmt(r.noop.stats)} |`);
+    if (r.status) L.push(`| STATUS(${r.n}): zkplan status | ${fmt(r.status.stats)} |`);
     if (r.roll) L.push(`| ROLL(${r.n}): zkplan apply, AdminServer port changed on every server | ${fmt(r.roll.stats)} |`);
     if (r.destroy) L.push(`| DESTROY(${r.n}): zkplan destroy --purge-data | ${fmt(r.destroy.stats)} |`);
   }
+  const sw = doc.swarm && 'floor' in doc.swarm ? doc.swarm : undefined;
+  if (sw) {
+    L.push(`| SWARM FLOOR(3): ssh h1 docker stack deploy of zkplan's stack → 1 leader + 2 followers | ${fmt(sw.floor.stats)} |`);
+    L.push(`| SWARM APPLY(3): zkplan apply --target swarm, fresh | ${fmt(sw.apply.stats)} |`);
+    L.push(`| SWARM NOOP(3): zkplan apply --target swarm again, nothing to do | ${fmt(sw.noop.stats)} |`);
+  }
+  const st = doc.startup && 'results' in doc.startup ? doc.startup : undefined;
+  for (const r of st?.results ?? []) L.push(`| START-UP: ${r.command} | ${r.median} | ${r.min} | ${r.max} | ${r.runs} |`);
+  const ps = doc.planScale as (PlanScale & { minMs?: number; maxMs?: number }) | null;
+  if (ps?.medianMs !== undefined) L.push(`| PLAN-SCALE: zkplan plan, 10,000 hosts / 2,000 ensembles (peak RSS ${ps.medianPeakRssMiB ?? '?'} MiB) | ${ps.medianMs} | ${ps.minMs ?? '–'} | ${ps.maxMs ?? '–'} | ${ps.runs} |`);
   L.push('');
+  if (doc.swarm && 'error' in doc.swarm) L.push(`**Swarm figures failed:** ${doc.swarm.error}`, '');
+  if (doc.startup && !('results' in doc.startup)) L.push(`**Start-up figures:** ${'error' in doc.startup ? doc.startup.error : doc.startup.skipped}`, '');
+  if (st) L.push(`Start-up (bench/startup.ts, first, no lab up): load average ${st.machine.loadAverageAtStart.join(', ')} at its start, ${st.machine.loadAverageAtEnd.join(', ')} at its end.`, '');
   if (doc.cliStartup) L.push(`CLI start-up (\`zkplan --version\`, ${doc.cliStartup.n} runs): median ${doc.cliStartup.median} ms (min ${doc.cliStartup.min}, max ${doc.cliStartup.max}); it is part of every zkplan figure.`, '');
   if (!doc.applyAvailable) L.push(`**APPLY, NOOP, ROLL and DESTROY were skipped:** ${doc.applySkipReason}`, '');
   const phaseRows = doc.sizes.flatMap((r) =>
@@ -650,13 +638,15 @@ function markdown(doc: Report): string {
         [`APPLY(${r.n})`, r.apply?.samples],
         [`NOOP(${r.n})`, r.noop?.samples],
         [`ROLL(${r.n})`, r.roll?.samples],
+        [`STATUS(${r.n})`, r.status?.samples],
       ] as [string, ApplySample[] | undefined][]
     ).filter(([, xs]) => xs && xs.some((x) => x.phases && Object.keys(x.phases).length)),
   );
+  if (sw) phaseRows.push(['SWARM APPLY(3)', sw.apply.samples], ['SWARM NOOP(3)', sw.noop.samples]);
   if (phaseRows.length) {
-    const names = ['start-up', 'connect', 'lock+inspect+preflight', 'probe modes', 'push', 'run (parallel)', 'rolling steps', 'verify', 'reachability', 'unlock'];
+    const names = [...new Set(['start-up', ...phaseRows.flatMap(([, xs]) => (xs ?? []).flatMap((x) => Object.keys(x.phases ?? {})))])];
     L.push('## Where the time goes (ZKPLAN_TRACE phase medians, ms)', '');
-    L.push('start-up = process start to the first SSH connection (node, modules, inventory, plan); rolling steps = each change and the verify after it, one server at a time.', '');
+    L.push('start-up = process start to the first traced phase (node, modules, inventory, plan); a phase a run does not trace shows –. The wall column is the whole run.', '');
     L.push(`| run | ${names.join(' | ')} | wall |`, `|---|${names.map(() => '---:').join('|')}|---:|`);
     for (const [label, xs] of phaseRows) {
       const med = (name: string) => stats(xs!.flatMap((x) => (x.phases?.[name] !== undefined ? [x.phases[name]!] : [])))?.median ?? '–';
@@ -681,7 +671,9 @@ function markdown(doc: Report): string {
   L.push(`- Lab: test/lab (network namespaces with their own dockerd and sshd on bridge zklbr0), image \`${IMAGES.official}\` (official contract, ZooKeeper 3.8.0 on a jlink'ed JRE), \`--net=host\`.`);
   L.push(`- FLOOR: parallel \`ssh hI docker run -d --net=host\` with ZOO_MY_ID, ZOO_SERVERS (\`;2181\`), ZOO_4LW_COMMANDS_WHITELIST=*, ZOO_ADMINSERVER_ENABLED=false and a per-server data dir bind-mounted at /data; \`srvr\` polled on every server every ${FLOOR_POLL_MS} ms from the first ssh start; containers and data removed between runs.`);
   L.push(`- APPLY: \`zkplan apply <inventory> --timeout ${APPLY_TIMEOUT_S} --json\` on an inventory from \`Lab.writeInventory\` (profile official, N servers pinned by aliyun.node_index, each host with its own state_dir inside the lab dir); wall time from spawn to exit; the quorum is checked independently afterwards. \`zkplan destroy --purge-data\` between runs.`);
-  L.push(`- NOOP and ROLL (N=3, every measured run): the same inventory applied again, then with \`ports: { admin: ${ROLL_ADMIN_PORT} }\`; ROLL is verified by the AdminServer answering on ${ROLL_ADMIN_PORT} on every server.`);
+  L.push(`- NOOP and STATUS (N=3, every measured run): the same inventory applied again (must change nothing), then \`zkplan status\` (must exit 0). ROLL (only with BENCH_ROLL=1): applied with \`ports: { admin: ${ROLL_ADMIN_PORT} }\`, verified by the AdminServer answering on ${ROLL_ADMIN_PORT} on every server.`);
+  L.push('- SWARM (bench/swarm-bench.ts, on the 3-host lab made a Swarm, h1 manager): FLOOR = `ssh h1 docker stack deploy --detach=true --resolve-image never` of `zkplan render --target swarm --resolve` output (another stack name), nodes labelled beforehand, until one leader + 2 followers (srvr every 50 ms); APPLY = `zkplan apply --target swarm --json` from an unlabelled Swarm with no stack; NOOP = the same apply again; stack, labels and data removed between runs.');
+  L.push('- START-UP (bench/startup.ts): node -e 0, zkplan --help, zkplan plan inventories/example.yml interleaved round after round, the built CLI; PLAN-SCALE (bench/plan-scale.ts, after the labs are down): `node bin/zkplan.js plan <generated.yml>` end to end (text report), peak RSS by GNU time.');
   L.push(`- Floor and apply runs alternate within the same lab; ${doc.config.warmup} warm-up run(s) per size are recorded in the JSON but not in the statistics.`);
   L.push('');
   return L.join('\n');
@@ -697,8 +689,10 @@ interface Report {
   applySkipReason?: string;
   cliStartup: Stats | null;
   sizes: SizeResult[];
+  swarm?: SwarmResult | { error: string };
+  startup?: Startup | { error: string } | { skipped: string };
   goals: Goal[];
-  planScale: unknown;
+  planScale: PlanScale | null;
   error?: string;
 }
 
@@ -736,6 +730,8 @@ async function main(): Promise<number> {
     goals: [],
     planScale: null,
   };
+  // Start-up first, before any lab's dockerds and JVMs share the CPUs.
+  report.startup = await startupFigures(date);
 
   let failed = false;
   try {
@@ -743,6 +739,11 @@ async function main(): Promise<number> {
       const res = await benchSize(n, applyAvailable, workDir, info);
       report.sizes.push(res);
       if (res.aborted) throw new Error(`N=${n}: ${res.failures.at(-1)?.message}`);
+      if (n === 3 && swarmOn) {
+        // the same 3-host lab, made a Swarm (h1 manager)
+        log('swarm: 3 nodes');
+        report.swarm = await benchSwarm(await labUp(3), swarmRuns, warmup).catch((e: Error) => ({ error: e.message }));
+      }
     }
   } catch (e) {
     failed = true;
@@ -756,7 +757,7 @@ async function main(): Promise<number> {
 
   // After the lab is down: the planner is CPU-bound and must not share the CPUs with JVMs.
   report.planScale = await planScale();
-  report.goals = goals(report.sizes, applyAvailable);
+  report.goals = goals(report);
   report.finishedAt = new Date().toISOString();
   await mkdir(outDir, { recursive: true });
   const base = path.join(outDir, `${date}-lab`);
@@ -764,7 +765,7 @@ async function main(): Promise<number> {
   await writeFile(`${base}.md`, markdown(report));
   log(`wrote ${path.relative(ROOT, base)}.json and .md`);
   process.stdout.write(markdown(report));
-  const failures = report.sizes.flatMap((r) => r.failures);
+  const failures = [...report.sizes.flatMap((r) => r.failures), ...(report.swarm && 'failures' in report.swarm ? report.swarm.failures : []), ...(report.swarm && 'error' in report.swarm ? [report.swarm] : [])];
   if (failures.length) log(`${failures.length} step(s) failed: see the failures in ${path.relative(ROOT, base)}.md`);
   return failed || failures.length ? 1 : 0;
 }
@@ -772,7 +773,7 @@ async function main(): Promise<number> {
 /** `lab-bench.ts --markdown <results.json>`: rewrite the .md beside a results file (goals recomputed). */
 async function markdownOnly(file: string): Promise<number> {
   const report = JSON.parse(await readFile(file, 'utf8')) as Report;
-  report.goals = goals(report.sizes, report.applyAvailable);
+  report.goals = goals(report);
   await writeFile(file.replace(/\.json$/, '.md'), markdown(report));
   return 0;
 }

@@ -1,8 +1,8 @@
 #!/bin/bash
-# `npm run bench`: zkplan's deployment benchmarks on the multi-host lab (test/lab), for N = 3, 5, 7
-# hosts in turn (bench/lab-bench.ts), plus the planning-at-scale figures (bench/plan-scale.ts),
-# after the start-up figures (bench/startup.ts, needs no lab: alone, `npm run bench:startup`).
-# Results: bench/results/<date>-lab.json and <date>-lab.md, <date>-startup.json and .md. Needs root (the lab: netns, dockerd,
+# `npm run bench`: every figure of issue 9 in one run (bench/lab-bench.ts): start-up (bench/startup.ts,
+# needs no lab: alone, `npm run bench:startup`), the multi-host lab (test/lab) for N = 3, 5, 7 hosts in
+# turn, the Swarm on 3 nodes (bench/swarm-bench.ts), and planning at scale (bench/plan-scale.ts).
+# Results: bench/results/<date>-lab.json and <date>-lab.md (the goals table), <date>-startup.json and .md. Needs root (the lab: netns, dockerd,
 # iptables). Always leaves the lab down, also on failure or Ctrl-C; exits 1 if a step failed.
 #
 # ZKPLAN_LAB_ID selects the lab (as for the lab tests); several benches may run on different labs.
@@ -22,7 +22,7 @@ LAB_DIR=${ZKPLAN_LAB_DIR:-/tmp/zkplan-lab$([ "$LAB_ID" = 0 ] || echo "-$LAB_ID")
 # The lab's Debian packages (the same list as test/lab/run.sh).
 PACKAGES="docker.io zookeeper libzookeeper-java openssh-server openssh-client netcat-openbsd docker-compose
           busybox-static openjdk-17-jdk-headless libjetty9-java libservlet-api-java
-          iproute2 iptables util-linux procps bc"
+          iproute2 iptables util-linux procps bc time"
 missing=()
 for p in $PACKAGES; do
   dpkg-query -W -f '${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
@@ -63,8 +63,8 @@ cd "$ROOT"
 export ZKPLAN_LAB_ID=$LAB_ID
 export ZKPLAN_BENCH_CLI=${ZKPLAN_BENCH_CLI:-dist}
 if [ "$ZKPLAN_BENCH_CLI" = dist ]; then npm run --silent build; fi
+# lab-bench.ts runs the start-up figures first (bench/startup.ts, no lab up yet), then the labs
+# (3, 5, 7 hosts; the Swarm on the 3-host one), then the planning at scale (bench/plan-scale.ts).
 rc=0
-# Start-up first, while no lab's dockerds and JVMs share the CPUs; it times the built CLI.
-if [ "$ZKPLAN_BENCH_CLI" = dist ]; then node --import tsx "$HERE/startup.ts" || rc=$?; fi
 node --import tsx "$HERE/lab-bench.ts" || rc=$?
 exit $rc

@@ -1,6 +1,7 @@
 // Inventory text → validated, typed Inventory. Pure: the caller reads the file.
 import { isNode, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import { InputError, sortProblems, type Problem } from '../common/problems.js';
+import { parsePlainYaml } from './plain-yaml.js';
 import { positionLocator } from './positions.js';
 import { schemaProblems } from './schema.js';
 import { semanticCheck } from './semantic.js';
@@ -29,12 +30,17 @@ export function loadInventory(text: string, file: string): Inventory {
   return loaded.inventory;
 }
 
+const problemAt = (file: string) => (line: number, col: number, message: string): Problem => ({ file, line, col, message, severity: 'error' });
+const nothing = (problems: Problem[]): LoadedInventory => ({ inventory: undefined, hostsLeftOut: [], ensemblesLeftOut: [], problems });
+
 export function loadInventoryParts(text: string, file: string): LoadedInventory {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // Most inventories are plain block YAML: read without yaml's Document (slow on big files), whose
+  // positions are parsed only when a problem needs one. Anything else goes through yaml alone.
+  const plain = parsePlainYaml(text);
+  if (plain !== undefined) return checkParts(plain.value, file, lazyLocator(text, file));
+  const { doc, lineCounter } = parseWithPositions(text);
   const at = positionLocator(doc, lineCounter, file);
-  const problem = (line: number, col: number, message: string): Problem => ({ file, line, col, message, severity: 'error' });
-  const nothing = (problems: Problem[]): LoadedInventory => ({ inventory: undefined, hostsLeftOut: [], ensemblesLeftOut: [], problems });
+  const problem = problemAt(file);
 
   if (doc.errors.length > 0) {
     return nothing(
@@ -52,6 +58,28 @@ export function loadInventoryParts(text: string, file: string): LoadedInventory 
     const pos = lineCounter.linePos(bombAlias(doc)?.range?.[0] ?? 0);
     return nothing([problem(pos.line, pos.col, 'too many YAML aliases: expanding them would make the inventory huge (an "alias bomb"); write the values out instead')]);
   }
+  return checkParts(data, file, at);
+}
+
+function parseWithPositions(text: string): { doc: Document; lineCounter: LineCounter } {
+  const lineCounter = new LineCounter();
+  return { doc: parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true }), lineCounter };
+}
+
+/** The positions of a document read by parsePlainYaml: yaml parses it on the first question. */
+function lazyLocator(text: string, file: string): Inventory['at'] {
+  let at: Inventory['at'] | undefined;
+  return (path, which) => {
+    if (at === undefined) {
+      const { doc, lineCounter } = parseWithPositions(text);
+      at = positionLocator(doc, lineCounter, file);
+    }
+    return at(path, which);
+  };
+}
+
+function checkParts(data: unknown, file: string, at: Inventory['at']): LoadedInventory {
+  const problem = problemAt(file);
   if (data === null || data === undefined) {
     return nothing([problem(1, 1, 'the inventory is empty; it needs "hosts" and "ensembles"')]);
   }

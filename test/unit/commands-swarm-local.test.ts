@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { createNetwork, createVolume, forceRemoveContainers, inspectNetwork, listContainers, listNetworks, listVolumes, removeNetwork, removeVolumes as removeLocalVolumes } from '../../src/remote/commands/docker-local.js';
 import {
   deployStack,
+  stackDeployDetaches,
   existingVolumes,
   inspectNodes,
   inspectStackServices,
@@ -67,6 +68,10 @@ describe('Swarm command builders', () => {
       'zk',
     ]);
     assert.match(deployStack('f.yml', 'zk', true)[2]!, / --resolve-image never --prune --compose-file /);
+    // the CLI's --detach asked once (stackDeployDetaches): no script, no second CLI start
+    assert.deepEqual(deployStack('f.yml', 'zk', false, true), ['docker', 'stack', 'deploy', '--detach=true', '--resolve-image', 'never', '--compose-file', 'f.yml', 'zk']);
+    assert.deepEqual(deployStack('f.yml', 'zk', true, false), ['docker', 'stack', 'deploy', '--resolve-image', 'never', '--prune', '--compose-file', 'f.yml', 'zk']);
+    assert.deepEqual(stackDeployDetaches(), ['sh', '-c', 'docker stack deploy --help 2>/dev/null | grep -q -- --detach']);
     assert.deepEqual(scaleService('zk_zk3', 0), ['docker', 'service', 'scale', '--detach', 'zk_zk3=0']);
     assert.deepEqual(removeService('zk_zk3'), ['docker', 'service', 'rm', 'zk_zk3']);
     assert.deepEqual(removeStack('zk'), ['docker', 'stack', 'rm', 'zk']);

@@ -45,7 +45,7 @@ async function applyTo(swarm: FakeSwarm, inv: Inventory) {
 }
 
 describe('the Swarm driver through the engine', () => {
-  it('deploys a new stack: labels first, one service at a time, each on its node', async () => {
+  it('deploys a new stack: labels first, the new services in one stack file deployed once, each on its node', async () => {
     const inv = inventory({ 1: 1, 2: 2, 3: 3 });
     const swarm = new FakeSwarm(inv.hosts, {}, 3);
     const { report } = await applyTo(swarm, inv);
@@ -61,7 +61,10 @@ describe('the Swarm driver through the engine', () => {
     ]);
     assert.deepEqual(report.labels?.length, 3);
     assert.ok(swarm.files.has('/etc/zkplan/zk/swarm/docker-stack.yml'), [...swarm.files.keys()].join(', '));
-    assert.ok(swarm.files.has('/etc/zkplan/zk/swarm/step-zk3.yml'));
+    // created side by side: one `docker stack deploy` of a file holding the three services
+    const steps = [...swarm.files.keys()].filter((f) => f.includes('/step-'));
+    assert.deepEqual(steps, ['/etc/zkplan/zk/swarm/step-zk1_zk2_zk3.yml']);
+    assert.match(swarm.files.get(steps[0]!)!, /zk1:[\s\S]*zk2:[\s\S]*zk3:/);
   });
 
   it('deploys nothing and relabels nothing when the stack is as planned', async () => {

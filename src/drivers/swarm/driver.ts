@@ -4,6 +4,10 @@
 // then waits until the service's task with the new configuration runs on the node the plan chose.
 // Node labels pin the services: a label that moves a running server is moved in that server's
 // step (stopped first), every other label before the first step.
+// Every exec starts the remote user's login shell, so the manager gets one: the exec that takes
+// the lock also reads the Swarm, the stack and the manager's image, and stays open to run every
+// later manager command (src/drivers/lock.ts); reads and label changes run as one batch each;
+// servers created together (a fresh ensemble) are deployed as one stack file.
 import { OperationalError } from '../../common/problems.js';
 import type { Check, DesiredServer, Driver, HeldLock, HostChecks, LockOptions, ObservedServer, Progress } from '../../engine/driver.js';
 import type { Inventory } from '../../inventory/types.js';
@@ -22,16 +26,19 @@ import {
   serviceLogsTail,
   serviceTasks,
   stackContainers,
+  stackDeployDetaches,
   updateNodeLabels,
 } from '../../remote/commands/swarm.js';
-import { runChecked, type HostSession } from '../../remote/session.js';
+import { batchScript, parseBatch, type BatchCommand } from '../../remote/batch.js';
+import { checkResult, type HostSession, type RunResult } from '../../remote/session.js';
+import { traced } from '../../remote/trace.js';
 import { ensembleStateDir, LABEL_HASH } from '../../rollout/desired.js';
 import type { Dial } from '../../verify/dial.js';
 import type { Member } from '../../verify/types.js';
-import { lockEnsemble } from '../lock.js';
+import { lockAndRun } from '../lock.js';
 import { tunnelDial, type Sessions } from '../sessions.js';
 import { describeLabels, labelsOfStep, labelsUpfront, markerLabel, movingServers, planLabels, type LabelChange } from './nodes.js';
-import { observeStack, observeSwarm, type SwarmState } from './observe.js';
+import { observeCommands, readObservation, type Observation, type SwarmState } from './observe.js';
 import type { DesiredStack, StackService } from './stack.js';
 
 /** What `--target swarm` adds to the apply report. */
@@ -71,6 +78,17 @@ export class SwarmDriver implements Driver<SwarmReport> {
   /** `docker stack deploy` runs one at a time: parallel creates would race on the stack's network. */
   private deploying: Promise<unknown> = Promise.resolve();
   private observing: Promise<unknown> | undefined;
+  /** Runs a command on a host; on the manager, through the exec holding the lock once there is one. */
+  private run: (host: string, argv: readonly string[]) => Promise<RunResult>;
+  /** What the lock's exec read on the manager, until the first observe() used it. */
+  private found: ReadonlyMap<string, RunResult> | undefined;
+  /** Whether the manager's docker CLI knows `stack deploy --detach` (asked with the lock). */
+  private detach: boolean | undefined;
+  /** Whether each server host has the image (preflight), asked while the lock is taken. */
+  private images: Promise<Map<string, RunResult>> | undefined;
+  /** Servers whose create() waits for the next deploy, and that deploy. */
+  private creating: StackService[] = [];
+  private createDeploy: Promise<void> | undefined;
 
   constructor(
     private readonly inventory: Inventory,
@@ -82,12 +100,33 @@ export class SwarmDriver implements Driver<SwarmReport> {
   ) {
     this.manager = managerSession(inventory, sessions);
     this.dial = tunnelDial(sessions);
+    this.run = (host, argv) => this.sessions.get(host)!.run(argv);
   }
 
-  async lock(_desired: readonly DesiredServer[], opts: LockOptions): Promise<HeldLock> {
-    if (opts.dryRun) return { release: async () => {} };
-    // The manager holds the whole Swarm's state: one lock there serialises every apply.
-    return lockEnsemble(new Map([[this.manager.host.name, this.manager]]), this.ensemble.name, opts.command, opts.forceUnlock);
+  async lock(desired: readonly DesiredServer[], opts: LockOptions): Promise<HeldLock> {
+    const manager = this.manager.host.name;
+    const serverHosts = [...new Set(desired.map((d) => d.host))];
+    // Read-only, one exec per node, side by side with the lock: preflight needs them only if
+    // something changes, but waiting for them then would cost a round trip.
+    const nodes = this.checkImages(serverHosts.filter((h) => h !== manager));
+    // The manager holds the whole Swarm's state: one lock there serialises every apply. A dry
+    // run takes none but reads the same.
+    const locked = await traced('swarm lock+observe', () =>
+      lockAndRun(new Map([[manager, this.manager]]), this.ensemble.name, { command: opts.command, forceUnlock: opts.forceUnlock, lock: !opts.dryRun }, () => [
+        ...observeCommands(this.stack.stack),
+        { name: 'detach', argv: stackDeployDetaches() },
+        ...(serverHosts.includes(manager) ? [{ name: 'image', argv: imageId(this.ensemble.image) }] : []),
+      ]),
+    );
+    const found = locked.byHost.get(manager)?.results;
+    this.found = found;
+    // the lock's exec is the manager's; every other node keeps its own execs
+    this.run = (host, argv) => (host === manager ? locked.run(host, argv) : this.sessions.get(host)!.run(argv));
+    const detach = found?.get('detach');
+    if (detach !== undefined) this.detach = detach.code === 0;
+    const managerImage = found?.get('image');
+    this.images = nodes.then((m) => (managerImage ? new Map([...m, [manager, managerImage]]) : m));
+    return { release: async () => locked.lock?.release() };
   }
 
   async observe(desired: readonly DesiredServer[]): Promise<Map<number, ObservedServer>> {
@@ -97,15 +136,14 @@ export class SwarmDriver implements Driver<SwarmReport> {
   }
 
   private async observeNow(desired: readonly DesiredServer[]): Promise<Map<number, ObservedServer>> {
-    const swarm = await observeSwarm(this.manager, this.inventory);
+    const { swarm, stack: found } = await this.read();
     this.swarm = swarm;
-    if (!swarm.active || !swarm.isManager || swarm.error !== undefined) {
+    if (found === undefined) {
       // preflight says why; there is nothing to observe without a manager
       this.stale = [];
       this.observed = new Map(desired.map((d) => [d.serverId, { exists: false, running: false }]));
       return new Map(this.observed);
     }
-    const found = await observeStack(this.manager, this.ensemble, this.stack, swarm);
     this.stale = found.stale;
     const observed = new Map<number, ObservedServer>(
       desired.map((d) => {
@@ -120,7 +158,7 @@ export class SwarmDriver implements Driver<SwarmReport> {
   }
 
   async preflight(desired: readonly DesiredServer[], _observed: ReadonlyMap<number, ObservedServer>): Promise<HostChecks[]> {
-    const swarm = this.swarm ?? (await observeSwarm(this.manager, this.inventory));
+    const swarm = this.swarm ?? (await this.read()).swarm;
     const managerChecks: Check[] = [];
     const check = (into: Check[], name: string, ok: boolean, detail: string) => into.push({ name, ok, detail });
     const ready = swarm.active && swarm.isManager && swarm.error === undefined;
@@ -133,7 +171,8 @@ export class SwarmDriver implements Driver<SwarmReport> {
     const results: HostChecks[] = [{ host: this.manager.host.name, ok: managerChecks.every((c) => c.ok), checks: managerChecks }];
     // Nodes run only the images they have (zkplan deploys with --resolve-image never).
     const serverHosts = [...new Set(desired.map((d) => d.host))];
-    const images = await Promise.all(serverHosts.map(async (h) => ({ h, r: await this.sessions.get(h)!.run(imageId(this.ensemble.image)) })));
+    const checked = await (this.images ?? this.checkImages(serverHosts));
+    const images = serverHosts.map((h) => ({ h, r: checked.get(h) ?? { code: 1, stdout: '', stderr: 'not checked' } }));
     for (const { h, r } of images) {
       const c: Check = { name: 'image', ok: r.code === 0, detail: r.code === 0 ? `${h} has ${this.ensemble.image}` : `${h} does not have ${this.ensemble.image} (nodes run only images they have: zkplan deploys with --resolve-image never)` };
       const entry = results.find((x) => x.host === h);
@@ -161,11 +200,24 @@ export class SwarmDriver implements Driver<SwarmReport> {
       await this.manager.putFiles([{ path: `${stackDir(this.manager, this.ensemble.name)}/docker-stack.yml`, content: this.stack.content, mode: 0o600 }]);
       this.recorded = true;
     }
-    for (const c of labelsUpfront(this.labelChanges(), movingServers(desired, this.observed))) await this.relabel(c);
+    await this.relabel(labelsUpfront(this.labelChanges(), movingServers(desired, this.observed)));
   }
 
   async create(server: DesiredServer): Promise<void> {
-    await this.deploy(server);
+    // Servers created side by side (a fresh ensemble) have nothing running to roll: one stack
+    // file holding them all, deployed once, instead of one `docker stack deploy` each.
+    this.creating.push(this.stackService(server));
+    if (this.createDeploy === undefined) {
+      this.createDeploy = new Promise((resolve) => setImmediate(resolve)).then(() => {
+        const keys = this.creating.map((s) => s.key);
+        this.creating = [];
+        this.createDeploy = undefined;
+        return this.deployFile(`${stackDir(this.manager, this.ensemble.name)}/step-${keys.join('_')}.yml`, this.stack.subset(keys), false);
+      });
+    }
+    await this.createDeploy;
+    this.progress.step(this.manager.host.name, 'update', 'ok', server.name);
+    await this.waitRunning(server);
   }
 
   async replace(server: DesiredServer, observed: ObservedServer): Promise<void> {
@@ -174,10 +226,10 @@ export class SwarmDriver implements Driver<SwarmReport> {
     if (moves.length > 0 || elsewhere) {
       // A relabelled node would make Swarm reschedule the old task with the old configuration:
       // stop it first, move the labels, then deploy the new one.
-      await runChecked(this.manager, scaleService(server.name, 0));
+      await this.managerRun(scaleService(server.name, 0));
       const was = observed.runningOn === undefined ? undefined : this.sessions.get(observed.runningOn);
-      if (was) await this.waitUntil(`${server.name} still running on ${was.host.name} after scaling it to 0`, async () => (await runChecked(was, runningServiceContainers(server.name))).stdout.trim() === '');
-      for (const c of moves) await this.relabel(c);
+      if (was) await this.waitUntil(`${server.name} still running on ${was.host.name} after scaling it to 0`, async () => (await this.checked(was.host.name, runningServiceContainers(server.name))).stdout.trim() === '');
+      await this.relabel(moves);
     }
     await this.deploy(server);
   }
@@ -185,13 +237,13 @@ export class SwarmDriver implements Driver<SwarmReport> {
   async start(server: DesiredServer): Promise<void> {
     // The service exists with this configuration but runs no task (scaled to 0 by a move that
     // was interrupted, or failing): its stack file sets one replica again.
-    for (const c of labelsOfStep(this.labelChanges(), server.serverId)) await this.relabel(c);
+    await this.relabel(labelsOfStep(this.labelChanges(), server.serverId));
     await this.deploy(server);
   }
 
   async finish(): Promise<void> {
     // Labels that move no server and no step needed (a marker missing, a label of a host that runs nothing).
-    for (const c of this.labelChanges()) await this.relabel(c);
+    await this.relabel(this.labelChanges());
     if (this.stale.length === 0) return;
     await this.deployFile(`${stackDir(this.manager, this.ensemble.name)}/docker-stack.yml`, this.stack.content, true);
     for (const s of this.stale) this.progress.step(this.manager.host.name, 'remove', 'ok', `${s} (no longer in the plan)`);
@@ -204,52 +256,51 @@ export class SwarmDriver implements Driver<SwarmReport> {
   }
 
   async remove(server: DesiredServer): Promise<void> {
-    await runChecked(this.manager, removeService(server.name));
+    await this.managerRun(removeService(server.name));
     // `docker service rm` returns before the node stopped the container.
     await this.waitUntil(`containers of ${server.name} still present`, async () => {
-      const left = await Promise.all([...this.sessions.values()].map(async (node) => (await runChecked(node, serviceContainers(server.name))).stdout.trim()));
+      const left = await Promise.all([...this.sessions.keys()].map(async (node) => (await this.checked(node, serviceContainers(server.name))).stdout.trim()));
       return left.every((l) => l === '');
     });
   }
 
   async teardown(_desired: readonly DesiredServer[], opts: { purgeData: boolean }): Promise<void> {
-    const swarm = this.swarm ?? (await observeSwarm(this.manager, this.inventory));
+    const swarm = this.swarm ?? (await this.read()).swarm;
     if (!swarm.active || !swarm.isManager) throw new OperationalError(`${this.manager.host.name} is not a manager of an active Swarm${swarm.error ? `: ${swarm.error}` : ''}; nothing was removed`);
     // What is left of the stack (its network, services the plan no longer has), then labels.
-    await runChecked(this.manager, removeStack(this.stack.stack));
+    await this.managerRun(removeStack(this.stack.stack));
     this.progress.step(this.manager.host.name, 'remove', 'ok', `stack ${this.stack.stack}`);
     // Volumes cannot be removed while a container still uses them.
     await Promise.all(
-      [...this.sessions.values()].map((node) =>
-        this.waitUntil(`${node.host.name}: containers of stack ${this.stack.stack} still present`, async () => (await runChecked(node, stackContainers(this.stack.stack))).stdout.trim() === ''),
+      [...this.sessions.keys()].map((node) =>
+        this.waitUntil(`${node}: containers of stack ${this.stack.stack} still present`, async () => (await this.checked(node, stackContainers(this.stack.stack))).stdout.trim() === ''),
       ),
     );
     const marker = markerLabel(this.ensemble.name);
-    for (const node of swarm.nodes) {
-      const pin = node.labels[marker];
-      if (pin === undefined) continue;
-      const remove = [marker, ...(node.labels[pin] !== undefined ? [pin] : [])];
-      await runChecked(this.manager, updateNodeLabels(node.id, {}, remove));
-      this.progress.step(this.manager.host.name, 'label', 'ok', `${node.hostname}: ${remove.map((k) => `-${k}`).join(' ')}`);
-      this.labelled.push(`${node.hostname}: ${remove.map((k) => `-${k}`).join(' ')}`);
-    }
-    await runChecked(this.manager, removePaths([stackDir(this.manager, this.ensemble.name)]));
+    await this.relabel(
+      swarm.nodes.flatMap((node) => {
+        const pin = node.labels[marker];
+        return pin === undefined ? [] : [{ node, add: {}, remove: [marker, ...(node.labels[pin] !== undefined ? [pin] : [])], values: [] }];
+      }),
+    );
+    await this.managerRun(removePaths([stackDir(this.manager, this.ensemble.name)]));
     if (!opts.purgeData) return;
     const names = this.stack.services.flatMap((s) => s.volumes);
     // A server may have run on any node (moves leave its old volume behind): purge on all.
     await Promise.all(
-      [...this.sessions.values()].map(async (node) => {
-        const present = (await runChecked(node, existingVolumes(names))).stdout.split('\n').filter((v) => v.trim() !== '');
+      [...this.sessions.keys()].map(async (node) => {
+        const present = (await this.checked(node, existingVolumes(names))).stdout.split('\n').filter((v) => v.trim() !== '');
         if (present.length === 0) return;
-        await runChecked(node, removeVolumes(present));
-        this.progress.step(node.host.name, 'purge', 'ok', present.join(' '));
+        await this.checked(node, removeVolumes(present));
+        this.progress.step(node, 'purge', 'ok', present.join(' '));
       }),
     );
   }
 
   async logsTail(server: DesiredServer, lines: number): Promise<string> {
     // The tasks say why Swarm stopped or rejected one; the logs what the server said.
-    const [tasks, logs] = await Promise.all([this.manager.run(serviceTasks(server.name)), this.manager.run(serviceLogsTail(server.name, lines))]);
+    const manager = this.manager.host.name;
+    const [tasks, logs] = await Promise.all([this.run(manager, serviceTasks(server.name)), this.run(manager, serviceLogsTail(server.name, lines))]);
     const taskLines = tasks.code === 0 ? tasks.stdout.trim().split('\n').slice(0, 5).map((l) => `task ${l}`) : [];
     return [...taskLines, ...(logs.code === 0 ? [`${logs.stdout}${logs.stderr}`.trim()] : [])].filter((l) => l !== '').join('\n');
   }
@@ -303,10 +354,20 @@ export class SwarmDriver implements Driver<SwarmReport> {
     return s;
   }
 
-  private async relabel(c: LabelChange): Promise<void> {
-    await runChecked(this.manager, updateNodeLabels(c.node.id, c.add, c.remove));
-    this.progress.step(this.manager.host.name, 'label', 'ok', describeLabels(c));
-    this.labelled.push(describeLabels(c));
+  /** Node label changes, side by side in one exec on the manager (each updates another node). */
+  private async relabel(changes: readonly LabelChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const manager = this.manager.host.name;
+    const commands = changes.map((c, i) => ({ name: `label${i}`, argv: updateNodeLabels(c.node.id, c.add, c.remove) }));
+    const results = await traced('swarm labels', () => this.managerBatch(commands));
+    // every change that was made is reported, also when another one failed
+    const failed = commands.filter((c) => results.get(c.name)?.code !== 0);
+    changes.forEach((c, i) => {
+      if (results.get(`label${i}`)?.code !== 0) return;
+      this.progress.step(manager, 'label', 'ok', describeLabels(c));
+      this.labelled.push(describeLabels(c));
+    });
+    for (const c of failed) checkResult(manager, c.argv, results.get(c.name) ?? { code: 1, stdout: '', stderr: 'did not run' });
   }
 
   /** Deploys the stack file of this one server, then waits for its new task on the planned node. */
@@ -314,6 +375,11 @@ export class SwarmDriver implements Driver<SwarmReport> {
     const s = this.stackService(server);
     await this.deployFile(`${stackDir(this.manager, this.ensemble.name)}/step-${s.key}.yml`, this.stack.subset([s.key]), false);
     this.progress.step(this.manager.host.name, 'update', 'ok', server.name);
+    await this.waitRunning(server);
+  }
+
+  /** Waits until the server's task with its new configuration runs on the planned node. */
+  private async waitRunning(server: DesiredServer): Promise<void> {
     const node = this.sessions.get(server.host)!;
     const started = Date.now();
     try {
@@ -322,7 +388,7 @@ export class SwarmDriver implements Driver<SwarmReport> {
         return r.code === 0 && r.stdout.trim() !== '';
       });
     } catch (e) {
-      const tasks = await this.manager.run(serviceTasks(server.name));
+      const tasks = await this.run(this.manager.host.name, serviceTasks(server.name));
       throw new OperationalError(`${(e as Error).message}${tasks.code === 0 ? `\n  ${tasks.stdout.trim().split('\n').slice(0, 5).join('\n  ')}` : ''}`);
     }
     this.progress.step(server.host, 'running', 'ok', `${server.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
@@ -330,12 +396,51 @@ export class SwarmDriver implements Driver<SwarmReport> {
 
   private deployFile(file: string, content: string, prune: boolean): Promise<void> {
     const run = async () => {
-      await this.manager.putFiles([{ path: file, content, mode: 0o600 }]);
-      await runChecked(this.manager, deployStack(file, this.stack.stack, prune));
+      await traced('swarm deploy', async () => {
+        await this.manager.putFiles([{ path: file, content, mode: 0o600 }]);
+        await this.managerRun(deployStack(file, this.stack.stack, prune, this.detach));
+      });
     };
     const next = this.deploying.then(run, run);
     this.deploying = next.catch(() => undefined);
     return next;
+  }
+
+  /** The Swarm and the stack as the manager sees them now: the lock's reading first, then one batch each time. */
+  private async read(): Promise<Observation> {
+    const found = this.found;
+    this.found = undefined;
+    const results = found ?? (await traced('swarm observe', () => this.managerBatch(observeCommands(this.stack.stack))));
+    return readObservation(results, this.manager.host.name, this.inventory, this.ensemble, this.stack);
+  }
+
+  /** Several manager commands in one exec (through the held one when the lock is taken). */
+  private async managerBatch(commands: readonly BatchCommand[]): Promise<Map<string, RunResult>> {
+    const manager = this.manager.host.name;
+    const script = batchScript(commands);
+    const r = await this.run(manager, script.argv);
+    if (!r.stdout.includes(script.marker)) {
+      throw new OperationalError(`${manager}: batched commands did not run (exit ${r.code}): ${r.stderr.trim().split('\n')[0] ?? ''}`);
+    }
+    return parseBatch(script, commands, r.stdout);
+  }
+
+  private managerRun(argv: readonly string[]): Promise<RunResult> {
+    return this.checked(this.manager.host.name, argv);
+  }
+
+  private async checked(host: string, argv: readonly string[]): Promise<RunResult> {
+    return checkResult(host, argv, await this.run(host, argv));
+  }
+
+  /** Whether each host has the ensemble's image, one exec per host, side by side; never rejects. */
+  private checkImages(hosts: readonly string[]): Promise<Map<string, RunResult>> {
+    return Promise.all(
+      hosts.map(async (h) => {
+        const r = await this.sessions.get(h)!.run(imageId(this.ensemble.image)).catch((e: Error): RunResult => ({ code: 255, stdout: '', stderr: e.message }));
+        return [h, r] as const;
+      }),
+    ).then((entries) => new Map(entries));
   }
 
   /** Polls until `done`, for at most the apply's timeout; then fails saying what did not happen. */

@@ -1,9 +1,11 @@
 // What the Swarm runs now for an ensemble, seen from the manager: the Swarm itself, its nodes,
-// the stack's services (with zkplan's labels) and where their tasks run.
+// the stack's services (with zkplan's labels) and where their tasks run. The four reads are one
+// batch, run in one exec on the manager (the first one in the exec that takes the lock).
 import type { Inventory } from '../../inventory/types.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { inspectNodes, inspectStackServices, stackTasks, swarmInfo } from '../../remote/commands/swarm.js';
-import type { HostSession } from '../../remote/session.js';
+import type { BatchCommand } from '../../remote/batch.js';
+import type { RunResult } from '../../remote/session.js';
 import { LABEL_ENSEMBLE, LABEL_HASH, LABEL_SERVER } from '../../rollout/desired.js';
 import type { ObservedContainer } from '../../rollout/rollout.js';
 import { matchHosts, parseNodes, type SwarmNode } from './nodes.js';
@@ -45,14 +47,36 @@ interface TaskLine {
   Error: string;
 }
 
-export async function observeSwarm(manager: HostSession, inventory: Inventory): Promise<SwarmState> {
-  const info = await manager.run(swarmInfo());
+/** What one observation reads on the manager; run together, in one exec (src/remote/batch.ts). */
+export function observeCommands(stack: string): BatchCommand[] {
+  return [
+    { name: 'swarm', argv: swarmInfo() },
+    { name: 'nodes', argv: inspectNodes() },
+    { name: 'services', argv: inspectStackServices(stack) },
+    { name: 'tasks', argv: stackTasks(stack) },
+  ];
+}
+
+export interface Observation {
+  swarm: SwarmState;
+  /** undefined when there is no Swarm to read a stack from */
+  stack?: ObservedStack;
+}
+
+/** Reads observeCommands' results (absent ones count as failed). */
+export function readObservation(results: ReadonlyMap<string, RunResult>, manager: string, inventory: Inventory, ensemble: EnsemblePlan, stack: DesiredStack): Observation {
+  const result = (name: string): RunResult => results.get(name) ?? { code: 1, stdout: '', stderr: `${name}: not run` };
+  const swarm = readSwarm(result('swarm'), result('nodes'), inventory);
+  if (!swarm.active || !swarm.isManager || swarm.error !== undefined) return { swarm };
+  return { swarm, stack: readStack(result('services'), result('tasks'), manager, ensemble, stack, swarm) };
+}
+
+function readSwarm(info: RunResult, listed: RunResult, inventory: Inventory): SwarmState {
   if (info.code !== 0) return { active: false, isManager: false, error: info.stderr.trim(), nodes: [], matched: new Map(), nodeProblems: [] };
   const swarm = JSON.parse(info.stdout) as { LocalNodeState?: string; ControlAvailable?: boolean };
   const active = swarm.LocalNodeState === 'active';
   const isManager = Boolean(swarm.ControlAvailable);
   if (!active || !isManager) return { active, isManager, nodes: [], matched: new Map(), nodeProblems: [] };
-  const listed = await manager.run(inspectNodes());
   if (listed.code !== 0) return { active, isManager, error: `docker node inspect: ${listed.stderr.trim()}`, nodes: [], matched: new Map(), nodeProblems: [] };
   const nodes = parseNodes(listed.stdout);
   const { matched, problems } = matchHosts(inventory.hosts, nodes);
@@ -65,10 +89,9 @@ function hostOfNode(state: SwarmState, nodeName: string): string {
   return nodeName;
 }
 
-export async function observeStack(manager: HostSession, ensemble: EnsemblePlan, stack: DesiredStack, state: SwarmState): Promise<ObservedStack> {
-  const [services, tasks] = await Promise.all([manager.run(inspectStackServices(stack.stack)), manager.run(stackTasks(stack.stack))]);
-  if (services.code !== 0) throw new Error(`${manager.host.name}: docker service inspect failed: ${services.stderr.trim()}`);
-  if (tasks.code !== 0) throw new Error(`${manager.host.name}: docker stack ps failed: ${tasks.stderr.trim()}`);
+function readStack(services: RunResult, tasks: RunResult, manager: string, ensemble: EnsemblePlan, stack: DesiredStack, state: SwarmState): ObservedStack {
+  if (services.code !== 0) throw new Error(`${manager}: docker service inspect failed: ${services.stderr.trim()}`);
+  if (tasks.code !== 0) throw new Error(`${manager}: docker stack ps failed: ${tasks.stderr.trim()}`);
   const inspected = JSON.parse(services.stdout) as ServiceInspect[];
   const taskLines = tasks.stdout
     .split('\n')

@@ -26,15 +26,24 @@ export function updateNodeLabels(node: string, add: Readonly<Record<string, stri
 /**
  * `docker stack deploy` without waiting for convergence (zkplan waits itself, per service) and
  * without asking a registry for digests: nodes run the image they have. CLIs from 26 on wait
- * unless told `--detach=true`; older ones do not know the flag and never wait.
+ * unless told `--detach=true`; older ones do not know the flag and never wait. `detach`, when
+ * known (stackDeployDetaches, asked once), spares the CLI start that asks it at every deploy.
  */
-export function deployStack(file: string, stack: string, prune: boolean): string[] {
+export function deployStack(file: string, stack: string, prune: boolean, detach?: boolean): string[] {
+  if (detach !== undefined) {
+    return ['docker', 'stack', 'deploy', ...(detach ? ['--detach=true'] : []), '--resolve-image', 'never', ...(prune ? ['--prune'] : []), '--compose-file', file, stack];
+  }
   const script = [
     'detach=',
     'if docker stack deploy --help 2>/dev/null | grep -q -- --detach; then detach=--detach=true; fi',
     `exec docker stack deploy $detach --resolve-image never${prune ? ' --prune' : ''} --compose-file "$1" "$2"`,
   ].join('\n');
   return ['sh', '-c', script, 'zkplan-stack-deploy', file, stack];
+}
+
+/** Exits 0 when this docker CLI's `stack deploy` knows `--detach` (and so waits without it). */
+export function stackDeployDetaches(): string[] {
+  return ['sh', '-c', 'docker stack deploy --help 2>/dev/null | grep -q -- --detach'];
 }
 
 /** JSON array of the stack's services (`[]` when there are none). */

@@ -71,6 +71,8 @@ export class FakeSwarm {
 
   private run(host: Host, argv: readonly string[]): RunResult {
     const [a0, a1, a2] = argv;
+    const batch = a0 === 'sh' && a1 === '-c' ? this.batch(host, a2!) : undefined;
+    if (batch) return batch;
     const script = a0 === 'sh' ? argv[3] : undefined;
     if (a0 === 'docker' && a1 === 'info') return ok(JSON.stringify({ LocalNodeState: 'active', ControlAvailable: true }));
     if (a0 === 'sh' && a2?.includes('docker node inspect')) return ok(JSON.stringify(this.nodes.map((n) => ({ ID: n.id, Spec: { Labels: n.labels, Role: 'manager', Availability: 'active' }, Description: { Hostname: n.hostname }, Status: { State: 'ready', Addr: n.address } }))));
@@ -119,6 +121,18 @@ export class FakeSwarm {
     }
     if (a0 === 'docker' && a1 === 'service' && (a2 === 'ps' || a2 === 'logs')) return ok();
     throw new Error(`fake swarm: unexpected command on ${host.name}: ${argv.join(' ')}`);
+  }
+
+  /** A batch (src/remote/batch.ts): its commands one after the other, answered in its framing. */
+  private batch(host: Host, script: string): RunResult | undefined {
+    const token = /^t=(zkplan-[0-9a-f]+)$/m.exec(script)?.[1];
+    if (token === undefined) return undefined;
+    let out = '';
+    for (const m of script.matchAll(/\{ (.*) ; \} >"\$d\/(\d+)\.o"/g)) {
+      const r = this.run(host, shellWords(m[1]!));
+      out += `${token} ${m[2]} ${r.code} ${Buffer.byteLength(r.stdout)} ${Buffer.byteLength(r.stderr)}\n${r.stdout}${r.stderr}`;
+    }
+    return ok(`${out}${token} end\n`);
   }
 
   private deploy(file: string, stack: string, prune: boolean): RunResult {
@@ -211,4 +225,25 @@ export class FakeSwarm {
 
   /** The verification's znode round trip: through every server, when all of them serve. */
   readonly znodeCheck = async (servers: readonly ZnodeTarget[]): Promise<ZnodeCheck> => znodeRoundTrip(servers, servers.every((s) => this.modeOf(s.id) !== undefined));
+}
+
+/** The words of a command line from src/common/shell.ts (bare words and '…' with '\\'' inside). */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (ch === ' ') {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (ch === "'") {
+      const end = line.indexOf("'", i + 1);
+      word = (word ?? '') + line.slice(i + 1, end);
+      i = end;
+    } else if (ch === '\\') {
+      word = (word ?? '') + line[++i];
+    } else word = (word ?? '') + ch;
+  }
+  if (word !== undefined) words.push(word);
+  return words;
 }
