@@ -8,6 +8,7 @@ import { mapLimit } from '../remote/concurrency.js';
 import { nextStep, planRollout, type RolloutInput, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
 import { judgeEnsemble, probeEnsemble, probeServer, waitForEnsemble, type EnsembleHealth, type WaitOptions } from '../verify/ensemble.js';
 import { describeHealth, indent } from './describe.js';
+import { changeMembership, describeChange, readMembershipChange, type MembershipSupport } from './membership.js';
 import type { DesiredServer, Driver, HostChecks, ObservedServer, Progress } from './driver.js';
 
 export interface Timing {
@@ -31,6 +32,8 @@ export interface EngineContext<Extra extends object = object> {
   timing?: Partial<Timing>;
   /** the znode write/read-back of verification (tests replace the real ZooKeeper client) */
   znodeCheck?: WaitOptions['znodeCheck'];
+  /** Set where the target can change a running membership one server at a time (src/engine/membership.ts). */
+  membership?: MembershipSupport;
 }
 
 export interface ApplyOptions {
@@ -46,6 +49,8 @@ export type ApplyReport<Extra extends object = object> = {
   dryRun: boolean;
   preflight: HostChecks[];
   rollout: RolloutPlan;
+  /** the membership change, one line per step, when the running membership is not the planned one */
+  membership?: string[];
   health?: EnsembleHealth;
   elapsedMs: number;
   ok: boolean;
@@ -62,7 +67,7 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
   const timing = { ...REAL_TIMING, ...ctx.timing };
   const lock = await driver.lock(desired, opts);
   try {
-    const observed = await observeWithModes(ctx, timing);
+    let observed = await observeWithModes(ctx, timing);
     const foreign = desired.filter((d) => observed.get(d.serverId)?.foreign);
     if (foreign.length > 0) {
       throw new OperationalError(
@@ -79,11 +84,22 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
       throw new OperationalError(`preflight failed; nothing was changed on any host\n  ${lines.join('\n  ')}`);
     }
 
+    const change = ctx.membership ? await readMembershipChange({ ensemble, desired, driver, progress, timing, ...(ctx.znodeCheck ? { znodeCheck: ctx.znodeCheck } : {}) }, observed) : undefined;
+    const membership = change ? describeChange(ensemble, change) : undefined;
+    for (const line of membership ?? []) progress.note(line);
+    if (change?.plan.refusal) throw new OperationalError(`refusing to apply ${ensemble}: ${change.plan.refusal}; nothing was changed`);
+    if (change && !opts.dryRun) {
+      // One server at a time; afterwards every planned server runs its planned configuration,
+      // and the rollout below finds nothing left to change (or only what else changed).
+      await changeMembership({ ensemble, desired, driver, progress, timing, support: ctx.membership!, timeoutMs: opts.timeoutMs, ...(ctx.znodeCheck ? { znodeCheck: ctx.znodeCheck } : {}) }, change);
+      observed = await observeWithModes(ctx, timing);
+    }
+
     const rollout = planRollout(desired.map(rolloutInput), observed);
     for (const a of [...rollout.parallel, ...rollout.rolling, ...rollout.unchanged]) progress.step(a.host, 'plan', 'info', `${a.name}: ${a.kind} (${a.reason})`);
     progress.note(`${ensemble}: ${rollout.counts.create} to create, ${rollout.counts.change} to change, ${rollout.counts.unchanged} unchanged`);
     if (rollout.refusal) throw new OperationalError(`refusing to apply ${ensemble}: ${rollout.refusal}; nothing was changed`);
-    const report = { ensemble, dryRun: opts.dryRun, preflight, rollout, elapsedMs: 0, ok: true } as ApplyReport<Extra>;
+    const report = { ensemble, dryRun: opts.dryRun, preflight, rollout, ...(membership ? { membership } : {}), elapsedMs: 0, ok: true } as ApplyReport<Extra>;
     if (opts.dryRun) return { ...report, elapsedMs: Date.now() - started };
 
     const roll: Roll<Extra> = { ...ctx, timing, deadline: started + opts.timeoutMs, current: observed, done: new Set(), pending: [...rollout.rolling] };

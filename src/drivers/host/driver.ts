@@ -2,14 +2,15 @@
 // over SSH. Taking the lock shares one exec per host with inspect and every preflight probe, and
 // that exec stays open until the release: creates, replaces, inspects and log tails run through
 // it (src/drivers/host/lock.ts), so a host's login shell starts once per run.
-import type { DesiredServer, Driver, HeldLock, LockOptions, ObservedServer } from '../../engine/driver.js';
+import type { DesiredServer, Driver, FormerServer, HeldLock, LockOptions, ObservedServer } from '../../engine/driver.js';
+import { serverDir } from '../../plan/plan.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { allOf } from '../../remote/batch.js';
-import { containerLogsTail, listEnsembleContainers, recreateContainer, removeContainer, startContainer } from '../../remote/commands/docker.js';
-import { removeEmptyDirectories, removePaths } from '../../remote/commands/host.js';
+import { containerLogsTail, listEnsembleContainers, listEnsembleServers, recreateContainer, removeContainer, restartContainer, startContainer } from '../../remote/commands/docker.js';
+import { movePathsAside, removeEmptyDirectories, removePaths } from '../../remote/commands/host.js';
 import { mapLimit } from '../../remote/concurrency.js';
 import { checkResult, type RunResult } from '../../remote/session.js';
-import { desiredContainers, ensembleStateDir, LABEL_ENSEMBLE, type DesiredContainer } from '../../rollout/desired.js';
+import { desiredContainers, ensembleStateDir, envFilePath, LABEL_ENSEMBLE, LABEL_SERVER, type DesiredContainer } from '../../rollout/desired.js';
 import { hostRecord } from '../../rollout/record.js';
 import type { EnsembleHealth } from '../../verify/ensemble.js';
 import type { Member } from '../../verify/types.js';
@@ -125,9 +126,11 @@ export class HostDriver implements Driver<HostReport> {
     await this.recreate(d);
   }
 
+  // The spec given, not the plan's: a membership change runs a server (one the plan no longer
+  // has too) with a step's membership.
   private async recreate(d: DesiredServer): Promise<void> {
-    const c = this.containers.get(d.serverId)!;
-    await this.checked(d.host, allOf(recreateContainer(c.spec, { envFile: c.envFile })));
+    const envFile = envFilePath(this.stateDir(d.host), this.ensemble.name, d.name);
+    await this.checked(d.host, allOf(recreateContainer(d.spec, { envFile })));
   }
 
   async start(d: DesiredServer): Promise<void> {
@@ -140,6 +143,43 @@ export class HostDriver implements Driver<HostReport> {
 
   private async checked(host: string, argv: readonly string[]): Promise<void> {
     checkResult(host, argv, await this.run(host, argv));
+  }
+
+  /** Every connected host is searched (a host the plan no longer uses included, when it answered at connect). */
+  async formerServers(desired: readonly DesiredServer[]): Promise<FormerServer[]> {
+    const planned = new Set(desired.map((d) => d.serverId));
+    const client = this.ensemble.servers[0]?.ports.client;
+    const listed = await Promise.all(
+      [...this.sessions.keys()].map(async (h) => ({ h, r: await this.run(h, listEnsembleServers(LABEL_ENSEMBLE, LABEL_SERVER, this.ensemble.name)) })),
+    );
+    return listed.flatMap(({ h, r }) =>
+      r.stdout.split('\n').flatMap((line) => {
+        const [name, id, state] = line.trim().split('\t');
+        const serverId = Number(id);
+        if (!name || !Number.isInteger(serverId) || serverId < 1 || planned.has(serverId)) return [];
+        const address = this.sessions.get(h)!.host.address;
+        return [{ serverId, host: h, name, running: state === 'running', ...(client !== undefined ? { member: { id: serverId, role: 'participant' as const, address, port: client } } : {}) }];
+      }),
+    );
+  }
+
+  async restartFormer(f: FormerServer): Promise<void> {
+    await this.checked(f.host, restartContainer(f.name));
+  }
+
+  async retire(f: FormerServer, suffix: string): Promise<string[]> {
+    await this.checked(f.host, removeContainer(f.name));
+    await this.checked(f.host, removePaths([envFilePath(this.stateDir(f.host), this.ensemble.name, f.name)]));
+    return this.setAsideData(f.serverId, f.host, suffix);
+  }
+
+  async setAsideData(serverId: number, host: string, suffix: string): Promise<string[]> {
+    const log = this.ensemble.settings.dataLogDir;
+    const dirs = [serverDir(this.ensemble.dataDir, this.ensemble.name, serverId), ...(log !== undefined ? [serverDir(log, this.ensemble.name, serverId)] : [])];
+    const argv = movePathsAside(dirs, suffix);
+    const r = await this.run(host, argv);
+    checkResult(host, argv, r);
+    return r.stdout.split('\n').filter((l) => l.trim() !== '');
   }
 
   async logsTail(d: DesiredServer, lines: number): Promise<string> {

@@ -81,9 +81,18 @@ export function startContainer(name: string): string[] {
   return ['docker', 'start', name];
 }
 
+export function restartContainer(name: string): string[] {
+  return ['docker', 'restart', '--', name];
+}
+
 /** Names of the containers carrying an ensemble's label (destroy/status find strays with it). */
 export function listEnsembleContainers(labelKey: string, ensemble: string): string[] {
   return ['docker', 'ps', '--all', '--filter', `label=${labelKey}=${ensemble}`, '--format', '{{.Names}}'];
+}
+
+/** `name<TAB>server id<TAB>state` of every container carrying an ensemble's label (membership changes find former servers). */
+export function listEnsembleServers(ensembleLabel: string, serverLabel: string, ensemble: string): string[] {
+  return ['docker', 'ps', '--all', '--filter', `label=${ensembleLabel}=${ensemble}`, '--format', `{{.Names}}\t{{.Label "${serverLabel}"}}\t{{.State}}`];
 }
 
 export function containerLogsTail(name: string, lines = 20): string[] {
