@@ -89,6 +89,8 @@ export interface Driver<Extra extends object = object> {
   members(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>): Member[];
   /** How verify connects to a member (an SSH tunnel, or a direct socket). */
   readonly dial: Dial;
+  /** A direct socket from this machine, where `dial` has no way to an address (a replaced host that is not connected). */
+  readonly directDial?: Dial;
   /**
    * Before these servers are created, started or replaced (the parallel batch, then each rolling
    * step alone): records, networks, volumes, node labels. Not called when nothing changes.

@@ -8,7 +8,8 @@ import { mapLimit } from '../remote/concurrency.js';
 import { nextStep, planRollout, type RolloutInput, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
 import { judgeEnsemble, probeEnsemble, probeServer, waitForEnsemble, type EnsembleHealth, type WaitOptions } from '../verify/ensemble.js';
 import { describeHealth, indent } from './describe.js';
-import { changeMembership, describeChange, readMembershipChange, type MembershipSupport } from './membership.js';
+import { asideSuffix } from '../rollout/aside.js';
+import { changeMembership, describeChange, readMembership, type MembershipSupport } from './membership.js';
 import type { DesiredServer, Driver, HostChecks, ObservedServer, Progress } from './driver.js';
 
 export interface Timing {
@@ -84,7 +85,8 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
       throw new OperationalError(`preflight failed; nothing was changed on any host\n  ${lines.join('\n  ')}`);
     }
 
-    const change = ctx.membership ? await readMembershipChange({ ensemble, desired, driver, progress, timing, ...(ctx.znodeCheck ? { znodeCheck: ctx.znodeCheck } : {}) }, observed) : undefined;
+    const running = ctx.membership ? await readMembership({ ensemble, desired, driver, progress, timing, ...(ctx.znodeCheck ? { znodeCheck: ctx.znodeCheck } : {}) }, observed) : undefined;
+    const change = running?.change;
     const membership = change ? describeChange(ensemble, change) : undefined;
     for (const line of membership ?? []) progress.note(line);
     if (change?.plan.refusal) throw new OperationalError(`refusing to apply ${ensemble}: ${change.plan.refusal}; nothing was changed`);
@@ -102,6 +104,13 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
     const report = { ensemble, dryRun: opts.dryRun, preflight, rollout, ...(membership ? { membership } : {}), elapsedMs: 0, ok: true } as ApplyReport<Extra>;
     if (opts.dryRun) return { ...report, elapsedMs: Date.now() - started };
 
+    // A server that keeps its id on a new host starts there on nothing an earlier life left.
+    for (const m of running?.moved ?? []) {
+      if (observed.get(m.serverId)?.exists) continue;
+      for (const where of (await driver.setAsideData?.(m.serverId, m.host, asideSuffix(ctx.membership!.now(), m.serverId, 'stale'))) ?? []) {
+        progress.step(m.host, 'data', 'info', `leftover data of server.${m.serverId} moved aside to ${where}`);
+      }
+    }
     const roll: Roll<Extra> = { ...ctx, timing, deadline: started + opts.timeoutMs, current: observed, done: new Set(), pending: [...rollout.rolling] };
     const changing = [...rollout.parallel, ...rollout.rolling];
     if (rollout.parallel.length > 0) {

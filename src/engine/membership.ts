@@ -10,7 +10,8 @@ import { asideSuffix } from '../rollout/aside.js';
 import { describeMembership, describeSteps, planMembership, sameMembership, type MembershipMember, type MembershipPlan, type MembershipStep, type RunningMember } from '../rollout/membership.js';
 import type { ConfServer } from '../verify/four-letter-parse.js';
 import { probeServer, waitForEnsemble, type EnsembleHealth, type ServerProbe } from '../verify/ensemble.js';
-import type { Member } from '../verify/types.js';
+import type { IssueKind, Member } from '../verify/types.js';
+import { endpoint } from '../verify/dial.js';
 import { describeHealth } from './describe.js';
 import type { DesiredServer, Driver, FormerServer, ObservedServer, Progress } from './driver.js';
 import type { Timing } from './engine.js';
@@ -21,6 +22,22 @@ export interface MembershipSupport {
   desiredFor(members: readonly MembershipMember[], reported: readonly ConfServer[], former: readonly FormerServer[]): DesiredServer[];
   /** The time that names data moved aside (an effect: the edge passes the clock in). */
   now(): Date;
+}
+
+/** A planned server whose id the running membership has at another address: its host was replaced. */
+export interface MovedServer {
+  serverId: number;
+  host: string;
+  /** where the running membership still names it */
+  oldAddress: string;
+  oldPort: number;
+}
+
+export interface RunningMembership {
+  /** set when the running membership is not the planned one */
+  change?: MembershipChange;
+  /** servers that keep their id on a new host */
+  moved: MovedServer[];
 }
 
 export interface MembershipChange {
@@ -48,17 +65,18 @@ interface Ctx {
  * nothing serves yet (a fresh ensemble is created whole), or the membership is the planned one.
  * Without a leader among servers that run, the running membership is unknown: refused.
  */
-export async function readMembershipChange(ctx: Omit<Ctx, 'support' | 'timeoutMs'>, observed: ReadonlyMap<number, ObservedServer>): Promise<MembershipChange | undefined> {
+export async function readMembership(ctx: Omit<Ctx, 'support' | 'timeoutMs'>, observed: ReadonlyMap<number, ObservedServer>): Promise<RunningMembership> {
   const { driver, desired } = ctx;
   const former = (await driver.formerServers?.(desired)) ?? [];
   const planned: MembershipMember[] = desired.map((d) => ({ id: d.serverId, role: d.role }));
   const members = driver.members(desired, observed);
   const probes = await Promise.all([...members, ...former.flatMap((f) => (f.member ? [f.member] : []))].map((m) => probeServer(m, driver.dial, ctx.timing.probeTimeoutMs)));
-  const leader = probes.find((p) => p.mode === 'leader');
+  // The leader's view, or a follower's when the leader is not where the plan looks (it moved).
+  const leader = probes.find((p) => p.mode === 'leader') ?? probes.find((p) => p.mode !== null && p.membership && p.membership.length > 0);
   const running = [...observed.values()].some((o) => o.running) || former.some((f) => f.running);
   if (!leader) {
-    if (former.length > 0 && running) throw new OperationalError(`${ctx.ensemble}: no server leads, so the running membership cannot be read, and servers the plan no longer has still run (${former.map((f) => `server.${f.serverId} on ${f.host}`).join(', ')}); nothing was changed`);
-    return undefined;
+    if (former.length > 0 && running) throw new OperationalError(`${ctx.ensemble}: no server answers, so the running membership cannot be read, and servers the plan no longer has still run (${former.map((f) => `server.${f.serverId} on ${f.host}`).join(', ')}); nothing was changed`);
+    return { moved: [] };
   }
   // 3.4 lists no membership in `conf`: the members are then the servers that answer.
   const reported: ConfServer[] =
@@ -67,9 +85,36 @@ export async function readMembershipChange(ctx: Omit<Ctx, 'support' | 'timeoutMs
       : probes.filter((p) => p.mode !== null).map((p) => ({ id: p.id, address: p.address, quorumPort: 0, role: p.role, clientPort: p.port }));
   const mode = new Map(probes.filter((p) => p.mode !== null).map((p) => [p.id, p.mode!]));
   const runningMembers: RunningMember[] = reported.map((r) => ({ id: r.id, role: r.role, ...(mode.has(r.id) ? { mode: mode.get(r.id)! } : {}) }));
-  if (sameMembership(runningMembers, planned)) return undefined;
+  const moved: MovedServer[] = reported.flatMap((r) => {
+    const m = members.find((x) => x.id === r.id);
+    const d = desired.find((x) => x.serverId === r.id);
+    return m && d && r.quorumPort !== 0 && r.address !== m.address ? [{ serverId: r.id, host: d.host, oldAddress: r.address, oldPort: r.clientPort ?? m.port }] : [];
+  });
+  await provenGone(ctx, moved);
+  if (sameMembership(runningMembers, planned)) return { moved };
   const plan = planMembership(runningMembers, planned);
-  return { running: runningMembers.map(({ id, role }) => ({ id, role })), planned, plan, reported, former };
+  return { change: { running: runningMembers.map(({ id, role }) => ({ id, role })), planned, plan, reported, former }, moved };
+}
+
+/**
+ * Two servers with one id is the worst outcome: before a server starts on its new host, the old
+ * instance must not answer at its old address as a member of this ensemble. Asked through the
+ * target (an SSH tunnel when the old host is still connected) and then directly; a server that
+ * answers either way with a mode refuses the apply, changing nothing.
+ */
+async function provenGone(ctx: Omit<Ctx, 'support' | 'timeoutMs'>, moved: readonly MovedServer[]): Promise<void> {
+  for (const m of moved) {
+    const member: Member = { id: m.serverId, role: 'participant', address: m.oldAddress, port: m.oldPort };
+    const viaTarget = await probeServer(member, ctx.driver.dial, ctx.timing.probeTimeoutMs);
+    const direct = viaTarget.reachable || !ctx.driver.directDial ? viaTarget : await probeServer(member, ctx.driver.directDial, ctx.timing.probeTimeoutMs);
+    const answered = [viaTarget, direct].find((p) => p.mode !== null);
+    if (answered) {
+      throw new OperationalError(
+        `refusing to apply ${ctx.ensemble}: server.${m.serverId} is planned on ${m.host}, but the old server.${m.serverId} still answers at ${endpoint(m.oldAddress, m.oldPort)} as ${answered.mode} of this ensemble; stop it (or its host) first: two servers with one id must never run; nothing was changed`,
+      );
+    }
+    ctx.progress.note(`${ctx.ensemble}: server.${m.serverId} moves to ${m.host}: the old one does not answer at ${endpoint(m.oldAddress, m.oldPort)} (${direct.error ?? viaTarget.error ?? 'no answer'})`);
+  }
 }
 
 /** The lines a dry run (and the apply itself) prints for a change. */
@@ -84,7 +129,8 @@ export function describeChange(ensemble: string, change: MembershipChange): stri
 export async function changeMembership(ctx: Ctx, change: MembershipChange): Promise<void> {
   const { progress, ensemble } = ctx;
   let current = change.running;
-  await settled(ctx, change, current, 'before the first step');
+  // An earlier change stopped midway leaves servers with different memberships: whole is enough.
+  await settled(ctx, change, current, 'before the first step', ['membership']);
   for (const [i, step] of change.plan.steps.entries()) {
     progress.note(`${ensemble}: ${describeSteps([step])[0]!.replace(/^step 1/, `step ${i + 1} of ${change.plan.steps.length}`)}`);
     const stepDesired = ctx.support.desiredFor(step.members, change.reported, change.former);
@@ -200,8 +246,9 @@ async function serving(ctx: Ctx, change: MembershipChange, during: readonly Memb
 }
 
 /** The whole check: one leader, followers synced, same epoch, membership as the step says, a znode read back everywhere. */
-async function settled(ctx: Ctx, change: MembershipChange, ms: readonly MembershipMember[], when: string): Promise<EnsembleHealth> {
+async function settled(ctx: Ctx, change: MembershipChange, ms: readonly MembershipMember[], when: string, ignore: readonly IssueKind[] = []): Promise<EnsembleHealth> {
   const health = await waitForEnsemble(membersOf(ctx, change, ms), ctx.driver.dial, {
+    ignore,
     timeoutMs: ctx.timeoutMs,
     pollMs: ctx.timing.pollMs,
     requestTimeoutMs: ctx.timing.requestTimeoutMs,

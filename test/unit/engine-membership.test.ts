@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { apply, type ApplyOptions } from '../../src/engine/engine.js';
 import { asideSuffix } from '../../src/rollout/aside.js';
-import { fakeSupport, MembershipFake, plannedServers } from './helpers/fake-membership.js';
+import { fakeSupport, MembershipFake, memberSpec, plannedServers } from './helpers/fake-membership.js';
 import { recordingProgress, TINY_TIMING } from './helpers/fake-target.js';
 
 const OPTS: ApplyOptions = { dryRun: false, timeoutMs: 3000, concurrency: 4, forceUnlock: false, command: 'zkplan apply test.yaml' };
@@ -97,5 +97,28 @@ describe('engine membership changes (static method)', () => {
     target.servers.get(1)!.running = false;
     await assert.rejects(apply(contextFor(target, [1, 2, 3, 4]), OPTS), /refusing to apply zk: voter server\.1 of the running membership is not serving.*nothing was changed/s);
     assert.deepEqual(target.ops, []);
+  });
+});
+
+describe('engine: a server that keeps its id on a new host', () => {
+  // server 3's pin label moved from h3 to h8
+  const moved = () => [memberSpec(1, [1, 2, 3]), memberSpec(2, [1, 2, 3]), memberSpec(3, [1, 2, 3], 'h8')];
+  const ctx = (target: MembershipFake) => ({ ensemble: 'zk', desired: moved(), driver: target, progress: recordingProgress(), timing: TINY_TIMING, znodeCheck: target.znodeCheck, membership: fakeSupport([1, 2, 3], CLOCK) });
+
+  it('is refused, changing nothing, while the old server.3 still answers at its old address', async () => {
+    const target = new MembershipFake();
+    target.runWith([1, 2, 3]);
+    await assert.rejects(apply(ctx(target), OPTS), /refusing to apply zk: server\.3 is planned on h8, but the old server\.3 still answers at h3:2183 as (leader|follower) of this ensemble.*nothing was changed/s);
+    assert.deepEqual(target.ops, []);
+  });
+
+  it('starts it on the new host, on fresh data, once the old one does not answer (its host is gone)', async () => {
+    const target = new MembershipFake();
+    target.runWith([1, 2, 3]);
+    target.servers.delete(3); // h3 is unreachable: nothing of it can be seen
+    const report = await apply(ctx(target), OPTS);
+    assert.equal(report.ok, true);
+    assert.deepEqual(target.ops, [`aside 3 ${asideSuffix(CLOCK, 3, 'stale')}`, 'create 3 [1,2,3]']);
+    assert.equal(target.servers.get(3)?.host, 'h8');
   });
 });

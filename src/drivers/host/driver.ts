@@ -14,6 +14,7 @@ import { desiredContainers, ensembleStateDir, envFilePath, LABEL_ENSEMBLE, LABEL
 import { hostRecord } from '../../rollout/record.js';
 import type { EnsembleHealth } from '../../verify/ensemble.js';
 import type { Member } from '../../verify/types.js';
+import { directDialWithTimeout } from '../../verify/dial.js';
 import { inspectCommand, observedFrom } from './inspect.js';
 import { lockAndRun, type HostResults } from '../lock.js';
 import { judgePreflight, preflightCommands, type HostPreflight } from './preflight.js';
@@ -29,6 +30,7 @@ const NOTHING_FOUND: RunResult = { code: 0, stdout: '[]', stderr: '' };
 export class HostDriver implements Driver<HostReport> {
   readonly target = 'host';
   readonly dial;
+  readonly directDial = directDialWithTimeout(2000);
   /** each server's spec with the env file it is run from, by server id */
   private readonly containers: Map<number, DesiredContainer>;
   /** what the lock's exec found on each host, until observe() and preflight() used it */
@@ -58,7 +60,8 @@ export class HostDriver implements Driver<HostReport> {
   }
 
   private mine(desired: readonly DesiredServer[], host?: string): DesiredContainer[] {
-    return desired.filter((d) => host === undefined || d.host === host).map((d) => this.containers.get(d.serverId)!);
+    // A server the plan no longer has (a membership change still runs it) has its env file beside the others.
+    return desired.filter((d) => host === undefined || d.host === host).map((d) => this.containers.get(d.serverId) ?? { ...d, envFile: envFilePath(this.stateDir(d.host), this.ensemble.name, d.name) });
   }
 
   private hosts(desired: readonly DesiredServer[]): string[] {

@@ -22,7 +22,7 @@ interface Server {
 const clientPort = (id: number) => 2180 + id;
 const NOT_SERVING = 'This ZooKeeper instance is not currently serving requests\n';
 
-export function memberSpec(id: number, members: readonly number[]): DesiredServer {
+export function memberSpec(id: number, members: readonly number[], host = `h${id}`): DesiredServer {
   const spec: ContainerSpec = {
     name: `zk${id}`,
     image: 'zookeeper:3.8.4',
@@ -36,7 +36,7 @@ export function memberSpec(id: number, members: readonly number[]): DesiredServe
     network: { kind: 'host' },
     restart: 'always',
   };
-  return { serverId: id, role: 'participant', host: `h${id}`, name: `zk${id}`, spec: withHashLabel(spec), configHash: configHash(spec) };
+  return { serverId: id, role: 'participant', host, name: `zk${id}`, spec: withHashLabel(spec), configHash: configHash(spec) };
 }
 
 /** The planned servers `ids`, each naming exactly `ids`. */
