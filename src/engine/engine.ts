@@ -9,6 +9,7 @@ import { nextStep, planRollout, type RolloutInput, type RolloutPlan, type Server
 import { judgeEnsemble, probeEnsemble, probeServer, waitForEnsemble, type EnsembleHealth, type WaitOptions } from '../verify/ensemble.js';
 import { describeHealth, indent } from './describe.js';
 import { asideSuffix } from '../rollout/aside.js';
+import { describeMembership, sameMembership } from '../rollout/membership.js';
 import { changeMembership, describeChange, readMembership, type MembershipSupport } from './membership.js';
 import type { DesiredServer, Driver, HostChecks, ObservedServer, Progress } from './driver.js';
 
@@ -383,12 +384,19 @@ export async function status(ctx: EngineContext<object>, timeoutMs: number): Pro
       zxid: p?.zxid != null ? `0x${p.zxid.toString(16)}` : null,
       latencyAvg: p?.latencyAvg ?? null,
       connections: p?.connections ?? null,
-      drift: drift(d, o),
+      drift: [...drift(d, o), ...membershipDrift(p?.membership, desired)],
     };
   });
   const problems = [...verdict.issues.map((i) => i.message), ...unexpected.map((u) => `unexpected container ${u} carries this ensemble's label`)];
   const ok = verdict.ok && servers.every((s) => s.drift.length === 0) && unexpected.length === 0;
   return { ensemble: ctx.ensemble, ok, servers, unexpected, problems };
+}
+
+/** A server whose `conf` lists another membership than the plan's (3.4 lists none: nothing to compare). */
+function membershipDrift(seen: readonly { id: number; role: 'participant' | 'observer' }[] | undefined, desired: readonly DesiredServer[]): string[] {
+  const planned = desired.map((d) => ({ id: d.serverId, role: d.role }));
+  if (!seen || seen.length === 0 || sameMembership(seen, planned)) return [];
+  return [`membership ${describeMembership(seen)}, planned ${describeMembership(planned)}`];
 }
 
 /** How what runs differs from the plan; empty when it matches. */

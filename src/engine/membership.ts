@@ -155,8 +155,10 @@ export async function changeMembership(ctx: Ctx, change: MembershipChange): Prom
 async function join(ctx: Ctx, change: MembershipChange, step: MembershipStep, stepDesired: readonly DesiredServer[], during: readonly MembershipMember[]): Promise<void> {
   const d = stepDesired.find((x) => x.serverId === step.serverId)!;
   const o = (await ctx.driver.observe([d])).get(d.serverId) ?? { exists: false, running: false };
-  // A joiner never starts on what an earlier member with its id left behind.
-  const moved = (await ctx.driver.setAsideData?.(d.serverId, d.host, asideSuffix(ctx.support.now(), d.serverId, 'stale'))) ?? [];
+  // A joiner never starts on what an earlier member with its id left behind; a server that only
+  // changes role (it left a step ago) keeps its own history.
+  const rejoins = change.running.some((m) => m.id === d.serverId);
+  const moved = rejoins ? [] : ((await ctx.driver.setAsideData?.(d.serverId, d.host, asideSuffix(ctx.support.now(), d.serverId, 'stale'))) ?? []);
   for (const m of moved) ctx.progress.step(d.host, 'data', 'info', `leftover data of an earlier server.${d.serverId} moved aside to ${m}`);
   ctx.progress.step(d.host, o.exists ? 'change' : 'create', 'start', `${d.name}: joins with membership ${describeMembership(step.members)}`);
   await ctx.driver.prepare([d], stepDesired);

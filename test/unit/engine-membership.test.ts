@@ -2,7 +2,7 @@
 // target held in memory whose servers each run with their own membership.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { apply, type ApplyOptions } from '../../src/engine/engine.js';
+import { apply, status, type ApplyOptions } from '../../src/engine/engine.js';
 import { asideSuffix } from '../../src/rollout/aside.js';
 import { fakeSupport, MembershipFake, memberSpec, plannedServers } from './helpers/fake-membership.js';
 import { recordingProgress, TINY_TIMING } from './helpers/fake-target.js';
@@ -120,5 +120,16 @@ describe('engine: a server that keeps its id on a new host', () => {
     assert.equal(report.ok, true);
     assert.deepEqual(target.ops, [`aside 3 ${asideSuffix(CLOCK, 3, 'stale')}`, 'create 3 [1,2,3]']);
     assert.equal(target.servers.get(3)?.host, 'h8');
+  });
+});
+
+describe('engine status: membership drift', () => {
+  it('names a server whose running membership differs from the plan', async () => {
+    const target = new MembershipFake();
+    target.runWith([1, 2, 3]);
+    const s = await status(contextFor(target, [1, 2, 3, 4]), 2000);
+    assert.equal(s.ok, false);
+    assert.deepEqual(s.servers[0]!.drift, ['configuration differs from the plan (' + target.servers.get(1)!.configHash + ' ≠ ' + plannedServers([1, 2, 3, 4])[0]!.configHash + ')', 'membership {1,2,3}, planned {1,2,3,4}']);
+    assert.deepEqual(s.servers[3]!.drift, ['container missing']);
   });
 });

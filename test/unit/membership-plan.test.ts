@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { listEnsembleServers, restartContainer } from '../../src/remote/commands/docker.js';
-import { movePathsAside } from '../../src/remote/commands/host.js';
+import { movePathsAside, removeAsideDirectories } from '../../src/remote/commands/host.js';
 import { asideSuffix } from '../../src/rollout/aside.js';
 import { planForMembership } from '../../src/rollout/membership-plan.js';
 import { desiredServers } from '../../src/rollout/server-specs.js';
@@ -67,6 +67,16 @@ describe('membership command builders', () => {
       '.removed-20261129T144107Z-server4',
       '/srv/zk/zk/4',
       '/logs/zk/4',
+    ]);
+  });
+
+  it('purges what was moved aside (destroy --purge-data)', () => {
+    assert.deepEqual(removeAsideDirectories(['/srv/zk/zk']), [
+      'sh',
+      '-c',
+      'for p in "$@"; do for d in "$p"/*.removed-*-server* "$p"/*.stale-*-server*; do if [ -e "$d" ]; then rm -rf -- "$d" || exit 1; fi; done; done',
+      'zkplan-purge-aside',
+      '/srv/zk/zk',
     ]);
   });
 });

@@ -7,7 +7,7 @@ import { serverDir } from '../../plan/plan.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { allOf } from '../../remote/batch.js';
 import { containerLogsTail, listEnsembleContainers, listEnsembleServers, recreateContainer, removeContainer, restartContainer, startContainer } from '../../remote/commands/docker.js';
-import { movePathsAside, removeEmptyDirectories, removePaths } from '../../remote/commands/host.js';
+import { movePathsAside, removeAsideDirectories, removeEmptyDirectories, removePaths } from '../../remote/commands/host.js';
 import { mapLimit } from '../../remote/concurrency.js';
 import { checkResult, type RunResult } from '../../remote/session.js';
 import { desiredContainers, ensembleStateDir, envFilePath, LABEL_ENSEMBLE, LABEL_SERVER, type DesiredContainer } from '../../rollout/desired.js';
@@ -212,8 +212,11 @@ export class HostDriver implements Driver<HostReport> {
     await Promise.all(
       this.hosts(desired).map(async (h) => {
         const dataDirs = opts.purgeData ? this.ensemble.servers.filter((s) => s.host.name === h).map((s) => s.dataDir) : [];
+        const logDirs = opts.purgeData ? this.ensemble.servers.filter((s) => s.host.name === h && s.dataLogDir !== undefined).map((s) => s.dataLogDir!) : [];
         const remove = removePaths([ensembleStateDir(this.stateDir(h), this.ensemble.name), ...dataDirs]);
-        await this.checked(h, opts.purgeData ? allOf([remove, removeEmptyDirectories([...new Set(dataDirs.map(parentDir))])]) : remove);
+        // Data a membership change moved aside (src/rollout/aside.ts) goes with a purge too.
+        const parents = [...new Set([...dataDirs, ...logDirs].map(parentDir))];
+        await this.checked(h, opts.purgeData ? allOf([remove, removeAsideDirectories(parents), removeEmptyDirectories(parents)]) : remove);
       }),
     );
   }
