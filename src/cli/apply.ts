@@ -28,11 +28,12 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     if (isSwarmTarget(flags.target)) return (await import('./swarm.js')).applySwarm(file, flags, io, setExit);
     const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
-    const [{ readPlan }, { hostsOf, openSessions }, { HostDriver }, { apply }] = await Promise.all([
+    const [{ readPlan }, { hostsOf, openSessions, openSpareSessions }, { HostDriver }, { apply }, { hostMembershipSupport }] = await Promise.all([
       import('./inventory-file.js'),
       import('../drivers/sessions.js'),
       import('../drivers/host/driver.js'),
       import('../engine/engine.js'),
+      import('../drivers/host/membership.js'),
     ]);
     const { inventory, plan } = readPlan(file, io);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'apply');
@@ -40,12 +41,15 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     const executor = await executorFor(flags, io);
     const reports: ApplyReport<HostReport>[] = [];
     try {
-      const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progress);
+      const used = hostsOf(inventory.hosts, ensembles);
+      const sessions = await openSessions(executor, used, concurrency, progress);
+      const spare = inventory.hosts.filter((h) => !used.includes(h));
+      for (const [name, session] of await openSpareSessions(executor, spare, concurrency, progress)) sessions.set(name, session);
       for (const e of ensembles) {
         const driver = new HostDriver(e, sessions, concurrency, plan.ensembles);
         reports.push(
           await apply(
-            { ensemble: e.name, desired: driver.desired(), driver, progress },
+            { ensemble: e.name, desired: driver.desired(), driver, progress, membership: hostMembershipSupport(e, sessions) },
             { dryRun: Boolean(flags.dryRun), timeoutMs, concurrency, forceUnlock: Boolean(flags.forceUnlock), command: `zkplan apply ${file}` },
           ),
         );
@@ -64,6 +68,7 @@ function summary(reports: ApplyReport<HostReport>[]): string {
   const lines: string[] = [];
   for (const r of reports) {
     const c = r.rollout.counts;
+    if (r.membership) lines.push(...r.membership);
     lines.push(`${r.ensemble}: ${r.dryRun ? 'would have ' : ''}${c.create} to create, ${c.change} to change, ${c.unchanged} unchanged${r.dryRun ? ' (dry run: nothing was changed)' : ''}`);
     const rows = [...r.rollout.parallel, ...r.rollout.rolling, ...r.rollout.unchanged].sort((a, b) => a.serverId - b.serverId);
     const mode = (id: number) => r.health?.servers.find((s) => s.id === id)?.mode ?? '-';

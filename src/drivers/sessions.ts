@@ -26,6 +26,24 @@ export async function openSessions(executor: Executor, hosts: readonly Host[], c
   return new Map(settled.map((s, i) => [hosts[i]!.name, (s as PromiseFulfilledResult<HostSession>).value]));
 }
 
+/**
+ * Sessions to the inventory's other hosts, where servers the plan no longer has may still run
+ * (a membership change stops them). Best effort: a host that does not answer (a dead host whose
+ * servers moved) is noted and left out; the apply does not need it.
+ */
+export async function openSpareSessions(executor: Executor, hosts: readonly Host[], concurrency: number, progress: Progress): Promise<Sessions> {
+  const settled = await mapLimitSettled(hosts, concurrency, async (h) => executor.session(h));
+  const sessions: Sessions = new Map();
+  settled.forEach((s, i) => {
+    const h = hosts[i]!;
+    if (s.status === 'fulfilled') {
+      sessions.set(h.name, s.value);
+      progress.step(h.name, 'connect', 'ok', `${h.address} (no planned server: searched for servers that leave)`);
+    } else progress.step(h.name, 'connect', 'skip', `${h.address} does not answer (${(s.reason as Error).message}); it runs no planned server`);
+  });
+  return sessions;
+}
+
 /** The hosts of the inventory that run servers of these ensembles, in inventory order. */
 export function hostsOf(all: readonly Host[], ensembles: readonly EnsemblePlan[]): Host[] {
   const used = new Set(ensembles.flatMap((e) => e.servers.map((s) => s.host.name)));

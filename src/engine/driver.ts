@@ -38,6 +38,16 @@ export interface HostChecks {
   checks: Check[];
 }
 
+/** A container of the ensemble whose server id the plan no longer has (a membership change removes it). */
+export interface FormerServer {
+  serverId: number;
+  host: string;
+  name: string;
+  running: boolean;
+  /** where verify reaches it (its host's address and client port), when known */
+  member?: Member;
+}
+
 export type StepStatus = 'start' | 'ok' | 'fail' | 'skip' | 'info';
 
 /** Where a driver and the engine report progress (src/cli/progress.ts renders it). */
@@ -79,6 +89,8 @@ export interface Driver<Extra extends object = object> {
   members(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>): Member[];
   /** How verify connects to a member (an SSH tunnel, or a direct socket). */
   readonly dial: Dial;
+  /** A direct socket from this machine, where `dial` has no way to an address (a replaced host that is not connected). */
+  readonly directDial?: Dial;
   /**
    * Before these servers are created, started or replaced (the parallel batch, then each rolling
    * step alone): records, networks, volumes, node labels. Not called when nothing changes.
@@ -96,6 +108,14 @@ export interface Driver<Extra extends object = object> {
   logsTail(server: DesiredServer, lines: number): Promise<string>;
   /** Containers or services carrying this ensemble's label that the plan does not have (status). */
   unexpected(desired: readonly DesiredServer[]): Promise<string[]>;
+  /** Membership changes: the ensemble's containers on the reachable hosts whose server id the plan does not have. */
+  formerServers?(desired: readonly DesiredServer[]): Promise<FormerServer[]>;
+  /** Membership changes: stops and removes a former server, moves its data to `<dir><suffix>`; returns where it went. */
+  retire?(server: FormerServer, suffix: string): Promise<string[]>;
+  /** Membership changes: restarts a former server as it is (the leader that leaves hands leadership over first). */
+  restartFormer?(server: FormerServer): Promise<void>;
+  /** Membership changes: moves a joining server's leftover data (an earlier member with its id) to `<dir><suffix>`; returns what moved. */
+  setAsideData?(serverId: number, host: string, suffix: string): Promise<string[]>;
   /** After every server step of an apply, before the final verification (Swarm: prune stale services). */
   finish?(desired: readonly DesiredServer[]): Promise<void>;
   /** After destroy removed every server: records, networks, and the data when purging. */

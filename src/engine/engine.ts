@@ -8,6 +8,9 @@ import { mapLimit } from '../remote/concurrency.js';
 import { nextStep, planRollout, type RolloutInput, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
 import { judgeEnsemble, probeEnsemble, probeServer, waitForEnsemble, type EnsembleHealth, type WaitOptions } from '../verify/ensemble.js';
 import { describeHealth, indent } from './describe.js';
+import { asideSuffix } from '../rollout/aside.js';
+import { describeMembership, sameMembership } from '../rollout/membership.js';
+import { changeMembership, describeChange, readMembership, type MembershipSupport } from './membership.js';
 import type { DesiredServer, Driver, HostChecks, ObservedServer, Progress } from './driver.js';
 
 export interface Timing {
@@ -31,6 +34,8 @@ export interface EngineContext<Extra extends object = object> {
   timing?: Partial<Timing>;
   /** the znode write/read-back of verification (tests replace the real ZooKeeper client) */
   znodeCheck?: WaitOptions['znodeCheck'];
+  /** Set where the target can change a running membership one server at a time (src/engine/membership.ts). */
+  membership?: MembershipSupport;
 }
 
 export interface ApplyOptions {
@@ -46,6 +51,8 @@ export type ApplyReport<Extra extends object = object> = {
   dryRun: boolean;
   preflight: HostChecks[];
   rollout: RolloutPlan;
+  /** the membership change, one line per step, when the running membership is not the planned one */
+  membership?: string[];
   health?: EnsembleHealth;
   elapsedMs: number;
   ok: boolean;
@@ -62,7 +69,7 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
   const timing = { ...REAL_TIMING, ...ctx.timing };
   const lock = await driver.lock(desired, opts);
   try {
-    const observed = await observeWithModes(ctx, timing);
+    let observed = await observeWithModes(ctx, timing);
     const foreign = desired.filter((d) => observed.get(d.serverId)?.foreign);
     if (foreign.length > 0) {
       throw new OperationalError(
@@ -70,16 +77,36 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
       );
     }
     const hosts = [...new Set(desired.map((d) => d.host))];
-    const rollout = planRollout(desired.map(rolloutInput), observed);
+    const running = ctx.membership ? await readMembership({ ensemble, desired, driver, progress, timing, ...(ctx.znodeCheck ? { znodeCheck: ctx.znodeCheck } : {}) }, observed) : undefined;
+    const change = running?.change;
+    const membership = change ? describeChange(ensemble, change) : undefined;
+    for (const line of membership ?? []) progress.note(line);
+    if (change?.plan.refusal) throw new OperationalError(`refusing to apply ${ensemble}: ${change.plan.refusal}; nothing was changed`);
     // Ports, images, directories and clocks matter only to what is about to be made.
-    const preflight = rollout.parallel.length + rollout.rolling.length > 0 ? await runPreflight(ctx, observed, hosts, opts.dryRun) : [];
+    let preflight = change ? await runPreflight(ctx, observed, hosts, opts.dryRun) : undefined;
+    if (change && !opts.dryRun) {
+      // One server at a time; afterwards every planned server runs its planned configuration,
+      // and the rollout below finds nothing left to change (or only what else changed).
+      await changeMembership({ ensemble, desired, driver, progress, timing, support: ctx.membership!, timeoutMs: opts.timeoutMs, ...(ctx.znodeCheck ? { znodeCheck: ctx.znodeCheck } : {}) }, change);
+      observed = await observeWithModes(ctx, timing);
+    }
+
+    const rollout = planRollout(desired.map(rolloutInput), observed);
+    preflight ??= rollout.parallel.length + rollout.rolling.length > 0 ? await runPreflight(ctx, observed, hosts, opts.dryRun) : [];
 
     for (const a of [...rollout.parallel, ...rollout.rolling, ...rollout.unchanged]) progress.step(a.host, 'plan', 'info', `${a.name}: ${a.kind} (${a.reason})`);
     progress.note(`${ensemble}: ${rollout.counts.create} to create, ${rollout.counts.change} to change, ${rollout.counts.unchanged} unchanged`);
     if (rollout.refusal) throw new OperationalError(`refusing to apply ${ensemble}: ${rollout.refusal}; nothing was changed`);
-    const report = { ensemble, dryRun: opts.dryRun, preflight, rollout, elapsedMs: 0, ok: true } as ApplyReport<Extra>;
+    const report = { ensemble, dryRun: opts.dryRun, preflight, rollout, ...(membership ? { membership } : {}), elapsedMs: 0, ok: true } as ApplyReport<Extra>;
     if (opts.dryRun) return { ...report, elapsedMs: Date.now() - started };
 
+    // A server that keeps its id on a new host starts there on nothing an earlier life left.
+    for (const m of running?.moved ?? []) {
+      if (observed.get(m.serverId)?.exists) continue;
+      for (const where of (await driver.setAsideData?.(m.serverId, m.host, asideSuffix(ctx.membership!.now(), m.serverId, 'stale'))) ?? []) {
+        progress.step(m.host, 'data', 'info', `leftover data of server.${m.serverId} moved aside to ${where}`);
+      }
+    }
     const roll: Roll<Extra> = { ...ctx, timing, deadline: started + opts.timeoutMs, current: observed, done: new Set(), pending: [...rollout.rolling] };
     const changing = [...rollout.parallel, ...rollout.rolling];
     if (rollout.parallel.length > 0) {
@@ -374,12 +401,19 @@ export async function status(ctx: EngineContext<object>, timeoutMs: number): Pro
       zxid: p?.zxid != null ? `0x${p.zxid.toString(16)}` : null,
       latencyAvg: p?.latencyAvg ?? null,
       connections: p?.connections ?? null,
-      drift: drift(d, o),
+      drift: [...drift(d, o), ...membershipDrift(p?.membership, desired)],
     };
   });
   const problems = [...verdict.issues.map((i) => i.message), ...unexpected.map((u) => `unexpected container ${u} carries this ensemble's label`)];
   const ok = verdict.ok && servers.every((s) => s.drift.length === 0) && unexpected.length === 0;
   return { ensemble: ctx.ensemble, ok, servers, unexpected, problems };
+}
+
+/** A server whose `conf` lists another membership than the plan's (3.4 lists none: nothing to compare). */
+function membershipDrift(seen: readonly { id: number; role: 'participant' | 'observer' }[] | undefined, desired: readonly DesiredServer[]): string[] {
+  const planned = desired.map((d) => ({ id: d.serverId, role: d.role }));
+  if (!seen || seen.length === 0 || sameMembership(seen, planned)) return [];
+  return [`membership ${describeMembership(seen)}, planned ${describeMembership(planned)}`];
 }
 
 /** How what runs differs from the plan; empty when it matches. */

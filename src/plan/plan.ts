@@ -100,8 +100,8 @@ function buildEnsemble(
       name: member.name,
       host: { name: a.host.name, address: a.host.address, labels: a.host.labels },
       ports,
-      dataDir: `${dataRoot}/${spec.name}/${a.id}`,
-      ...(logRoot !== undefined ? { dataLogDir: `${logRoot}/${spec.name}/${a.id}` } : {}),
+      dataDir: serverDir(dataRoot, spec.name, a.id),
+      ...(logRoot !== undefined ? { dataLogDir: serverDir(logRoot, spec.name, a.id) } : {}),
       constraint: a.constraint,
       variable: member.variable,
       ...(publishedBase !== undefined ? { publishedClientPort: publishedBase + i } : {}),
@@ -245,4 +245,9 @@ function warnAboutQuorum(e: EnsemblePlan, spec: EnsembleSpec, report: Report): v
       'warning',
     );
   }
+}
+
+/** A server's own directory under a data (or data log) root: `<root>/<ensemble>/<id>`. */
+export function serverDir(root: string, ensemble: string, id: number): string {
+  return `${root.replace(/\/+$/, '')}/${ensemble}/${id}`;
 }

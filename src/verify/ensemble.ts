@@ -3,7 +3,7 @@
 import type { Dial } from './dial.js';
 import { FourLetterError, fourLetterWord, parseConf, parseMntr, parseSrvr } from './four-letter.js';
 import { judgeEnsemble } from './judge.js';
-import type { EnsembleProbe, Member, ServerProbe, Verdict } from './types.js';
+import type { EnsembleProbe, IssueKind, Member, ServerProbe, Verdict } from './types.js';
 import { writeAndReadBack, type ZnodeCheck } from './znode.js';
 
 export { judgeEnsemble } from './judge.js';
@@ -90,6 +90,8 @@ export interface WaitOptions {
   znodePath?: string;
   /** The write/read-back proof; a real ZooKeeper client unless a test replaces it. */
   znodeCheck?: typeof writeAndReadBack;
+  /** Kinds of issue that do not count (a membership change resumed midway: servers' memberships differ). */
+  ignore?: readonly IssueKind[];
 }
 
 /** For JSON.stringify: zxids are bigint, which JSON cannot carry; print them as ZooKeeper does. */
@@ -113,14 +115,14 @@ export async function waitForEnsemble(members: readonly Member[], dial: Dial, op
   let last: { probe: EnsembleProbe; verdict: Verdict };
 
   for (;;) {
-    last = await probeAndJudge(members, dial, budget());
+    last = await probeAndJudge(members, dial, budget(), opts.ignore);
     if (last.verdict.issues.every((i) => i.kind === 'epoch') && Date.now() < deadline) {
       znode = await (opts.znodeCheck ?? writeAndReadBack)(orderForWrite(members, last.probe), dial, {
         timeoutMs: budget(),
         ...(opts.znodePath === undefined ? {} : { path: opts.znodePath }),
       });
       if (znode.ok) {
-        last = await probeAndJudge(members, dial, budget());
+        last = await probeAndJudge(members, dial, budget(), opts.ignore);
         if (last.verdict.ok) return health(true, last, znode, start);
       }
     }
@@ -132,9 +134,12 @@ export async function waitForEnsemble(members: readonly Member[], dial: Dial, op
   return result;
 }
 
-async function probeAndJudge(members: readonly Member[], dial: Dial, timeoutMs: number): Promise<{ probe: EnsembleProbe; verdict: Verdict }> {
+async function probeAndJudge(members: readonly Member[], dial: Dial, timeoutMs: number, ignore: readonly IssueKind[] = []): Promise<{ probe: EnsembleProbe; verdict: Verdict }> {
   const probe = await probeEnsemble(members, dial, timeoutMs);
-  return { probe, verdict: judgeEnsemble(members, probe) };
+  const verdict = judgeEnsemble(members, probe);
+  if (ignore.length === 0) return { probe, verdict };
+  const issues = verdict.issues.filter((i) => !ignore.includes(i.kind));
+  return { probe, verdict: { ...verdict, ok: issues.length === 0, issues, problems: issues.map((i) => i.message) } };
 }
 
 // Write through a follower when there is one: that exercises forwarding to the leader.

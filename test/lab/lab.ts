@@ -427,6 +427,8 @@ export interface ZnodeWriter {
   readonly acknowledged: string[];
   /** Failed attempts (connection loss, timeouts) that were retried. */
   readonly retries: number;
+  /** The longest time between two acknowledged writes (from the start to the first, and from the last to stop, included), in ms. */
+  readonly longestGapMs: number;
   stop(): Promise<void>;
 }
 
@@ -439,6 +441,13 @@ export async function startZnodeWriter(servers: readonly string[], root: string,
   const acknowledged: string[] = [];
   let retries = 0;
   let stopping = false;
+  let lastAck = Date.now();
+  let longestGapMs = 0;
+  const ack = () => {
+    const now = Date.now();
+    longestGapMs = Math.max(longestGapMs, now - lastAck);
+    lastAck = now;
+  };
   let client = await zkClient(servers, 60_000);
   let expired = false;
   client.on('expired', () => (expired = true));
@@ -457,6 +466,7 @@ export async function startZnodeWriter(servers: readonly string[], root: string,
           client.create(p, Buffer.from(p), (e) => cb(e && e.getCode?.() === NODE_EXISTS ? null : e)),
         );
         acknowledged.push(p);
+        ack();
         i++;
         await new Promise((r) => setTimeout(r, pauseMs));
       } catch {
@@ -470,9 +480,13 @@ export async function startZnodeWriter(servers: readonly string[], root: string,
     get retries() {
       return retries;
     },
+    get longestGapMs() {
+      return longestGapMs;
+    },
     async stop() {
       stopping = true;
       await loop;
+      ack();
       client.close();
     },
   };

@@ -20,6 +20,7 @@ import {
   listByLabelRequest,
   logsTailRequest,
   removeContainerRequest,
+  restartContainerRequest,
   startContainerRequest,
 } from '../../src/remote/commands/engine.js';
 import { formatLockDetails, type LockDetails } from '../../src/remote/commands/lock.js';
@@ -118,6 +119,7 @@ describe('Engine API requests', () => {
     assert.deepEqual(createContainerRequest(host), { method: 'POST', path: '/containers/create?name=zk1', body: containerCreateBody(host) });
     assert.deepEqual(startContainerRequest('zk1'), { method: 'POST', path: '/containers/zk1/start' });
     assert.deepEqual(removeContainerRequest('zk1'), { method: 'DELETE', path: '/containers/zk1?force=1&v=1' });
+    assert.deepEqual(restartContainerRequest('zk5'), { method: 'POST', path: '/containers/zk5/restart' });
     assert.deepEqual(inspectContainerRequest('zk1'), { method: 'GET', path: '/containers/zk1/json' });
     assert.deepEqual(logsTailRequest('zk1', 10), { method: 'GET', path: '/containers/zk1/logs?stdout=1&stderr=1&tail=10' });
     assert.deepEqual(listByLabelRequest('io.zkplan.ensemble', 'zk'), {

@@ -4,19 +4,21 @@
 // preflight, records and containers start no login shell and no docker CLI on the host.
 import { OperationalError } from '../../common/problems.js';
 import { userInfo, hostname } from 'node:os';
-import type { DesiredServer, Driver, HeldLock, LockOptions, ObservedServer } from '../../engine/driver.js';
+import type { DesiredServer, Driver, FormerServer, HeldLock, LockOptions, ObservedServer } from '../../engine/driver.js';
+import { serverDir } from '../../plan/plan.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { allOf } from '../../remote/batch.js';
 import { ensembleLockDir, type LockDetails } from '../../remote/commands/lock.js';
-import { removeEmptyDirectories, removePaths } from '../../remote/commands/host.js';
+import { movePathsAside, removeAsideDirectories, removeEmptyDirectories, removePaths } from '../../remote/commands/host.js';
 import { mapLimit } from '../../remote/concurrency.js';
 import { runChecked } from '../../remote/session.js';
 import { acquireLockFiles, releaseOwnLockFiles } from '../../remote/sftp-lock.js';
 import { tracePhase } from '../../remote/trace.js';
-import { desiredContainers, ensembleStateDir, LABEL_ENSEMBLE, type DesiredContainer } from '../../rollout/desired.js';
+import { desiredContainers, ensembleStateDir, envFilePath, LABEL_ENSEMBLE, type DesiredContainer } from '../../rollout/desired.js';
 import { hostRecord } from '../../rollout/record.js';
 import type { EnsembleHealth } from '../../verify/ensemble.js';
 import type { Member } from '../../verify/types.js';
+import { directDialWithTimeout } from '../../verify/dial.js';
 import { engineFor } from './engine-address.js';
 import { HostEngine } from './host-engine.js';
 import { gatherPreflight, judgePreflight, type HostPreflight } from './preflight.js';
@@ -30,6 +32,7 @@ export interface HostReport {
 export class HostDriver implements Driver<HostReport> {
   readonly target = 'host';
   readonly dial;
+  readonly directDial = directDialWithTimeout(2000);
   /** each server's spec with the env file it is run from, by server id */
   private readonly containers: Map<number, DesiredContainer>;
   private readonly engines = new Map<string, Promise<HostEngine>>();
@@ -57,7 +60,8 @@ export class HostDriver implements Driver<HostReport> {
   }
 
   private mine(desired: readonly DesiredServer[], host?: string): DesiredContainer[] {
-    return desired.filter((d) => host === undefined || d.host === host).map((d) => this.containers.get(d.serverId)!);
+    // A server the plan no longer has (a membership change still runs it) has its env file beside the others.
+    return desired.filter((d) => host === undefined || d.host === host).map((d) => this.containers.get(d.serverId) ?? { ...d, envFile: envFilePath(this.stateDir(d.host), this.ensemble.name, d.name) });
   }
 
   private hosts(desired: readonly DesiredServer[]): string[] {
@@ -177,9 +181,11 @@ export class HostDriver implements Driver<HostReport> {
     await this.recreate(d);
   }
 
+  // The spec given, not the plan's: a membership change runs a server (one the plan no longer
+  // has too) with a step's membership.
   private async recreate(d: DesiredServer): Promise<void> {
     const phase = tracePhase(`create ${d.name}`);
-    await (await this.engine(d.host)).recreate(this.containers.get(d.serverId)!.spec);
+    await (await this.engine(d.host)).recreate(d.spec);
     phase.end(d.host);
   }
 
@@ -189,6 +195,39 @@ export class HostDriver implements Driver<HostReport> {
 
   async remove(d: DesiredServer): Promise<void> {
     await (await this.engine(d.host)).remove(d.name);
+  }
+
+  /** Every connected host is searched (a host the plan no longer uses included, when it answered at connect). */
+  async formerServers(desired: readonly DesiredServer[]): Promise<FormerServer[]> {
+    const planned = new Set(desired.map((d) => d.serverId));
+    const client = this.ensemble.servers[0]?.ports.client;
+    const listed = await Promise.all(
+      [...this.sessions.keys()].map(async (h) => ({ h, servers: await (await this.engine(h)).serversWithLabel(LABEL_ENSEMBLE, this.ensemble.name) })),
+    );
+    return listed.flatMap(({ h, servers }) =>
+      servers.flatMap(({ name, serverId, running }) => {
+        if (!name || !Number.isInteger(serverId) || serverId < 1 || planned.has(serverId)) return [];
+        const address = this.sessions.get(h)!.host.address;
+        return [{ serverId, host: h, name, running, ...(client !== undefined ? { member: { id: serverId, role: 'participant' as const, address, port: client } } : {}) }];
+      }),
+    );
+  }
+
+  async restartFormer(f: FormerServer): Promise<void> {
+    await (await this.engine(f.host)).restart(f.name);
+  }
+
+  async retire(f: FormerServer, suffix: string): Promise<string[]> {
+    await (await this.engine(f.host)).remove(f.name);
+    await runChecked(this.sessions.get(f.host)!, removePaths([envFilePath(this.stateDir(f.host), this.ensemble.name, f.name)]));
+    return this.setAsideData(f.serverId, f.host, suffix);
+  }
+
+  async setAsideData(serverId: number, host: string, suffix: string): Promise<string[]> {
+    const log = this.ensemble.settings.dataLogDir;
+    const dirs = [serverDir(this.ensemble.dataDir, this.ensemble.name, serverId), ...(log !== undefined ? [serverDir(log, this.ensemble.name, serverId)] : [])];
+    const r = await runChecked(this.sessions.get(host)!, movePathsAside(dirs, suffix));
+    return r.stdout.split('\n').filter((l) => l.trim() !== '');
   }
 
   async logsTail(d: DesiredServer, lines: number): Promise<string> {
@@ -211,8 +250,11 @@ export class HostDriver implements Driver<HostReport> {
     await Promise.all(
       this.hosts(desired).map(async (h) => {
         const dataDirs = opts.purgeData ? this.ensemble.servers.filter((s) => s.host.name === h).map((s) => s.dataDir) : [];
+        const logDirs = opts.purgeData ? this.ensemble.servers.filter((s) => s.host.name === h && s.dataLogDir !== undefined).map((s) => s.dataLogDir!) : [];
         const remove = removePaths([ensembleStateDir(this.stateDir(h), this.ensemble.name), ...dataDirs]);
-        await runChecked(this.sessions.get(h)!, opts.purgeData ? allOf([remove, removeEmptyDirectories([...new Set(dataDirs.map(parentDir))])]) : remove);
+        // Data a membership change moved aside (src/rollout/aside.ts) goes with a purge too.
+        const parents = [...new Set([...dataDirs, ...logDirs].map(parentDir))];
+        await runChecked(this.sessions.get(h)!, opts.purgeData ? allOf([remove, removeAsideDirectories(parents), removeEmptyDirectories(parents)]) : remove);
       }),
     );
   }

@@ -10,6 +10,7 @@ import {
   listByLabelRequest,
   logsTailRequest,
   removeContainerRequest,
+  restartContainerRequest,
   startContainerRequest,
   versionRequest,
 } from '../../remote/commands/engine.js';
@@ -65,6 +66,10 @@ export class HostEngine {
     await this.engine.call(startContainerRequest(name), [NOT_MODIFIED]);
   }
 
+  async restart(name: string): Promise<void> {
+    await this.engine.call(restartContainerRequest(name));
+  }
+
   /** `docker rm -f -v`; a container that is not there is fine. */
   async remove(name: string): Promise<void> {
     await this.engine.call(removeContainerRequest(name), [NOT_FOUND]);
@@ -79,6 +84,12 @@ export class HostEngine {
   async namesWithLabel(key: string, value: string): Promise<string[]> {
     const listed = (await this.engine.json<{ Names?: string[] }[]>(listByLabelRequest(key, value))) ?? [];
     return listed.map((c) => (c.Names?.[0] ?? '').replace(/^\//, '')).filter(Boolean);
+  }
+
+  /** Every container carrying label key=value: its name, the server id it runs, whether it runs. */
+  async serversWithLabel(key: string, value: string): Promise<{ name: string; serverId: number; running: boolean }[]> {
+    const listed = (await this.engine.json<{ Names?: string[]; Labels?: Record<string, string>; State?: string }[]>(listByLabelRequest(key, value))) ?? [];
+    return listed.map((c) => ({ name: (c.Names?.[0] ?? '').replace(/^\//, ''), serverId: Number(c.Labels?.[LABEL_SERVER]), running: c.State === 'running' }));
   }
 
   /** The engine's version, as the docker CLI's `{{.Server.Version}}` (a failure: code 1 with why). */

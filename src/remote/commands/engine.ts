@@ -94,6 +94,11 @@ export function startContainerRequest(container: string): EngineRequest {
   return { method: 'POST', path: `/containers/${name(container)}/start` };
 }
 
+/** `docker restart`: a membership change's leaving leader hands leadership over. */
+export function restartContainerRequest(container: string): EngineRequest {
+  return { method: 'POST', path: `/containers/${name(container)}/restart` };
+}
+
 /** `docker rm -f -v`: the container and its anonymous volumes. */
 export function removeContainerRequest(container: string): EngineRequest {
   return { method: 'DELETE', path: `/containers/${name(container)}?force=1&v=1` };

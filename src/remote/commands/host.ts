@@ -45,6 +45,16 @@ export function removePaths(paths: readonly string[]): string[] {
   return ['rm', '-rf', '--', ...paths];
 }
 
+/** Renames each path that exists to `<path><suffix>` and prints the new name; a missing path is skipped. */
+export function movePathsAside(paths: readonly string[], suffix: string): string[] {
+  return ['sh', '-c', 's=$1; shift; for d in "$@"; do if [ -e "$d" ]; then mv -- "$d" "$d$s" && printf "%s\\n" "$d$s" || exit 1; fi; done', 'zkplan-aside', suffix, ...paths];
+}
+
+/** Removes what movePathsAside left in each directory (`*.removed-*-server*`, `*.stale-*-server*`): destroy --purge-data. */
+export function removeAsideDirectories(parents: readonly string[]): string[] {
+  return ['sh', '-c', 'for p in "$@"; do for d in "$p"/*.removed-*-server* "$p"/*.stale-*-server*; do if [ -e "$d" ]; then rm -rf -- "$d" || exit 1; fi; done; done', 'zkplan-purge-aside', ...parents];
+}
+
 /** Removes each directory that is empty; a directory still holding something is left alone. */
 export function removeEmptyDirectories(dirs: readonly string[]): string[] {
   return ['sh', '-c', 'for d in "$@"; do rmdir -- "$d" 2>/dev/null || true; done', 'zkplan-rmdir', ...dirs];
