@@ -28,11 +28,12 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     if (isSwarmTarget(flags.target)) return (await import('./swarm.js')).applySwarm(file, flags, io, setExit);
     const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
-    const [{ readPlan }, { hostsOf, openSessions }, { HostDriver }, { apply }] = await Promise.all([
+    const [{ readPlan }, { hostsOf, openSessions }, { HostDriver }, { apply }, { materialOf }] = await Promise.all([
       import('./inventory-file.js'),
       import('../drivers/sessions.js'),
       import('../drivers/host/driver.js'),
       import('../engine/engine.js'),
+      import('../security/material.js'),
     ]);
     const { inventory, plan } = readPlan(file, io);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'apply');
@@ -42,7 +43,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     try {
       const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progress);
       for (const e of ensembles) {
-        const driver = new HostDriver(e, sessions, concurrency, plan.ensembles);
+        const driver = new HostDriver(e, sessions, concurrency, plan.ensembles, await materialOf(inventory, e, (m) => progress.note(m)));
         reports.push(
           await apply(
             { ensemble: e.name, desired: driver.desired(), driver, progress },

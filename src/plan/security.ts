@@ -4,7 +4,7 @@
 // The key material and secrets themselves are files zkplan makes or reads at the edge
 // (src/security) and mounts read-only at SECRETS_MOUNT: nothing here ever sees a secret value,
 // only the paths the server reads them from.
-import type { ClientTls, EnsembleSpec, YamlPath } from '../inventory/types.js';
+import type { ClientTls, EnsembleSpec, Profile, YamlPath } from '../inventory/types.js';
 import type { Report } from './placement.js';
 import type { ZkVersion } from './types.js';
 import { resolveVersion } from './version.js';
@@ -13,6 +13,14 @@ import { resolveVersion } from './version.js';
 export const SECRETS_MOUNT = '/zkplan-secrets';
 /** The files of that directory: PEM private key + certificate chain, the CA's certificate, the JAAS login file. */
 export const SECRET_FILES = { keyStore: 'server.pem', trustStore: 'ca.pem', jaas: 'jaas.conf' } as const;
+
+/**
+ * The uid that reads the mounted secrets: the official image's entrypoint drops to its
+ * `zookeeper` user (uid 1000, gosu) before starting the server.
+ */
+export function secretsOwner(profile: Profile): number | undefined {
+  return profile === 'official' ? 1000 : undefined;
+}
 
 export const NETTY_FACTORY = 'org.apache.zookeeper.server.NettyServerCnxnFactory';
 export const SASL_PROVIDER = 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider';

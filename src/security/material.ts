@@ -11,7 +11,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { OperationalError } from '../common/problems.js';
-import type { EnsembleSpec, SecretRef } from '../inventory/types.js';
+import type { EnsembleSpec, Inventory, SecretRef } from '../inventory/types.js';
 import { SECRET_FILES, usesSasl, usesTls, type SecurityPlan } from '../plan/security.js';
 import type { EnsemblePlan, ServerPlan } from '../plan/types.js';
 import { jaasFile } from './jaas.js';
@@ -202,4 +202,13 @@ export function secretFrom(ref: SecretRef, base: string, what: string, env: Node
   }
   if (value === '') throw new OperationalError(`${what}: the secret is empty`);
   return value;
+}
+
+/** The material of a planned ensemble (undefined when it has no security), made or reused; what was made is noted. */
+export async function materialOf(inventory: Inventory, ensemble: EnsemblePlan, note: (message: string) => void): Promise<EnsembleMaterial | undefined> {
+  if (!ensemble.security) return undefined;
+  const spec = inventory.ensembles.find((e) => e.name === ensemble.name)!;
+  const material = await ensureMaterial(spec, ensemble, ensemble.security, inventory.file);
+  note(`${ensemble.name}: key material in ${material.dir}: ${material.made.length > 0 ? `made ${material.made.join(', ')}` : 'reused'}`);
+  return material;
 }

@@ -6,10 +6,13 @@ import type { DesiredServer, Driver, HeldLock, LockOptions, ObservedServer } fro
 import type { EnsemblePlan } from '../../plan/types.js';
 import { allOf } from '../../remote/batch.js';
 import { containerLogsTail, listEnsembleContainers, recreateContainer, removeContainer, startContainer } from '../../remote/commands/docker.js';
-import { removeEmptyDirectories, removePaths } from '../../remote/commands/host.js';
+import { privateSecrets, removeEmptyDirectories, removePaths } from '../../remote/commands/host.js';
 import { mapLimit } from '../../remote/concurrency.js';
 import { checkResult, type RunResult } from '../../remote/session.js';
-import { desiredContainers, ensembleStateDir, LABEL_ENSEMBLE, type DesiredContainer } from '../../rollout/desired.js';
+import { desiredContainers, ensembleStateDir, LABEL_ENSEMBLE, secretsDirPath, secretsRootPath, type DesiredContainer } from '../../rollout/desired.js';
+import { secretsOwner } from '../../plan/security.js';
+import type { EnsembleMaterial } from '../../security/material.js';
+import { tlsDial } from '../../verify/tls-dial.js';
 import { hostRecord } from '../../rollout/record.js';
 import type { EnsembleHealth } from '../../verify/ensemble.js';
 import type { Member } from '../../verify/types.js';
@@ -41,9 +44,15 @@ export class HostDriver implements Driver<HostReport> {
     private readonly concurrency: number,
     /** every ensemble of the plan, for the host memory check (the heaps of all of them count) */
     private readonly coTenants: readonly EnsemblePlan[] = [ensemble],
+    /** a secured ensemble's key material and secrets (src/security/material.ts) */
+    private readonly material?: EnsembleMaterial,
   ) {
-    this.dial = tunnelDial(sessions);
-    this.containers = new Map(desiredContainers(ensemble, (h) => this.stateDir(h)).map((c) => [c.serverId, c]));
+    this.dial = material?.client && ensemble.security?.clientTls === 'only' ? tlsDial(tunnelDial(sessions), material.client) : tunnelDial(sessions);
+    const secrets = material && {
+      sourceOf: (host: string, server: string) => secretsDirPath(this.stateDir(host), ensemble.name, server),
+      fingerprintOf: (server: string) => material.servers.get(server)!.fingerprint,
+    };
+    this.containers = new Map(desiredContainers(ensemble, (h) => this.stateDir(h), {}, secrets).map((c) => [c.serverId, c]));
     this.run = (host, argv) => sessions.get(host)!.run(argv);
   }
 
@@ -112,7 +121,17 @@ export class HostDriver implements Driver<HostReport> {
   async prepare(servers: readonly DesiredServer[], desired: readonly DesiredServer[]): Promise<void> {
     await mapLimit(this.hosts(servers), this.concurrency, async (host) => {
       await this.sessions.get(host)!.putFiles(hostRecord(this.ensemble.name, host, this.stateDir(host), desired.filter((d) => d.host === host)));
+      if (this.material) await this.pushSecrets(host, servers.filter((d) => d.host === host));
     });
+  }
+
+  /** The servers' key material and secrets, by SFTP (never a command line), into root-only directories. */
+  private async pushSecrets(host: string, servers: readonly DesiredServer[]): Promise<void> {
+    const stateDir = this.stateDir(host);
+    const dirs = servers.map((d) => secretsDirPath(stateDir, this.ensemble.name, d.name));
+    const files = servers.flatMap((d, i) => this.material!.servers.get(d.name)!.files.map((f) => ({ path: `${dirs[i]}/${f.name}`, content: f.content, mode: 0o600 })));
+    await this.sessions.get(host)!.putFiles(files);
+    await this.checked(host, privateSecrets(secretsRootPath(stateDir, this.ensemble.name), dirs, secretsOwner(this.ensemble.profile)));
   }
 
   // One command line, the very one the pushed run.sh runs: each exec would start the host's
