@@ -34,6 +34,8 @@ export interface SecurityPlan {
   clientTls: ClientTls;
   quorumSasl: boolean;
   clientSasl: boolean;
+  /** a step on the way to (or back from) this security on a running ensemble (src/plan/security-phases.ts); absent: the security itself */
+  phase?: 'unify' | 'tls';
 }
 
 export const NO_SECURITY: SecurityPlan = { quorumTls: false, clientTls: 'off', quorumSasl: false, clientSasl: false };
@@ -122,6 +124,7 @@ function requireTlsVersion(version: ZkVersion, at: YamlPath, what: string, ensem
  */
 export function securityConfig(s: SecurityPlan, securePort: number | undefined): [string, string][] {
   const file = (name: string) => `${SECRETS_MOUNT}/${name}`;
+  const step = s.phase;
   const lines: [string, string][] = [];
   const stores = (prefix: string): [string, string][] => [
     [`${prefix}.keyStore.location`, file(SECRET_FILES.keyStore)],
@@ -130,15 +133,21 @@ export function securityConfig(s: SecurityPlan, securePort: number | undefined):
     [`${prefix}.trustStore.type`, 'PEM'],
   ];
   if (s.clientTls !== 'off') {
-    lines.push(['serverCnxnFactory', NETTY_FACTORY], ['secureClientPort', String(securePort)], ...stores('ssl'));
+    lines.push(['serverCnxnFactory', NETTY_FACTORY]);
+    // on the way to TLS only, the plain client port takes TLS too (and plain clients still work)
+    if (s.clientTls === 'only' && step !== undefined) lines.push(['client.portUnification', 'true']);
+    else lines.push(['secureClientPort', String(securePort)]);
+    lines.push(...stores('ssl'));
     // zkplan reaches servers by their host address, which every certificate names
     lines.push(['ssl.hostnameVerification', 'true']);
   }
   if (s.quorumTls) {
-    lines.push(['sslQuorum', 'true'], ...stores('ssl.quorum'), ['ssl.quorum.hostnameVerification', 'true']);
+    lines.push(['sslQuorum', String(step !== 'unify')]);
+    if (step !== undefined) lines.push(['portUnification', 'true']);
+    lines.push(...stores('ssl.quorum'), ['ssl.quorum.hostnameVerification', 'true']);
   }
   if (s.quorumSasl) {
-    lines.push(['quorum.auth.enableSasl', 'true'], ['quorum.auth.learnerRequireSasl', 'true'], ['quorum.auth.serverRequireSasl', 'true']);
+    lines.push(['quorum.auth.enableSasl', 'true'], ['quorum.auth.learnerRequireSasl', String(step !== 'unify')], ['quorum.auth.serverRequireSasl', String(step === undefined)]);
   }
   if (s.clientSasl) lines.push(['authProvider.1', SASL_PROVIDER]);
   return lines;

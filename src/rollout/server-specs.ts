@@ -10,7 +10,8 @@ import { swarmConstraint } from '../plan/constraints.js';
 import { publishAddress } from '../render/text.js';
 import { UsageError } from '../common/problems.js';
 import { SECRETS_MOUNT } from '../plan/security.js';
-import { configHash, LABEL_ENSEMBLE, LABEL_PORTS, LABEL_SECURITY, LABEL_SERVER, withHashLabel, type ContainerSpec, type SpecMount, type SpecNetwork, type SpecPort } from './spec.js';
+import { phaseLabel } from '../plan/security-phases.js';
+import { configHash, LABEL_ENSEMBLE, LABEL_PORTS, LABEL_SECURITY, LABEL_SECURITY_PHASE, LABEL_SERVER, withHashLabel, type ContainerSpec, type SpecMount, type SpecNetwork, type SpecPort } from './spec.js';
 
 /** Marks what `up --local` made, so `down` never touches containers `zkplan apply` or a user made. */
 export const LABEL_LOCAL = 'io.zkplan.local';
@@ -81,6 +82,7 @@ function serverSpec(e: EnsemblePlan, s: ServerPlan, target: SpecTarget): Contain
       if (e.security && target.secrets) {
         mounts.push({ kind: 'bind', source: target.secrets.sourceOf(s.host.name, s.name), target: SECRETS_MOUNT, readOnly: true });
         labels[LABEL_SECURITY] = target.secrets.fingerprintOf(s.name);
+        labels[LABEL_SECURITY_PHASE] = phaseLabel(e.security, s.ports.secureClient);
       }
       return { ...base, ...singleHostNetworking(e, s), labels, mounts };
     }

@@ -110,7 +110,7 @@ export async function ensureMaterial(spec: EnsembleSpec, ensemble: EnsemblePlan,
   if (usesSasl(security)) {
     const password = (ref: SecretRef | undefined, kept: string, what: string) =>
       ref === undefined ? keptSecret(dir, kept, () => randomBytes(24).toString('base64url'), made) : secretFrom(ref, base, what, env);
-    const given = spec.security!;
+    const given = spec.security ?? {};
     jaas = Buffer.from(
       jaasFile({
         ...(security.quorumSasl ? { quorumPassword: password(given.quorum_sasl_password, 'quorum-sasl.password', 'security.quorum_sasl_password') } : {}),
@@ -205,10 +205,10 @@ export function secretFrom(ref: SecretRef, base: string, what: string, env: Node
 }
 
 /** The material of a planned ensemble (undefined when it has no security), made or reused; what was made is noted. */
-export async function materialOf(inventory: Inventory, ensemble: EnsemblePlan, note: (message: string) => void): Promise<EnsembleMaterial | undefined> {
-  if (!ensemble.security) return undefined;
+export async function materialOf(inventory: Inventory, ensemble: EnsemblePlan, note: (message: string) => void, security = ensemble.security): Promise<EnsembleMaterial | undefined> {
+  if (!security) return undefined;
   const spec = inventory.ensembles.find((e) => e.name === ensemble.name)!;
-  const material = await ensureMaterial(spec, ensemble, ensemble.security, inventory.file);
+  const material = await ensureMaterial(spec, ensemble, security, inventory.file);
   note(`${ensemble.name}: key material in ${material.dir}: ${material.made.length > 0 ? `made ${material.made.join(', ')}` : 'reused'}`);
   return material;
 }

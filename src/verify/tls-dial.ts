@@ -16,6 +16,15 @@ export interface TlsClientMaterial {
 
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
+/**
+ * TLS first, plain text when the handshake fails: while security is turned on or off server by
+ * server, a client port may speak either (zkplan's certificate is always offered, and checked).
+ */
+export function tlsOrPlainDial(inner: Dial, material: TlsClientMaterial, timeoutMs = TLS_HANDSHAKE_TIMEOUT_MS): Dial {
+  const tls = tlsDial(inner, material, timeoutMs);
+  return (address, port) => tls(address, port).catch(() => inner(address, port));
+}
+
 export function tlsDial(inner: Dial, material: TlsClientMaterial, timeoutMs = TLS_HANDSHAKE_TIMEOUT_MS): Dial {
   return async (address, port) => {
     const raw = await inner(address, port);

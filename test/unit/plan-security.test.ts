@@ -102,3 +102,61 @@ test('secrets by reference: a file or an environment variable name is accepted',
   assert.deepEqual(problems, []);
   assert.deepEqual(ensemble!.security, { quorumTls: false, clientTls: 'off', quorumSasl: true, clientSasl: true });
 });
+
+import { ensembleInStep, phaseLabel, phaseSteps, readPhaseLabel } from '../../src/plan/security-phases.js';
+
+test('rolling steps: plain → unify → tls → secured and back, resumed from the servers\' labels', () => {
+  const target = { quorumTls: true, clientTls: 'only' as const, quorumSasl: true, clientSasl: false };
+  const label = (phase?: 'unify' | 'tls') => phaseLabel({ ...target, ...(phase ? { phase } : {}) });
+  assert.equal(label('tls'), 'tls:quorum_tls,client_tls=only,quorum_sasl');
+  assert.deepEqual(readPhaseLabel(label('tls')), { level: 2, security: { ...target, phase: 'tls' } });
+  assert.deepEqual(readPhaseLabel(undefined), { level: 0 });
+  const names = (steps: ReturnType<typeof phaseSteps>) => steps.map((s) => s.name);
+  assert.deepEqual(names(phaseSteps(target, [])), ['secured'], 'a fresh ensemble starts secured');
+  assert.deepEqual(names(phaseSteps(target, [undefined, undefined, undefined])), ['unify', 'tls', 'secured']);
+  // interrupted during the tls step: one server still at unify
+  assert.deepEqual(names(phaseSteps(target, [label('tls'), label('unify'), label('tls')])), ['tls', 'secured']);
+  assert.deepEqual(names(phaseSteps(target, [label(), label(), label()])), ['secured']);
+  const back = phaseSteps(undefined, [label(), label(), label()]);
+  assert.deepEqual(names(back), ['tls', 'unify', 'plain']);
+  assert.deepEqual(back[0]!.security, { ...target, phase: 'tls' });
+  assert.equal(back[2]!.security, undefined);
+  assert.deepEqual(names(phaseSteps(undefined, [undefined, undefined])), ['plain']);
+});
+
+test('the zoo.cfg of each step: port unification and SASL offered first, then TLS dialled and learners require SASL, then neither kept', () => {
+  const target = { quorumTls: true, clientTls: 'only' as const, quorumSasl: true, clientSasl: false };
+  const cfg = (phase?: 'unify' | 'tls') => Object.fromEntries(securityConfig({ ...target, ...(phase ? { phase } : {}) }, 2181));
+  assert.equal(cfg('unify').sslQuorum, 'false');
+  assert.equal(cfg('unify').portUnification, 'true');
+  assert.equal(cfg('unify')['client.portUnification'], 'true');
+  assert.equal(cfg('unify').secureClientPort, undefined);
+  assert.equal(cfg('unify')['quorum.auth.learnerRequireSasl'], 'false');
+  assert.equal(cfg('unify')['quorum.auth.serverRequireSasl'], 'false');
+  assert.equal(cfg('tls').sslQuorum, 'true');
+  assert.equal(cfg('tls').portUnification, 'true');
+  assert.equal(cfg('tls')['quorum.auth.learnerRequireSasl'], 'true');
+  assert.equal(cfg('tls')['quorum.auth.serverRequireSasl'], 'false');
+  assert.equal(cfg().portUnification, undefined);
+  assert.equal(cfg()['client.portUnification'], undefined);
+  assert.equal(cfg().secureClientPort, '2181');
+  assert.equal(cfg()['quorum.auth.serverRequireSasl'], 'true');
+  // until the last step the plain client port stays in the server lines
+  const { ensemble } = planText('    image: zookeeper:3.8.4\n    security: { quorum_tls: true, client_tls: only }\n');
+  assert.equal(ensemble!.servers[0]!.config.servers[0]!.clientPort, undefined);
+  const unify = ensembleInStep(ensemble!, { name: 'unify', security: { ...ensemble!.security!, phase: 'unify' } });
+  assert.equal(unify.servers[0]!.config.servers[0]!.clientPort, 2181);
+  assert.equal(ensembleInStep(ensemble!, { name: 'plain', security: undefined }).security, undefined);
+});
+
+test('the way back from client_tls: both keeps the TLS port the servers had (from their label)', () => {
+  const both = { quorumTls: false, clientTls: 'both' as const, quorumSasl: false, clientSasl: false };
+  const label = phaseLabel(both, 3281);
+  assert.equal(label, 'secured:client_tls=both,secure_client=3281');
+  const steps = phaseSteps(undefined, [label, label, label]);
+  assert.deepEqual(steps.map((s) => [s.name, s.secureClientPort]), [['tls', 3281], ['unify', 3281], ['plain', 3281]]);
+  const { ensemble } = planText('    image: zookeeper:3.8.4\n');
+  const unify = ensembleInStep(ensemble!, steps[1]!);
+  assert.equal(unify.servers[0]!.ports.secureClient, 3281);
+  assert.ok(securityConfig(unify.security!, unify.servers[0]!.ports.secureClient).some(([k, v]) => k === 'secureClientPort' && v === '3281'));
+});

@@ -64,7 +64,7 @@ describe('secured container specs', () => {
     assert.throws(() => desiredServers(e, { kind: 'host' }), /reach the servers only through zkplan apply on the host target .* not through a rendered file/);
     assert.throws(() => desiredServers(e, { kind: 'swarm' }), /not through a Swarm stack \(Docker secrets are not written by zkplan yet\)/);
     assert.throws(() => desiredServers(e, { kind: 'local' }), /not through up --local/);
-    assert.throws(() => renderTarget('run-scripts', e, { set: {} } as never, loadTemplates()), /has a security block/);
+    for (const target of ['run-scripts', 'aliyun', 'swarm'] as const) assert.throws(() => renderTarget(target, e, { set: {} } as never, loadTemplates()), /has a security block: .* target [\w-]+ cannot carry them/);
   });
 
   it('privateSecrets: argv with the values as positional parameters', () => {

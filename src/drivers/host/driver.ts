@@ -12,7 +12,7 @@ import { checkResult, type RunResult } from '../../remote/session.js';
 import { desiredContainers, ensembleStateDir, LABEL_ENSEMBLE, secretsDirPath, secretsRootPath, type DesiredContainer } from '../../rollout/desired.js';
 import { secretsOwner } from '../../plan/security.js';
 import type { EnsembleMaterial } from '../../security/material.js';
-import { tlsDial } from '../../verify/tls-dial.js';
+import { tlsDial, tlsOrPlainDial } from '../../verify/tls-dial.js';
 import { hostRecord } from '../../rollout/record.js';
 import type { EnsembleHealth } from '../../verify/ensemble.js';
 import type { Member } from '../../verify/types.js';
@@ -47,7 +47,9 @@ export class HostDriver implements Driver<HostReport> {
     /** a secured ensemble's key material and secrets (src/security/material.ts) */
     private readonly material?: EnsembleMaterial,
   ) {
-    this.dial = material?.client && ensemble.security?.clientTls === 'only' ? tlsDial(tunnelDial(sessions), material.client) : tunnelDial(sessions);
+    // While security is turned on or off (a step), a client port may speak TLS or plain text.
+    const step = ensemble.security?.phase !== undefined || ensemble.security === undefined;
+    this.dial = !material?.client ? tunnelDial(sessions) : step ? tlsOrPlainDial(tunnelDial(sessions), material.client) : ensemble.security?.clientTls === 'only' ? tlsDial(tunnelDial(sessions), material.client) : tunnelDial(sessions);
     const secrets = material && {
       sourceOf: (host: string, server: string) => secretsDirPath(this.stateDir(host), ensemble.name, server),
       fingerprintOf: (server: string) => material.servers.get(server)!.fingerprint,
@@ -100,6 +102,11 @@ export class HostDriver implements Driver<HostReport> {
     return observedFrom(containers, resultOf);
   }
 
+  /** What runs now for every server, outside the deploy lock (apply reads the security steps from it). */
+  async observeAll(): Promise<ObservedServer[]> {
+    return [...(await this.observe(this.desired())).values()].filter((o) => o.exists);
+  }
+
   async preflight(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>, opts: { dryRun: boolean }): Promise<HostPreflight[]> {
     const found = this.found;
     if (!found) throw new Error('internal error: preflight before lock');
@@ -121,7 +128,7 @@ export class HostDriver implements Driver<HostReport> {
   async prepare(servers: readonly DesiredServer[], desired: readonly DesiredServer[]): Promise<void> {
     await mapLimit(this.hosts(servers), this.concurrency, async (host) => {
       await this.sessions.get(host)!.putFiles(hostRecord(this.ensemble.name, host, this.stateDir(host), desired.filter((d) => d.host === host)));
-      if (this.material) await this.pushSecrets(host, servers.filter((d) => d.host === host));
+      if (this.material && this.ensemble.security) await this.pushSecrets(host, servers.filter((d) => d.host === host));
     });
   }
 
