@@ -28,7 +28,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     if (isSwarmTarget(flags.target)) return (await import('./swarm.js')).applySwarm(file, flags, io, setExit);
     const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
-    const [{ readPlan }, { hostsOf, openSessions }, { HostDriver }, { apply }, { materialOf }, { ensembleInStep, phaseSteps }] = await Promise.all([
+    const [{ readPlan }, { hostsOf, openSessions }, { HostDriver }, { apply }, { materialOf, maySecure }, { ensembleInStep, phaseSteps }] = await Promise.all([
       import('./inventory-file.js'),
       import('../drivers/sessions.js'),
       import('../drivers/host/driver.js'),
@@ -47,7 +47,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
         const note = (m: string) => progress.note(m);
         // Security turned on or off on a running ensemble goes in rolling steps; where an
         // interrupted sequence stopped is read from the servers' labels.
-        const running = await new HostDriver(e, sessions, concurrency, plan.ensembles, await materialOf(inventory, e, note)).observeAll();
+        const running = maySecure(inventory, e) ? await new HostDriver(e, sessions, concurrency, plan.ensembles, await materialOf(inventory, e, note)).observeAll() : [];
         const steps = phaseSteps(e.security, running.map((o) => o.securityPhase));
         if (steps.length > 1) note(`${e.name}: security changes in ${steps.length} rolling steps, each verified before the next: ${steps.map((s) => s.name).join(' → ')}`);
         for (const [i, step] of steps.entries()) {

@@ -204,6 +204,15 @@ export function secretFrom(ref: SecretRef, base: string, what: string, env: Node
   return value;
 }
 
+/**
+ * Whether an ensemble may have been secured from here: it is, or its material directory exists.
+ * Only then does apply look for security steps (one more inspect per host).
+ */
+export function maySecure(inventory: Inventory, ensemble: EnsemblePlan): boolean {
+  const spec = inventory.ensembles.find((e) => e.name === ensemble.name)!;
+  return ensemble.security !== undefined || existsSync(materialDir(spec, inventory.file));
+}
+
 /** The material of a planned ensemble (undefined when it has no security), made or reused; what was made is noted. */
 export async function materialOf(inventory: Inventory, ensemble: EnsemblePlan, note: (message: string) => void, security = ensemble.security): Promise<EnsembleMaterial | undefined> {
   if (!security) return undefined;

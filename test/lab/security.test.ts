@@ -7,6 +7,7 @@
 // (SASL password, private keys, the fingerprint key) is found in `docker inspect`, `ps` on the
 // hosts, zkplan's output, the pushed records, or what `render` would write (it refuses).
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -162,5 +163,27 @@ describe('a secured ensemble on 3 lab hosts (quorum TLS, client TLS only, quorum
     assert.equal(status.code, 0, explain(status));
     places.push(['zkplan status output', status.stdout + status.stderr]);
     for (const [where, text] of places) for (const s of secrets) assert.ok(!text.includes(s), `a secret found in ${where}`);
+  });
+
+  it('renewal: new server certificates (same CA and keys) are rolled out one server at a time, the ensemble verified after each', async () => {
+    const pem = (i: number) => path.join(tlsDir, `${ENSEMBLE}${i}.pem`);
+    const before = [1, 2, 3].map((i) => readFileSync(pem(i), 'utf8'));
+    const keys = [1, 2, 3].map((i) => readFileSync(path.join(tlsDir, `${ENSEMBLE}${i}.key`), 'utf8'));
+    for (let i = 1; i <= 3; i++) await rm(pem(i));
+    const r = await zkplanCli(['apply', inventory, '--timeout', '600'], { timeoutMs: 700_000 });
+    assert.equal(r.code, 0, explain(r));
+    for (let i = 1; i <= 3; i++) {
+      assert.match(r.stderr, new RegExp(`certificate ${ENSEMBLE}${i} \\(new\\)`));
+      assert.match(r.stderr, new RegExp(`ensemble whole again after replacing ${ENSEMBLE}${i}`));
+      assert.notEqual(readFileSync(pem(i), 'utf8'), before[i - 1]);
+      assert.equal(readFileSync(path.join(tlsDir, `${ENSEMBLE}${i}.key`), 'utf8'), keys[i - 1], 'the key is kept');
+    }
+    assert.match(r.stdout, /0 to create, 3 to change, 0 unchanged/);
+    assert.match(r.stdout, /verified; apply took/);
+    const renewed = new X509Certificate(readFileSync(pem(1)));
+    const served = await run(['openssl', 's_client', '-connect', `${lab.hosts[0]!.address}:3888`, '-CAfile', path.join(tlsDir, 'ca.pem')], { input: '', allowFail: true, timeoutMs: 20_000 });
+    const presented = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(served.stdout)?.[0];
+    assert.ok(presented, served.stdout + served.stderr);
+    assert.equal(new X509Certificate(presented).serialNumber, renewed.serialNumber, 'the server presents the renewed certificate');
   });
 });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { loadInventory } from '../../src/inventory/load.js';
 import { planInventory } from '../../src/plan/plan.js';
 import { jaasFile } from '../../src/security/jaas.js';
-import { ensureMaterial, materialDir, secretFrom } from '../../src/security/material.js';
+import { ensureMaterial, materialDir, maySecure, secretFrom } from '../../src/security/material.js';
 import { caCertificate, extensionFile, genKey, signRequest } from '../../src/security/openssl.js';
 
 test('openssl argv: keys, CA, signing (no password anywhere)', () => {
@@ -84,6 +84,9 @@ test('material: a CA and a certificate per server naming its address, 0700/0600,
     assert.match(s3.files[2]!.content.toString(), new RegExp(`user_zkquorum="${password}"`));
     assert.doesNotMatch(s3.fingerprint, new RegExp(password));
 
+    // an ensemble whose security block is gone may still run secured: its material says so
+    const plainAgain = { ...e, security: undefined };
+    assert.equal(maySecure(loadInventory(readFileSync(file, 'utf8'), file), plainAgain), true);
     const again = await ensureMaterial(spec, e, e.security!, file);
     assert.deepEqual(again.made, []);
     assert.deepEqual(again.servers.get('zk3')!.files, s3.files);
@@ -103,6 +106,8 @@ test('material: the CA is never replaced silently', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'zkplan-material-'));
   try {
     const { file, spec, e } = inventoryIn(dir, '10.9.0.3', '{ quorum_tls: true }');
+    const inv = loadInventory(readFileSync(file, 'utf8'), file);
+    assert.equal(maySecure(inv, { ...e, security: undefined }), false, 'never secured from here: no material directory');
     const first = await ensureMaterial(spec, e, e.security!, file);
     assert.equal(first.client, undefined, 'no client certificate without client TLS');
     rmSync(path.join(first.dir, 'ca.key'));
