@@ -82,21 +82,28 @@ describe('security turned on and off on a running ensemble (zkplan apply, writes
     assert.match(dry.stderr, /security changes in 3 rolling steps, each verified before the next: unify → tls → secured/);
     assert.deepEqual(await labels(), ['', '', ''], 'a dry run changes nothing');
 
-    const writer = await startZnodeWriter(servers, '/rollout-on');
+    const root = `/rollout-on-${Date.now()}`;
+    const writer = await startZnodeWriter(servers, root);
     const outage = watchOutage(writer);
     const started = Date.now();
-    const r = await zkplanCli(['apply', inventory, '--timeout', '900'], { timeoutMs: 1_200_000 });
-    const total = Date.now() - started;
-    await new Promise((res) => setTimeout(res, 1000));
-    const longest = outage.stop();
-    await writer.stop();
+    let r: ExecResult;
+    let total: number;
+    let longest: number;
+    try {
+      r = await zkplanCli(['apply', inventory, '--timeout', '900'], { timeoutMs: 1_200_000 });
+      total = Date.now() - started;
+      await new Promise((res) => setTimeout(res, 1000));
+    } finally {
+      longest = outage.stop();
+      await writer.stop();
+    }
     assert.equal(r.code, 0, explain(r));
     for (const step of ['1/3: unify', '2/3: tls', '3/3: secured']) assert.match(r.stderr, new RegExp(`step ${step}`));
     const times = stepTimes(r.stderr);
     assert.equal(times.length, 3, r.stderr);
     assert.deepEqual(await labels(), Array(3).fill('secured:quorum_tls,client_tls=both,quorum_sasl,secure_client=2281'));
-    const children = new Set(await znodeChildren(servers, '/rollout-on'));
-    const lost = writer.acknowledged.filter((p) => !children.has(p.slice('/rollout-on/'.length)));
+    const children = new Set(await znodeChildren(servers, root));
+    const lost = writer.acknowledged.filter((p) => !children.has(p.slice(root.length + 1)));
     assert.deepEqual(lost, [], 'no acknowledged write lost');
     console.log(`# on: steps ${times.join(', ')}; apply ${(total / 1000).toFixed(1)} s; writes acknowledged ${writer.acknowledged.length}, retried ${writer.retries}, checked ${children.size}; longest write outage ${longest} ms`);
     for (let i = 1; i <= 3; i++) {
@@ -110,30 +117,39 @@ describe('security turned on and off on a running ensemble (zkplan apply, writes
 
   it('secured → plain: interrupted mid-way, resumed by the next apply from what runs; writes going on, none lost', async () => {
     await write();
-    const writer = await startZnodeWriter(servers, '/rollout-off');
+    const root = `/rollout-off-${Date.now()}`;
+    const writer = await startZnodeWriter(servers, root);
     const outage = watchOutage(writer);
     const started = Date.now();
-    const first = startZkplan(['apply', inventory, '--timeout', '900'], { timeoutMs: 1_200_000 });
     let stderr = '';
-    first.child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      // killed once the second step has begun: the first step (tls) is done everywhere
-      if (/step 2\/3: unify/.test(stderr) && !first.child.killed) first.child.kill('SIGKILL');
-    });
-    const killed = await first.done;
+    let killed: ExecResult;
+    let resumed: ExecResult;
+    let seen: string[];
+    let total: number;
+    let longest: number;
+    try {
+      const first = startZkplan(['apply', inventory, '--timeout', '900'], { timeoutMs: 1_200_000 });
+      first.child.stderr?.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        // killed once the second step has begun: the first step (tls) is done everywhere
+        if (/step 2\/3: unify/.test(stderr) && !first.child.killed) first.child.kill('SIGKILL');
+      });
+      killed = await first.done;
+      seen = await labels();
+      resumed = await zkplanCli(['apply', inventory, '--force-unlock', '--timeout', '900'], { timeoutMs: 1_200_000 });
+      total = Date.now() - started;
+      await new Promise((res) => setTimeout(res, 1000));
+    } finally {
+      longest = outage.stop();
+      await writer.stop();
+    }
     assert.match(killed.stderr + stderr, /security changes in 3 rolling steps, each verified before the next: tls → unify → plain/);
-    const seen = await labels();
-    assert.ok(seen.every((l) => l === '' || /^(tls|unify):/.test(l)), `after the interruption: ${seen.join(', ')}`);
-    const resumed = await zkplanCli(['apply', inventory, '--force-unlock', '--timeout', '900'], { timeoutMs: 1_200_000 });
-    const total = Date.now() - started;
-    await new Promise((res) => setTimeout(res, 1000));
-    const longest = outage.stop();
-    await writer.stop();
+    assert.ok(seen.every((l) => l === '' || /^(tls|unify):/.test(l)), `after the interruption: ${seen.join(', ')}\n${killed.stderr}${stderr}`);
     assert.equal(resumed.code, 0, explain(resumed));
     assert.match(resumed.stderr, /security changes in 2 rolling steps, each verified before the next: unify → plain/);
     assert.deepEqual(await labels(), ['', '', '']);
-    const children = new Set(await znodeChildren(servers, '/rollout-off'));
-    const lost = writer.acknowledged.filter((p) => !children.has(p.slice('/rollout-off/'.length)));
+    const children = new Set(await znodeChildren(servers, root));
+    const lost = writer.acknowledged.filter((p) => !children.has(p.slice(root.length + 1)));
     assert.deepEqual(lost, [], 'no acknowledged write lost');
     console.log(`# off: first run ${stepTimes(stderr).join(', ')} (killed in step 2), resumed ${stepTimes(resumed.stderr).join(', ')}; both ${(total / 1000).toFixed(1)} s; writes acknowledged ${writer.acknowledged.length}, retried ${writer.retries}, checked ${children.size}; longest write outage ${longest} ms`);
   });

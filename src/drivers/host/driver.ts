@@ -10,9 +10,10 @@ import { privateSecrets, removeEmptyDirectories, removePaths } from '../../remot
 import { mapLimit } from '../../remote/concurrency.js';
 import { checkResult, type RunResult } from '../../remote/session.js';
 import { desiredContainers, ensembleStateDir, LABEL_ENSEMBLE, secretsDirPath, secretsRootPath, type DesiredContainer } from '../../rollout/desired.js';
-import { secretsOwner } from '../../plan/security.js';
+import { secretsOwner, type SecurityPlan } from '../../plan/security.js';
 import type { EnsembleMaterial } from '../../security/material.js';
-import { tlsDial, tlsOrPlainDial } from '../../verify/tls-dial.js';
+import { tlsDial, tlsOrPlainDial, type TlsClientMaterial } from '../../verify/tls-dial.js';
+import type { Dial } from '../../verify/dial.js';
 import { hostRecord } from '../../rollout/record.js';
 import type { EnsembleHealth } from '../../verify/ensemble.js';
 import type { Member } from '../../verify/types.js';
@@ -47,9 +48,7 @@ export class HostDriver implements Driver<HostReport> {
     /** a secured ensemble's key material and secrets (src/security/material.ts) */
     private readonly material?: EnsembleMaterial,
   ) {
-    // While security is turned on or off (a step), a client port may speak TLS or plain text.
-    const step = ensemble.security?.phase !== undefined || ensemble.security === undefined;
-    this.dial = !material?.client ? tunnelDial(sessions) : step ? tlsOrPlainDial(tunnelDial(sessions), material.client) : ensemble.security?.clientTls === 'only' ? tlsDial(tunnelDial(sessions), material.client) : tunnelDial(sessions);
+    this.dial = clientDial(tunnelDial(sessions), ensemble.security, material?.client);
     const secrets = material && {
       sourceOf: (host: string, server: string) => secretsDirPath(this.stateDir(host), ensemble.name, server),
       fingerprintOf: (server: string) => material.servers.get(server)!.fingerprint,
@@ -204,6 +203,17 @@ export class HostDriver implements Driver<HostReport> {
   async report(health: EnsembleHealth, changed: boolean): Promise<Partial<HostReport>> {
     return changed || !health.ok ? { reachability: await reachabilityMatrix(this.ensemble, this.sessions, health) } : {};
   }
+}
+
+/**
+ * How verify speaks to the client port: plain text while a plain port is open on every server
+ * (no client TLS, `both`, and the unify step, where client.portUnification takes plain text too);
+ * TLS once the port is TLS only; in the tls step of `only` (a step that can meet TLS-only servers
+ * on the way back, port-unified ones on the way there), TLS first, then plain text.
+ */
+function clientDial(plain: Dial, security: SecurityPlan | undefined, client: TlsClientMaterial | undefined): Dial {
+  if (!client || security?.clientTls !== 'only' || security.phase === 'unify') return plain;
+  return security.phase === 'tls' ? tlsOrPlainDial(plain, client) : tlsDial(plain, client);
 }
 
 function parentDir(p: string): string {
