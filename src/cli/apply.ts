@@ -28,12 +28,14 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     if (isSwarmTarget(flags.target)) return (await import('./swarm.js')).applySwarm(file, flags, io, setExit);
     const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
-    const [{ readPlan }, { hostsOf, openSessions, openSpareSessions }, { HostDriver }, { apply }, { hostMembershipSupport }] = await Promise.all([
+    const [{ readPlan }, { hostsOf, openSessions, openSpareSessions }, { HostDriver }, { apply }, { hostMembershipSupport }, { materialOf, maySecure }, { ensembleInStep, phaseSteps }] = await Promise.all([
       import('./inventory-file.js'),
       import('../drivers/sessions.js'),
       import('../drivers/host/driver.js'),
       import('../engine/engine.js'),
       import('../drivers/host/membership.js'),
+      import('../security/material.js'),
+      import('../plan/security-phases.js'),
     ]);
     const { inventory, plan } = readPlan(file, io);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'apply');
@@ -46,13 +48,26 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
       const spare = inventory.hosts.filter((h) => !used.includes(h));
       for (const [name, session] of await openSpareSessions(executor, spare, concurrency, progress)) sessions.set(name, session);
       for (const e of ensembles) {
-        const driver = new HostDriver(e, sessions, concurrency, plan.ensembles);
-        reports.push(
-          await apply(
-            { ensemble: e.name, desired: driver.desired(), driver, progress, membership: hostMembershipSupport(e, sessions) },
+        const note = (m: string) => progress.note(m);
+        // Security turned on or off on a running ensemble goes in rolling steps; where an
+        // interrupted sequence stopped is read from the servers' labels.
+        const running = maySecure(inventory, e) ? await new HostDriver(e, sessions, concurrency, plan.ensembles, await materialOf(inventory, e, note)).observeAll() : [];
+        const steps = phaseSteps(e.security, running.map((o) => o.securityPhase));
+        if (steps.length > 1) note(`${e.name}: security changes in ${steps.length} rolling steps, each verified before the next: ${steps.map((s) => s.name).join(' → ')}`);
+        for (const [i, step] of steps.entries()) {
+          const ensemble = steps.length > 1 ? ensembleInStep(e, step) : e;
+          // a step back to plain text still needs the material to reach servers that speak TLS
+          const material = await materialOf(inventory, e, () => undefined, step.security ?? steps[i - 1]?.security ?? e.security);
+          if (steps.length > 1) note(`${e.name}: step ${i + 1}/${steps.length}: ${step.name}`);
+          const driver = new HostDriver(ensemble, sessions, concurrency, plan.ensembles, material);
+          const report = await apply(
+            { ensemble: e.name, desired: driver.desired(), driver, progress, membership: hostMembershipSupport(ensemble, sessions) },
             { dryRun: Boolean(flags.dryRun), timeoutMs, concurrency, forceUnlock: Boolean(flags.forceUnlock), command: `zkplan apply ${file}` },
-          ),
-        );
+          );
+          reports.push(report);
+          if (steps.length > 1 && !report.dryRun) note(`${e.name}: step ${i + 1}/${steps.length} ${step.name} ${report.ok ? 'verified' : 'NOT verified'} after ${(report.elapsedMs / 1000).toFixed(1)} s`);
+          if (!report.ok || report.dryRun) break;
+        }
       }
     } finally {
       progress.close?.();

@@ -43,7 +43,8 @@ export function registerDestroy(program: Command, io: Io, setExit: (code: number
     try {
       const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progress);
       for (const e of ensembles) {
-        const driver = new HostDriver(e, sessions, concurrency);
+        const material = await (await import('../security/material.js')).materialOf(inventory, e, (m) => progress.note(m));
+        const driver = new HostDriver(e, sessions, concurrency, [e], material);
         removed[e.name] = await destroy({ ensemble: e.name, desired: driver.desired(), driver, progress }, {
           purgeData: Boolean(flags.purgeData),
           forceUnlock: Boolean(flags.forceUnlock),

@@ -29,7 +29,8 @@ export function registerStatus(program: Command, io: Io, setExit: (code: number)
     try {
       const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progressFor(io, true));
       for (const e of ensembles) {
-        const driver = new HostDriver(e, sessions, concurrency);
+        const material = await (await import('../security/material.js')).materialOf(inventory, e, () => undefined);
+        const driver = new HostDriver(e, sessions, concurrency, [e], material);
         statuses.push(await status({ ensemble: e.name, desired: driver.desired(), driver, progress: progressFor(io, true) }, 2000));
       }
     } finally {

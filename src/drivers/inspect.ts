@@ -5,7 +5,7 @@ import { OperationalError } from '../common/problems.js';
 import type { ObservedServer } from '../engine/driver.js';
 import type { RunResult } from '../remote/session.js';
 import { LABEL_PORTS } from '../rollout/desired.js';
-import { LABEL_HASH } from '../rollout/spec.js';
+import { LABEL_HASH, LABEL_SECURITY_PHASE } from '../rollout/spec.js';
 
 export interface DockerInspect {
   Name: string;
@@ -45,6 +45,7 @@ export function inspectedContainers(found: readonly DockerInspect[]): Map<string
         image: info.Config.Image,
         env: info.Config.Env ?? [],
         ...(labels[LABEL_HASH] ? { configHash: labels[LABEL_HASH] } : {}),
+        ...(labels[LABEL_SECURITY_PHASE] !== undefined ? { securityPhase: labels[LABEL_SECURITY_PHASE] } : {}),
         ...(labels[LABEL_PORTS] !== undefined ? { ports: labels[LABEL_PORTS].split(',').filter(Boolean).map(Number) } : {}),
       };
       return [info.Name.replace(/^\//, ''), { observed, labels }];

@@ -59,7 +59,8 @@ function describe(e: ErrorObject, path: (string | number)[]): { message: string;
     }
     case 'type': {
       const expected = (e.params as { type: string }).type;
-      return { message: `${where || 'the inventory'} must be ${article(expected)} ${expected}, got ${typeName(e.data)}`, at: path };
+      const got = secretField(path) ? `${typeName(e.data).split(' ')[0]} (its value is not shown)` : typeName(e.data);
+      return { message: `${where || 'the inventory'} must be ${article(expected)} ${expected}, got ${got}`, at: path };
     }
     case 'enum': {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
@@ -74,8 +75,9 @@ function describe(e: ErrorObject, path: (string | number)[]): { message: string;
       const description = (e.parentSchema as { description?: string }).description;
       const isKey = e.keyword === 'pattern' && e.propertyName !== undefined;
       const value = isKey ? e.propertyName : e.data;
+      const shown = !isKey && secretField(path) ? '(its value is not shown: name a file or an environment variable instead)' : JSON.stringify(value);
       return {
-        message: `invalid ${isKey ? 'label key' : where} ${JSON.stringify(value)}${description ? `: ${description}` : ''}`,
+        message: `invalid ${isKey ? 'label key' : where} ${shown}${description ? `: ${description}` : ''}`,
         at: isKey ? [...path, e.propertyName!] : path,
         ...(isKey ? { which: 'key' as const } : {}),
       };
@@ -99,6 +101,11 @@ function fieldName(path: (string | number)[]): string {
   // a label's own name says more than "labels"
   if (names.length >= 2 && names[names.length - 2] === 'labels') return `label "${last}"`;
   return last === 'labels' ? 'labels' : last.replace(/_/g, ' ');
+}
+
+/** A field that holds a secret by reference: a value written there by mistake is never echoed. */
+function secretField(path: readonly (string | number)[]): boolean {
+  return path.some((p) => typeof p === 'string' && p.endsWith('_password'));
 }
 
 function typeName(v: unknown): string {

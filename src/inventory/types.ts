@@ -44,6 +44,23 @@ export interface PortsSpec {
   election?: number;
   admin?: number;
   metrics?: number;
+  /** the TLS client port beside the plain one (security.client_tls: both) */
+  secure_client?: number;
+}
+
+/** A secret by reference: a local file or an environment variable's name, never the value. */
+export type SecretRef = { file: string } | { env: string };
+
+export type ClientTls = 'off' | 'both' | 'only';
+
+export interface SecuritySpec {
+  quorum_tls?: boolean;
+  client_tls?: ClientTls;
+  quorum_sasl?: boolean;
+  client_sasl?: boolean;
+  tls?: { dir?: string; ca_cert?: string; ca_key?: string };
+  quorum_sasl_password?: SecretRef;
+  client_sasl_password?: SecretRef;
 }
 
 export interface AutopurgeSpec {
@@ -93,6 +110,7 @@ export interface EnsembleSpec {
   four_letter_words?: string[];
   zoo_cfg?: Record<string, ScalarValue>;
   env?: Record<string, ScalarValue>;
+  security?: SecuritySpec;
   index: number;
 }
 

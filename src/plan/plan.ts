@@ -10,6 +10,7 @@ import { placeEnsemble, type Placement, type Report } from './placement.js';
 import { allocatePorts, type PortRequest } from './ports.js';
 import { analyseQuorum } from './quorum.js';
 import { serverConfig, type Member } from './server-config.js';
+import { resolveSecurity, type SecurityPlan } from './security.js';
 import { ALIYUN_MAX_LINES, fourLetterWords, resolveSettings } from './settings.js';
 import type { DockerNetworkPlan, EnsemblePlan, EnsembleSettings, FailureDomains, Plan, ServerPlan } from './types.js';
 import { atLeast, resolveVersion } from './version.js';
@@ -28,12 +29,14 @@ export function planWithProblems(inv: Inventory): { plan: Plan; problems: Proble
   const failureDomains = failureDomainsOf(inv);
   const placed: { spec: EnsembleSpec; placement: Placement }[] = [];
   const settings = new Map<number, EnsembleSettings>();
+  const security = new Map<number, SecurityPlan | undefined>();
   const pool = new HostPool(inv.hosts, failureDomains);
   for (const spec of inv.ensembles) {
     checkProfile(spec, report);
     checkVersionAgreement(spec, report);
     checkPlacementHints(spec, pool, report);
     settings.set(spec.index, resolveSettings(spec, resolveVersion(spec), report));
+    security.set(spec.index, resolveSecurity(spec, report));
     const placement = placeEnsemble(spec, pool, report);
     if (placement) checkPeerAddresses(spec, placement, report);
     if (placement) placed.push({ spec, placement });
@@ -46,6 +49,7 @@ export function planWithProblems(inv: Inventory): { plan: Plan; problems: Proble
     members: placement.assignments.length,
     adminEnabled: adminEnabled(spec),
     metricsEnabled: settings.get(spec.index)!.metrics,
+    secureClientEnabled: security.get(spec.index)?.clientTls === 'both',
   }));
   const ports = allocatePorts(requests, report);
 
@@ -56,7 +60,7 @@ export function planWithProblems(inv: Inventory): { plan: Plan; problems: Proble
     const network = dockerNetwork(spec);
     const staticIps = spec.network === 'static-ip' ? planStaticAddresses(spec, network!, report) : undefined;
     if (spec.network === 'static-ip' && !staticIps) continue;
-    const ensemble = buildEnsemble(spec, placement, settings.get(spec.index)!, assigned.ports, assigned.publishedBase, network, staticIps, failureDomains);
+    const ensemble = buildEnsemble(spec, placement, settings.get(spec.index)!, security.get(spec.index), assigned.ports, assigned.publishedBase, network, staticIps, failureDomains);
     warnAboutQuorum(ensemble, spec, report);
     checkImageContract(ensemble, spec, report);
     ensembles.push(ensemble);
@@ -72,6 +76,7 @@ function buildEnsemble(
   spec: EnsembleSpec,
   placement: Placement,
   settings: EnsembleSettings,
+  security: SecurityPlan | undefined,
   ports: ServerPlan['ports'],
   publishedBase: number | undefined,
   network: DockerNetworkPlan | undefined,
@@ -89,7 +94,7 @@ function buildEnsemble(
     ...(spec.network === 'links' ? { linkAlias: `${prefix}node${a.id}` } : {}),
     ...(staticIps ? { staticIp: staticIps[a.id - 1]! } : {}),
   }));
-  const ctx = { version, network: spec.network, ports, adminServer: adminEnabled(spec), fourLetterWords: fourLetterWords(spec) };
+  const ctx = { version, network: spec.network, ports, adminServer: adminEnabled(spec), fourLetterWords: fourLetterWords(spec), plainClientPort: security?.clientTls !== 'only' };
   const dataRoot = spec.data_dir.replace(/\/+$/, '') || '';
   const logRoot = settings.dataLogDir?.replace(/\/+$/, '');
   const servers: ServerPlan[] = placement.assignments.map((a, i) => {
@@ -126,6 +131,7 @@ function buildEnsemble(
     ...(network ? { dockerNetwork: network } : {}),
     ...(placement.mode === 'single-host' ? { publishAddress } : {}),
     settings,
+    ...(security ? { security } : {}),
     servers,
     quorum: analyseQuorum(servers, failureDomains),
     connectString: servers

@@ -6,7 +6,7 @@ import type { EnsembleSpec, Host, PortsSpec } from '../inventory/types.js';
 import type { Report } from './placement.js';
 import type { Ports } from './types.js';
 
-export const DEFAULT_PORTS: Required<PortsSpec> = { client: 2181, quorum: 2888, election: 3888, admin: 8080, metrics: 7000 };
+export const DEFAULT_PORTS: Required<PortsSpec> = { client: 2181, quorum: 2888, election: 3888, admin: 8080, metrics: 7000, secure_client: 2281 };
 type Field = keyof PortsSpec;
 const MAX_OFFSET = 1000;
 
@@ -16,6 +16,8 @@ export interface PortRequest {
   members: number;
   adminEnabled: boolean;
   metricsEnabled: boolean;
+  /** a TLS client port beside the plain one (security.client_tls: both) */
+  secureClientEnabled?: boolean;
 }
 
 export interface PortAssignment {
@@ -73,7 +75,7 @@ export function allocatePorts(requests: readonly PortRequest[], report: Report):
     }
     const hostPorts = isSingleHost(r)
       ? Array.from({ length: r.members }, (_, i) => assignment.publishedBase! + i)
-      : hostFields(r).filter((f) => r.spec.ports[f] === undefined).map((f) => assignment.ports[f]!);
+      : hostFields(r).filter((f) => r.spec.ports[f] === undefined).map((f) => portOf(assignment.ports, f));
     for (const h of r.hosts) for (const p of hostPorts) reserve(h, p, `a port of ensemble "${r.spec.name}"`);
     result.set(r.spec.index, assignment);
   }
@@ -119,7 +121,13 @@ function toPorts(c: Record<Field, number>, r: PortRequest): Ports {
     election: c.election,
     ...(r.adminEnabled ? { admin: c.admin } : {}),
     ...(r.metricsEnabled ? { metrics: c.metrics } : {}),
+    ...(r.secureClientEnabled ? { secureClient: c.secure_client } : {}),
   };
+}
+
+/** The allocated port of an inventory field (`secure_client` is `secureClient` in the plan). */
+function portOf(ports: Ports, f: Field): number {
+  return (f === 'secure_client' ? ports.secureClient : ports[f])!;
 }
 
 function isSingleHost(r: PortRequest): boolean {
@@ -131,6 +139,7 @@ function ensembleFields(r: PortRequest): Field[] {
   const fields: Field[] = ['client', 'quorum', 'election'];
   if (r.adminEnabled) fields.push('admin');
   if (r.metricsEnabled) fields.push('metrics');
+  if (r.secureClientEnabled) fields.push('secure_client');
   return fields;
 }
 

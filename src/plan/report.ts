@@ -41,6 +41,7 @@ function ensembleSection(e: EnsemblePlan, format: ReportFormat): string[] {
       `${e.dockerNetwork ? ` (${e.dockerNetwork.driver} network ${e.dockerNetwork.name}${e.dockerNetwork.subnet ? ` ${e.dockerNetwork.subnet}` : ''})` : ''}; placement ${placement}`,
   );
   lines.push(`${md ? '**Settings:** ' : '  Settings: '}${settingsLine(e)}`);
+  if (e.security) lines.push(`${md ? '**Security:** ' : '  Security: '}${securityLine(e)}`);
   lines.push('');
   const rows = e.servers.map(serverRow);
   lines.push(...(md ? markdownTable(COLUMNS, rows) : tableLines([COLUMNS, ...rows])));
@@ -107,4 +108,16 @@ function serverRow(s: ServerPlan): string[] {
 function markdownTable(columns: string[], rows: string[][]): string[] {
   const esc = (c: string) => c.replace(/\|/g, '\\|');
   return [`| ${columns.join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)];
+}
+
+/** What the security block turns on, in words (never a secret: the plan has none). */
+function securityLine(e: EnsemblePlan): string {
+  const s = e.security!;
+  const parts = [
+    s.quorumTls ? 'quorum TLS' : '',
+    s.clientTls === 'only' ? `client TLS only (port ${e.servers[0]!.ports.client})` : s.clientTls === 'both' ? `client TLS on port ${e.servers[0]!.ports.secureClient} beside the plain port` : '',
+    s.quorumSasl ? 'quorum SASL (DIGEST-MD5)' : '',
+    s.clientSasl ? 'client SASL (DIGEST-MD5)' : '',
+  ];
+  return `${parts.filter(Boolean).join(', ')}; key material made by zkplan apply, kept beside the inventory`;
 }

@@ -28,6 +28,8 @@ export interface ConfigContext {
   adminServer: boolean;
   /** the 4lw whitelist where the version has one (HEALTH_CHECK_WORDS and the inventory's words) */
   fourLetterWords: string[];
+  /** false under client_tls: only: the client port is the TLS one (secureClientPort), so no `;port` in server lines */
+  plainClientPort?: boolean;
 }
 
 export function serverConfig(self: Member, members: readonly Member[], ctx: ConfigContext): ServerConfig {
@@ -38,7 +40,7 @@ export function serverConfig(self: Member, members: readonly Member[], ctx: Conf
     quorumPort: ctx.ports.quorum,
     electionPort: ctx.ports.election,
     role: m.role,
-    ...(modern ? { clientPort: ctx.ports.client } : {}),
+    ...(modern && ctx.plainClientPort !== false ? { clientPort: ctx.ports.client } : {}),
   }));
   return {
     myid: self.id,

@@ -3,6 +3,7 @@
 // environment, resolved from the inventory and checked against each other and the version.
 import type { EnsembleSpec, ScalarValue, YamlPath } from '../inventory/types.js';
 import type { Report } from './placement.js';
+import { SECURITY_KEYS } from './security.js';
 import { HEALTH_CHECK_WORDS } from './server-config.js';
 import type { EnsembleSettings, ZkVersion } from './types.js';
 import { atLeast } from './version.js';
@@ -44,6 +45,7 @@ const OWN_KEYS: readonly [RegExp, string][] = [
   [/^admin\.(enableServer|serverPort)$/, 'admin_server and ports.admin'],
   [/^peerType$/, 'observers'],
   [/^quorumListenOnAllIPs$/, 'network'],
+  [SECURITY_KEYS, 'security'],
 ];
 
 /** '512m' → 512, '2g' → 2048 (the schema admits only these two units). */

@@ -2,6 +2,7 @@
 // rendered by `render`, executed by `apply`. Serialised as-is by `plan --json`.
 import type { NetworkMode, Profile } from '../inventory/types.js';
 import type { Problem } from '../common/problems.js';
+import type { SecurityPlan } from './security.js';
 
 export interface ZkVersion {
   major: number;
@@ -19,6 +20,8 @@ export interface Ports {
   admin?: number;
   /** Prometheus metrics port, present only when metrics are on (ZooKeeper 3.6+). */
   metrics?: number;
+  /** TLS client port beside the plain one, present only under security.client_tls: both */
+  secureClient?: number;
 }
 
 /** How one server names another in its `server.k=` line. */
@@ -156,6 +159,8 @@ export interface EnsemblePlan {
   /** bridge | links | static-ip: the host address the client ports are published on */
   publishAddress?: string;
   settings: EnsembleSettings;
+  /** TLS and SASL; absent: plain text, no authentication */
+  security?: SecurityPlan;
   servers: ServerPlan[];
   quorum: QuorumAnalysis;
   /** client connect string, host:port,... */

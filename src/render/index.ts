@@ -40,6 +40,11 @@ export function targetByName(name: string): Target {
 
 /** Throws UsageError when the ensemble cannot be deployed with the target (or a --set key is unknown). */
 export function checkTarget(target: TargetName, ensemble: EnsemblePlan, options: RenderOptions): void {
+  if (ensemble.security) {
+    throw new UsageError(
+      `ensemble ${ensemble.name} has a security block: its key material and secrets reach the servers only through zkplan apply on the host target (SFTP into a root-only directory, mounted read-only); target ${target} cannot carry them`,
+    );
+  }
   checkCompatibility(BY_NAME[target], ensemble);
   checkOverrides(ensemble, options.set);
 }

@@ -3,13 +3,22 @@
 import type { DesiredServer } from '../engine/driver.js';
 import type { EnsemblePlan } from '../plan/types.js';
 import type { EnvPair } from '../render/profiles/types.js';
-import { desiredServers } from './server-specs.js';
+import { desiredServers, type SpecSecrets } from './server-specs.js';
 
 export { LABEL_ENSEMBLE, LABEL_HASH, LABEL_PORTS, LABEL_SERVER } from './spec.js';
 
 /** zkplan's record of an ensemble on each host: env files, run script. */
 export function ensembleStateDir(stateRoot: string, ensemble: string): string {
   return `${stateRoot.replace(/\/+$/, '')}/${ensemble}`;
+}
+
+/** Where a secured server's key material and secrets are pushed on its host (root-only; mounted read-only). */
+export function secretsDirPath(stateRoot: string, ensemble: string, server: string): string {
+  return `${secretsRootPath(stateRoot, ensemble)}/${server}`;
+}
+
+export function secretsRootPath(stateRoot: string, ensemble: string): string {
+  return `${ensembleStateDir(stateRoot, ensemble)}/secrets`;
 }
 
 /** The env file a host server's container is run from (`docker run --env-file`). */
@@ -23,8 +32,8 @@ export interface DesiredContainer extends DesiredServer {
 }
 
 /** `stateDirOf` gives each host's state directory (hosts may differ). */
-export function desiredContainers(ensemble: EnsemblePlan, stateDirOf: (host: string) => string, overrides: Record<string, string> = {}): DesiredContainer[] {
-  return desiredServers(ensemble, { kind: 'host', overrides }).map((d) => ({
+export function desiredContainers(ensemble: EnsemblePlan, stateDirOf: (host: string) => string, overrides: Record<string, string> = {}, secrets?: SpecSecrets): DesiredContainer[] {
+  return desiredServers(ensemble, { kind: 'host', overrides, ...(secrets ? { secrets } : {}) }).map((d) => ({
     ...d,
     envFile: envFilePath(stateDirOf(d.host), ensemble.name, d.name),
   }));

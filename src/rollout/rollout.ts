@@ -27,6 +27,8 @@ export interface ObservedServer {
   runningOn?: string;
   /** a container by that name that zkplan did not make for this server */
   foreign?: boolean;
+  /** its io.zkplan.security-phase label: where a secured server is on the way to its security */
+  securityPhase?: string;
 }
 
 /** @deprecated the old name, until every user says ObservedServer */

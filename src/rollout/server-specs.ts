@@ -8,7 +8,10 @@ import { addressingFor } from '../render/server-line.js';
 import type { HostAddressing } from '../render/types.js';
 import { swarmConstraint } from '../plan/constraints.js';
 import { publishAddress } from '../render/text.js';
-import { configHash, LABEL_ENSEMBLE, LABEL_PORTS, LABEL_SERVER, withHashLabel, type ContainerSpec, type SpecMount, type SpecNetwork, type SpecPort } from './spec.js';
+import { UsageError } from '../common/problems.js';
+import { SECRETS_MOUNT } from '../plan/security.js';
+import { phaseLabel } from '../plan/security-phases.js';
+import { configHash, LABEL_ENSEMBLE, LABEL_PORTS, LABEL_SECURITY, LABEL_SECURITY_PHASE, LABEL_SERVER, withHashLabel, type ContainerSpec, type SpecMount, type SpecNetwork, type SpecPort } from './spec.js';
 
 /** Marks what `up --local` made, so `down` never touches containers `zkplan apply` or a user made. */
 export const LABEL_LOCAL = 'io.zkplan.local';
@@ -28,6 +31,17 @@ export interface SpecTarget {
   /** Renders only: host addresses as `${ZOOKEEPER_k}` variables, and how addresses written out are escaped (compose `$$`). */
   hostAddress?: HostAddressing;
   literal?: (value: string) => string;
+  /**
+   * A secured ensemble's key material and secrets (apply on the host target only): the host
+   * directory each server's files are pushed to (mounted read-only at SECRETS_MOUNT) and their
+   * fingerprint (a label: new material rolls the server).
+   */
+  secrets?: SpecSecrets;
+}
+
+export interface SpecSecrets {
+  sourceOf(host: string, server: string): string;
+  fingerprintOf(server: string): string;
 }
 
 /** The label set every container, network and volume of one local ensemble carries. */
@@ -51,6 +65,7 @@ export function desiredServers(ensemble: EnsemblePlan, target: SpecTarget): Desi
 }
 
 function serverSpec(e: EnsemblePlan, s: ServerPlan, target: SpecTarget): ContainerSpec {
+  if (e.security && (target.kind !== 'host' || target.secrets === undefined)) throw new UsageError(securityRefusal(e, target));
   const profile = imageProfile(e.profile);
   const env = containerEnvironment(s, e, addressingFor(e, target.hostAddress ?? 'resolved', target.overrides ?? {}, target.literal));
   const hostNetwork = e.network === 'host';
@@ -63,7 +78,12 @@ function serverSpec(e: EnsemblePlan, s: ServerPlan, target: SpecTarget): Contain
       const mounts: SpecMount[] = dataMounts(profile, s).map((m) => ({ kind: 'bind', source: m.source, target: m.target, ...owner }));
       // Under host networking the container holds its ports on the host itself: preflight tells them from a stranger's.
       const ports = Object.values(s.ports).filter((p): p is number => p !== undefined);
-      const labels = hostNetwork ? { ...ids, [LABEL_PORTS]: ports.join(',') } : ids;
+      const labels: Record<string, string> = hostNetwork ? { ...ids, [LABEL_PORTS]: ports.join(',') } : ids;
+      if (e.security && target.secrets) {
+        mounts.push({ kind: 'bind', source: target.secrets.sourceOf(s.host.name, s.name), target: SECRETS_MOUNT, readOnly: true });
+        labels[LABEL_SECURITY] = target.secrets.fingerprintOf(s.name);
+        labels[LABEL_SECURITY_PHASE] = phaseLabel(e.security, s.ports.secureClient);
+      }
       return { ...base, ...singleHostNetworking(e, s), labels, mounts };
     }
     case 'local':
@@ -76,6 +96,17 @@ function serverSpec(e: EnsemblePlan, s: ServerPlan, target: SpecTarget): Contain
       return { ...base, ...(overlay ? { hostname: s.name } : {}), network, ports, labels: ids, mounts: namedVolumes(e, s), placement: swarmConstraint(s.constraint) };
     }
   }
+}
+
+/** Why a secured ensemble cannot be made for this target: its secrets would have no safe way to the servers. */
+function securityRefusal(e: EnsemblePlan, target: SpecTarget): string {
+  const what =
+    target.kind === 'swarm'
+      ? 'a Swarm stack (Docker secrets are not written by zkplan yet)'
+      : target.kind === 'local'
+        ? 'up --local'
+        : 'a rendered file (it would have to carry the key material and passwords)';
+  return `ensemble ${e.name} has a security block: its key material and secrets reach the servers only through zkplan apply on the host target (SFTP into a root-only directory, mounted read-only), not through ${what}`;
 }
 
 /** Host networking, or a single host's user-defined network (bridge, links, static-ip) with the client port published. */

@@ -53,6 +53,10 @@ export const LABEL_SERVER = 'io.zkplan.server-id';
 export const LABEL_HASH = 'io.zkplan.config-hash';
 /** the ports the container listens on (host networking), so preflight knows which busy ports are its own */
 export const LABEL_PORTS = 'io.zkplan.ports';
+/** a secured server: the fingerprint of its key material and secrets (an HMAC, src/security/material.ts) */
+export const LABEL_SECURITY = 'io.zkplan.security';
+/** a secured server: its step towards (or back from) its security, `<step>:<security>` (src/plan/security-phases.ts) */
+export const LABEL_SECURITY_PHASE = 'io.zkplan.security-phase';
 
 /** The config hash: of the spec itself, so anything that changes what runs changes it. */
 export function configHash(spec: ContainerSpec): string {

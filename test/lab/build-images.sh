@@ -27,9 +27,12 @@ BITNAMI_REPO=zkplan-lab/bitnami-contract
 PKGS="libzookeeper-java openjdk-17-jdk-headless openjdk-17-jre-headless busybox-static libjetty9-java
       libservlet-api-java libslf4j-java liblog4j1.2-java libnetty-java libjackson2-databind-java
       libjackson2-core-java libjackson2-annotations-java libsnappy-java libc6"
-JRE_MODULES=java.base,java.desktop,java.management,java.naming,java.security.jgss,java.security.sasl,java.sql,jdk.unsupported,jdk.management,java.xml
+# jdk.crypto.ec (+ cryptoki): EC keys and ECDHE for ZooKeeper's TLS (LAB.md §6)
+JRE_MODULES=java.base,java.desktop,java.management,java.naming,java.security.jgss,java.security.sasl,java.sql,jdk.unsupported,jdk.management,java.xml,jdk.crypto.ec,jdk.crypto.cryptoki
 # zookeeper.jar's manifest Class-Path names these by absolute /usr/share/java path, plus the
-# log4j binding and servlet-api that the Jetty AdminServer needs but no manifest lists.
+# log4j binding and servlet-api that the Jetty AdminServer needs but no manifest lists, and
+# netty-codec / netty-resolver, which TLS (the Netty secure client port, quorum TLS) needs but the
+# manifest does not name: they go on zk-java's -cp.
 JARS="zookeeper zookeeper-jute slf4j-api slf4j-log4j12 log4j-1.2 netty-buffer netty-common netty-handler
       netty-transport netty-transport-native-epoll netty-transport-native-unix-common netty-resolver netty-codec
       snappy-java metrics-core commons-cli commons-io jackson-annotations jackson-core jackson-databind
@@ -85,7 +88,7 @@ build_base() {
 # usage: zk-java /path/zoo.cfg  -- runs QuorumPeerMain in the foreground
 exec /opt/jre/bin/java ${JVMFLAGS:--Xmx256m -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1} \
   -Dzookeeper.log.dir=${ZOO_LOG_DIR:-/tmp} -Dzookeeper.root.logger=${ZOO_LOG4J_PROP:-INFO,CONSOLE} \
-  -cp /usr/share/zkplan-lab/log4j:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar:/usr/share/java/servlet-api.jar \
+  -cp /usr/share/zkplan-lab/log4j:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar:/usr/share/java/servlet-api.jar:/usr/share/java/netty-codec.jar:/usr/share/java/netty-resolver.jar \
   org.apache.zookeeper.server.quorum.QuorumPeerMain "$1"
 EOS
   chmod 755 "$R/usr/bin/zk-java"

@@ -55,6 +55,16 @@ describe('zkplan plan', () => {
     assert.equal(validatePlan(plan), false);
   });
 
+  it('the JSON of a secured ensemble follows the schema: its security and TLS port, never a secret or a reference to one', async () => {
+    const plan = await validPlanJson('inventories/secured.yml');
+    const e = plan.ensembles[0];
+    assert.deepEqual(e.security, { quorumTls: true, clientTls: 'both', quorumSasl: true, clientSasl: false });
+    assert.equal(e.servers[0].ports.secureClient, 2281);
+    assert.doesNotMatch(JSON.stringify(plan), /ZK_QUORUM_PASSWORD|password/);
+    const text = await runZkplan(['plan', 'inventories/secured.yml']);
+    assert.match(text.out, /^  Security: quorum TLS, client TLS on port 2281 beside the plain port, quorum SASL \(DIGEST-MD5\); key material made by zkplan apply/m);
+  });
+
   it('gives the same bytes every time', async () => {
     const a = await runZkplan(['plan', 'inventories/example.yml', '--json']);
     const b = await runZkplan(['plan', 'inventories/example.yml', '--json']);

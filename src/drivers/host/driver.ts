@@ -9,12 +9,16 @@ import { serverDir } from '../../plan/plan.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { allOf } from '../../remote/batch.js';
 import { ensembleLockDir, type LockDetails } from '../../remote/commands/lock.js';
-import { movePathsAside, removeAsideDirectories, removeEmptyDirectories, removePaths } from '../../remote/commands/host.js';
+import { movePathsAside, privateSecrets, removeAsideDirectories, removeEmptyDirectories, removePaths } from '../../remote/commands/host.js';
 import { mapLimit } from '../../remote/concurrency.js';
 import { runChecked } from '../../remote/session.js';
 import { acquireLockFiles, releaseOwnLockFiles } from '../../remote/sftp-lock.js';
 import { tracePhase } from '../../remote/trace.js';
-import { desiredContainers, ensembleStateDir, envFilePath, LABEL_ENSEMBLE, type DesiredContainer } from '../../rollout/desired.js';
+import { desiredContainers, ensembleStateDir, envFilePath, LABEL_ENSEMBLE, secretsDirPath, secretsRootPath, type DesiredContainer } from '../../rollout/desired.js';
+import { secretsOwner, type SecurityPlan } from '../../plan/security.js';
+import type { EnsembleMaterial } from '../../security/material.js';
+import { tlsDial, tlsOrPlainDial, type TlsClientMaterial } from '../../verify/tls-dial.js';
+import type { Dial } from '../../verify/dial.js';
 import { hostRecord } from '../../rollout/record.js';
 import type { EnsembleHealth } from '../../verify/ensemble.js';
 import type { Member } from '../../verify/types.js';
@@ -45,9 +49,15 @@ export class HostDriver implements Driver<HostReport> {
     private readonly concurrency: number,
     /** every ensemble of the plan, for the host memory check (the heaps of all of them count) */
     private readonly coTenants: readonly EnsemblePlan[] = [ensemble],
+    /** a secured ensemble's key material and secrets (src/security/material.ts) */
+    private readonly material?: EnsembleMaterial,
   ) {
-    this.dial = tunnelDial(sessions);
-    this.containers = new Map(desiredContainers(ensemble, (h) => this.stateDir(h)).map((c) => [c.serverId, c]));
+    this.dial = clientDial(tunnelDial(sessions), ensemble.security, material?.client);
+    const secrets = material && {
+      sourceOf: (host: string, server: string) => secretsDirPath(this.stateDir(host), ensemble.name, server),
+      fingerprintOf: (server: string) => material.servers.get(server)!.fingerprint,
+    };
+    this.containers = new Map(desiredContainers(ensemble, (h) => this.stateDir(h), {}, secrets).map((c) => [c.serverId, c]));
   }
 
   /** The servers as the engine sees them. */
@@ -142,6 +152,11 @@ export class HostDriver implements Driver<HostReport> {
     return new Map(found.flatMap((m) => [...m]));
   }
 
+  /** What runs now for every server, outside the deploy lock (apply reads the security steps from it). */
+  async observeAll(): Promise<ObservedServer[]> {
+    return [...(await this.observe(this.desired())).values()].filter((o) => o.exists);
+  }
+
   async preflight(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>, opts: { dryRun: boolean }): Promise<HostPreflight[]> {
     const phase = tracePhase('preflight');
     const out = await mapLimit(this.hosts(desired), this.concurrency, async (h) => {
@@ -167,8 +182,18 @@ export class HostDriver implements Driver<HostReport> {
     const phase = tracePhase('record');
     await mapLimit(this.hosts(servers), this.concurrency, async (host) => {
       await this.sessions.get(host)!.putFiles(hostRecord(this.ensemble.name, host, this.stateDir(host), desired.filter((d) => d.host === host)));
+      if (this.material && this.ensemble.security) await this.pushSecrets(host, servers.filter((d) => d.host === host));
     });
     phase.end(`${this.hosts(servers).length} host(s)`);
+  }
+
+  /** The servers' key material and secrets, by SFTP (never a command line), into root-only directories. */
+  private async pushSecrets(host: string, servers: readonly DesiredServer[]): Promise<void> {
+    const stateDir = this.stateDir(host);
+    const dirs = servers.map((d) => secretsDirPath(stateDir, this.ensemble.name, d.name));
+    const files = servers.flatMap((d, i) => this.material!.servers.get(d.name)!.files.map((f) => ({ path: `${dirs[i]}/${f.name}`, content: f.content, mode: 0o600 })));
+    await this.sessions.get(host)!.putFiles(files);
+    await runChecked(this.sessions.get(host)!, privateSecrets(secretsRootPath(stateDir, this.ensemble.name), dirs, secretsOwner(this.ensemble.profile)));
   }
 
   // Through the engine's API, the same container the pushed run.sh line makes (see
@@ -262,6 +287,17 @@ export class HostDriver implements Driver<HostReport> {
   async report(health: EnsembleHealth, changed: boolean): Promise<Partial<HostReport>> {
     return changed || !health.ok ? { reachability: await reachabilityMatrix(this.ensemble, this.sessions, health) } : {};
   }
+}
+
+/**
+ * How verify speaks to the client port: plain text while a plain port is open on every server
+ * (no client TLS, `both`, and the unify step, where client.portUnification takes plain text too);
+ * TLS once the port is TLS only; in the tls step of `only` (a step that can meet TLS-only servers
+ * on the way back, port-unified ones on the way there), TLS first, then plain text.
+ */
+function clientDial(plain: Dial, security: SecurityPlan | undefined, client: TlsClientMaterial | undefined): Dial {
+  if (!client || security?.clientTls !== 'only' || security.phase === 'unify') return plain;
+  return security.phase === 'tls' ? tlsOrPlainDial(plain, client) : tlsDial(plain, client);
 }
 
 function parentDir(p: string): string {

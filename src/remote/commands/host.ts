@@ -64,3 +64,13 @@ export function removeEmptyDirectories(dirs: readonly string[]): string[] {
 export function memoryInfo(): string[] {
   return ['cat', '/proc/meminfo'];
 }
+
+/**
+ * After key material and secrets were pushed (files 0600): their directories made root-only
+ * (0700), and each server's directory and files handed to the uid the image runs ZooKeeper as,
+ * which reads them through the read-only mount.
+ */
+export function privateSecrets(root: string, serverDirs: readonly string[], ownerUid?: number): string[] {
+  const script = 'u=$1; r=$2; shift 2; chmod 700 -- "$r" "$@" || exit; [ -z "$u" ] || chown -R -- "$u" "$@"';
+  return ['sh', '-c', script, 'zkplan-secrets', ownerUid === undefined ? '' : String(ownerUid), root, ...serverDirs];
+}

@@ -1,4 +1,5 @@
 // Docker Hub `zookeeper` (31z4/zookeeper-docker): docker-entrypoint.sh builds zoo.cfg from ZOO_* (FACTS §2).
+import { jaasFlag, securityConfig } from '../../plan/security.js';
 import { PROMETHEUS_PROVIDER } from '../../plan/settings.js';
 import { byId, literal, serverLine } from '../server-line.js';
 import { heapFlags, versionAtLeast, type EnvPair, type ImageProfile } from './types.js';
@@ -23,7 +24,9 @@ export const official: ImageProfile = {
       env.push(['ZOO_AUTOPURGE_SNAPRETAINCOUNT', String(settings.autopurge.snapRetainCount)]);
     }
     // zkServer.sh puts JVMFLAGS after its own -Xmx (ZK_SERVER_HEAP, 1000 MB), and the last -Xmx wins.
-    if (settings.heapMiB !== undefined) env.push(['JVMFLAGS', heapFlags(settings.heapMiB)]);
+    const jaas = ensemble.security ? jaasFlag(ensemble.security) : undefined;
+    const jvmFlags = [...(settings.heapMiB !== undefined ? [heapFlags(settings.heapMiB)] : []), ...(jaas ? [jaas] : [])];
+    if (jvmFlags.length > 0) env.push(['JVMFLAGS', jvmFlags.join(' ')]);
     // Settings without an env variable of their own go through ZOO_CFG_EXTRA (README "Advanced configuration").
     const extra: string[] = [];
     const admin = cfg.adminServer;
@@ -32,6 +35,11 @@ export const official: ImageProfile = {
     if (cfg.quorumListenOnAllIPs) extra.push('quorumListenOnAllIPs=true');
     if (server.ports.metrics !== undefined) {
       extra.push(`metricsProvider.className=${PROMETHEUS_PROVIDER}`, `metricsProvider.httpPort=${server.ports.metrics}`);
+    }
+    // Paths only: the key material and the JAAS file are mounted files (src/plan/security.ts).
+    if (ensemble.security) {
+      const securePort = ensemble.security.clientTls === 'only' ? cfg.clientPort : server.ports.secureClient;
+      for (const [key, value] of securityConfig(ensemble.security, securePort)) extra.push(`${key}=${value}`);
     }
     for (const [key, value] of settings.zooCfg) extra.push(`${key}=${literal(value, addressing)}`);
     if (extra.length > 0) env.push(['ZOO_CFG_EXTRA', extra.join(' ')]);

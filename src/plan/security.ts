@@ -1,0 +1,162 @@
+// An ensemble's security (ZOOKEEPER-FACTS §8b): TLS between servers and for clients, SASL
+// between servers and for clients, resolved from the inventory's `security` block and checked
+// against the version, the image profile and the network, and the zoo.cfg lines that carry it.
+// The key material and secrets themselves are files zkplan makes or reads at the edge
+// (src/security) and mounts read-only at SECRETS_MOUNT: nothing here ever sees a secret value,
+// only the paths the server reads them from.
+import type { ClientTls, EnsembleSpec, Profile, YamlPath } from '../inventory/types.js';
+import type { Report } from './placement.js';
+import type { ZkVersion } from './types.js';
+import { resolveVersion } from './version.js';
+
+/** Where a server's key material and JAAS file are mounted (read-only) inside its container. */
+export const SECRETS_MOUNT = '/zkplan-secrets';
+/** The files of that directory: PEM private key + certificate chain, the CA's certificate, the JAAS login file. */
+export const SECRET_FILES = { keyStore: 'server.pem', trustStore: 'ca.pem', jaas: 'jaas.conf' } as const;
+
+/**
+ * The uid that reads the mounted secrets: the official image's entrypoint drops to its
+ * `zookeeper` user (uid 1000, gosu) before starting the server.
+ */
+export function secretsOwner(profile: Profile): number | undefined {
+  return profile === 'official' ? 1000 : undefined;
+}
+
+export const NETTY_FACTORY = 'org.apache.zookeeper.server.NettyServerCnxnFactory';
+export const SASL_PROVIDER = 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider';
+/** The SASL users zkplan writes into the JAAS file: the servers' own, and its client user. */
+export const QUORUM_SASL_USER = 'zkquorum';
+export const CLIENT_SASL_USER = 'zkplan';
+
+export interface SecurityPlan {
+  quorumTls: boolean;
+  /** off: plain client port; both: TLS on ports.secureClient beside it; only: TLS on ports.client, no plain port */
+  clientTls: ClientTls;
+  quorumSasl: boolean;
+  clientSasl: boolean;
+  /** a step on the way to (or back from) this security on a running ensemble (src/plan/security-phases.ts); absent: the security itself */
+  phase?: 'unify' | 'tls';
+}
+
+export const NO_SECURITY: SecurityPlan = { quorumTls: false, clientTls: 'off', quorumSasl: false, clientSasl: false };
+
+export function isSecured(s: SecurityPlan | undefined): s is SecurityPlan {
+  return s !== undefined && (s.quorumTls || s.clientTls !== 'off' || s.quorumSasl || s.clientSasl);
+}
+
+export function usesTls(s: SecurityPlan): boolean {
+  return s.quorumTls || s.clientTls !== 'off';
+}
+
+export function usesSasl(s: SecurityPlan): boolean {
+  return s.quorumSasl || s.clientSasl;
+}
+
+/** The security of an ensemble, or undefined when it has none; what its version or image cannot do is reported. */
+export function resolveSecurity(spec: EnsembleSpec, report: Report): SecurityPlan | undefined {
+  const given = spec.security;
+  if (given === undefined) return undefined;
+  const plan: SecurityPlan = {
+    quorumTls: given.quorum_tls ?? false,
+    clientTls: given.client_tls ?? 'off',
+    quorumSasl: given.quorum_sasl ?? false,
+    clientSasl: given.client_sasl ?? false,
+  };
+  const at = (...path: string[]): YamlPath => ['ensembles', spec.index, 'security', ...path];
+  const version = resolveVersion(spec);
+  let errors = 0;
+  const refuse: Report = (path, message, severity = 'error', which) => {
+    if (severity === 'error') errors++;
+    report(path, message, severity, which);
+  };
+  if (spec.profile === 'aliyun' && isSecured(plan)) {
+    refuse(
+      at(),
+      `profile aliyun (ZooKeeper ${version.text}) cannot be secured by zkplan: 3.4 has no TLS at all and quorum SASL came with 3.4.10; ` +
+        `client SASL alone would need a JAAS file and JVM flag the image's run.sh has no way to receive; use profile official with ZooKeeper 3.5.5+`,
+    );
+    return undefined;
+  }
+  if (spec.profile === 'bitnami' && isSecured(plan)) {
+    refuse(
+      at(),
+      `security is not rendered for profile bitnami yet (its ZOO_TLS_*, ZOO_ENABLE_AUTH, ZOO_ENABLE_QUORUM_AUTH variables and their *_FILE forms are not written by zkplan); use profile official`,
+    );
+    return undefined;
+  }
+  if (plan.quorumTls) requireTlsVersion(version, at('quorum_tls'), 'quorum_tls', spec.name, refuse);
+  if (plan.clientTls !== 'off') requireTlsVersion(version, at('client_tls'), `client_tls: ${plan.clientTls}`, spec.name, refuse);
+  if (plan.quorumSasl && !(version.major > 3 || version.minor > 4 || (version.patch ?? 0) >= 10)) {
+    refuse(at('quorum_sasl'), `quorum_sasl needs ZooKeeper 3.4.10 or later (quorum.auth.*); ensemble "${spec.name}" runs ZooKeeper ${version.text}`);
+  }
+  if (spec.network !== 'host' && usesTls(plan)) {
+    // Peers and clients reach a container by names and addresses Docker hands out (container
+    // names, VIPs, published ports): a certificate made before they exist cannot name them all.
+    refuse(at(), `security with TLS needs network: host for ensemble "${spec.name}" (a server's certificate names the host addresses it is reached by); it has network: ${spec.network}`);
+  }
+  if (plan.clientTls !== 'both' && spec.ports.secure_client !== undefined) {
+    refuse(['ensembles', spec.index, 'ports', 'secure_client'], `ports.secure_client is used only with security.client_tls: both (ensemble "${spec.name}" has client_tls: ${plan.clientTls})`, 'warning');
+  }
+  const tls = given.tls ?? {};
+  if ((tls.ca_cert === undefined) !== (tls.ca_key === undefined)) {
+    refuse(at('tls', tls.ca_cert === undefined ? 'ca_key' : 'ca_cert'), `security.tls needs both ca_cert and ca_key: zkplan issues every server's certificate from the CA`);
+  }
+  if (!usesTls(plan) && given.tls !== undefined) refuse(at('tls'), `security.tls is unused: ensemble "${spec.name}" has neither quorum_tls nor client_tls`, 'warning');
+  if (!plan.quorumSasl && given.quorum_sasl_password !== undefined) refuse(at('quorum_sasl_password'), `quorum_sasl_password is unused: quorum_sasl is off`, 'warning');
+  if (!plan.clientSasl && given.client_sasl_password !== undefined) refuse(at('client_sasl_password'), `client_sasl_password is unused: client_sasl is off`, 'warning');
+  if (errors > 0 || !isSecured(plan)) return undefined;
+  return plan;
+}
+
+function requireTlsVersion(version: ZkVersion, at: YamlPath, what: string, ensemble: string, report: Report): void {
+  const tooOld = version.major === 3 && (version.minor < 5 || (version.minor === 5 && version.patch !== undefined && version.patch < 5));
+  if (tooOld) {
+    report(at, `${what} needs ZooKeeper 3.5.5 or later (TLS came with the 3.5 line); ensemble "${ensemble}" runs ZooKeeper ${version.text}`);
+  } else if (version.major === 3 && version.minor === 5 && version.patch === undefined) {
+    report(at, `${what} needs ZooKeeper 3.5.5 or later; ensemble "${ensemble}" says only 3.5: make sure the image runs 3.5.5+ (or name the patch in zookeeper_version)`, 'warning');
+  }
+}
+
+/**
+ * The zoo.cfg entries that turn the security on, in a fixed order. Paths only: the files are
+ * mounted at SECRETS_MOUNT. `securePort`: the TLS client port (ports.client under client_tls:
+ * only, ports.secureClient under both).
+ */
+export function securityConfig(s: SecurityPlan, securePort: number | undefined): [string, string][] {
+  const file = (name: string) => `${SECRETS_MOUNT}/${name}`;
+  const step = s.phase;
+  const lines: [string, string][] = [];
+  const stores = (prefix: string): [string, string][] => [
+    [`${prefix}.keyStore.location`, file(SECRET_FILES.keyStore)],
+    [`${prefix}.keyStore.type`, 'PEM'],
+    [`${prefix}.trustStore.location`, file(SECRET_FILES.trustStore)],
+    [`${prefix}.trustStore.type`, 'PEM'],
+  ];
+  if (s.clientTls !== 'off') {
+    lines.push(['serverCnxnFactory', NETTY_FACTORY]);
+    // on the way to TLS only, the plain client port takes TLS too (and plain clients still work)
+    if (s.clientTls === 'only' && step !== undefined) lines.push(['client.portUnification', 'true']);
+    else lines.push(['secureClientPort', String(securePort)]);
+    lines.push(...stores('ssl'));
+    // zkplan reaches servers by their host address, which every certificate names
+    lines.push(['ssl.hostnameVerification', 'true']);
+  }
+  if (s.quorumTls) {
+    lines.push(['sslQuorum', String(step !== 'unify')]);
+    if (step !== undefined) lines.push(['portUnification', 'true']);
+    lines.push(...stores('ssl.quorum'), ['ssl.quorum.hostnameVerification', 'true']);
+  }
+  if (s.quorumSasl) {
+    lines.push(['quorum.auth.enableSasl', 'true'], ['quorum.auth.learnerRequireSasl', String(step !== 'unify')], ['quorum.auth.serverRequireSasl', String(step === undefined)]);
+  }
+  if (s.clientSasl) lines.push(['authProvider.1', SASL_PROVIDER]);
+  return lines;
+}
+
+/** The JVM flag that points the server at its JAAS file (SASL only). */
+export function jaasFlag(s: SecurityPlan): string | undefined {
+  return usesSasl(s) ? `-Djava.security.auth.login.config=${SECRETS_MOUNT}/${SECRET_FILES.jaas}` : undefined;
+}
+
+/** zoo.cfg keys the security block sets, which the inventory's zoo_cfg may not set. */
+export const SECURITY_KEYS = /^(ssl\..+|sslQuorum|sslQuorumReloadCertFiles|secureClientPort|secureClientPortAddress|serverCnxnFactory|portUnification|client\.portUnification|client\.certReload|quorum\.auth\..+|authProvider\..+)$/;

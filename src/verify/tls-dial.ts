@@ -1,0 +1,56 @@
+// Verify against servers whose client port speaks only TLS: every stream a Dial opens (an SSH
+// forwardOut channel, a socket) is wrapped in a TLS client with zkplan's own client certificate,
+// checking the server's certificate against the ensemble's CA and the address verify reaches it
+// by. The four-letter words and the ZooKeeper session (node-zookeeper-client, through
+// localProxy) then run unchanged over the decrypted stream: the local proxy becomes a
+// TLS-terminating one without knowing it.
+import { checkServerIdentity, connect, type PeerCertificate } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { DialError, type Dial } from './dial.js';
+
+export interface TlsClientMaterial {
+  key: Buffer;
+  cert: Buffer;
+  ca: Buffer;
+}
+
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * TLS first, plain text when the handshake fails: while security is turned on or off server by
+ * server, a client port may speak either (zkplan's certificate is always offered, and checked).
+ */
+export function tlsOrPlainDial(inner: Dial, material: TlsClientMaterial, timeoutMs = TLS_HANDSHAKE_TIMEOUT_MS): Dial {
+  const tls = tlsDial(inner, material, timeoutMs);
+  return (address, port) => tls(address, port).catch(() => inner(address, port));
+}
+
+export function tlsDial(inner: Dial, material: TlsClientMaterial, timeoutMs = TLS_HANDSHAKE_TIMEOUT_MS): Dial {
+  return async (address, port) => {
+    const raw = await inner(address, port);
+    return new Promise<Duplex>((resolve, reject) => {
+      const tls = connect({
+        socket: raw,
+        key: material.key,
+        cert: material.cert,
+        ca: material.ca,
+        // the name zkplan reaches the server by (an address: no SNI), checked against its certificate
+        checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(address, cert),
+      });
+      const timer = setTimeout(() => fail(new Error(`TLS handshake timed out after ${timeoutMs} ms`)), timeoutMs);
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        tls.destroy();
+        raw.destroy();
+        reject(new DialError(address, port, `TLS: ${err.message}`, { cause: err }));
+      };
+      tls.once('error', fail);
+      tls.once('secureConnect', () => {
+        clearTimeout(timer);
+        tls.removeListener('error', fail);
+        // later errors surface to whoever reads the stream
+        resolve(tls);
+      });
+    });
+  };
+}
