@@ -22,7 +22,7 @@ LAB_DIR=${ZKPLAN_LAB_DIR:-/tmp/zkplan-lab$([ "$LAB_ID" = 0 ] || echo "-$LAB_ID")
 # The lab's Debian packages (the same list as test/lab/run.sh).
 PACKAGES="docker.io zookeeper libzookeeper-java openssh-server openssh-client netcat-openbsd docker-compose
           busybox-static openjdk-17-jdk-headless libjetty9-java libservlet-api-java
-          iproute2 iptables util-linux procps bc time"
+          iproute2 iptables util-linux procps bc openssl time"
 missing=()
 for p in $PACKAGES; do
   dpkg-query -W -f '${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")

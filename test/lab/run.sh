@@ -12,7 +12,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 # the cache key in build-images.sh.
 PACKAGES="docker.io zookeeper libzookeeper-java openssh-server openssh-client netcat-openbsd docker-compose
           busybox-static openjdk-17-jdk-headless libjetty9-java libservlet-api-java
-          iproute2 iptables util-linux procps bc"
+          iproute2 iptables util-linux procps bc openssl"
 missing=()
 for p in $PACKAGES; do
   dpkg-query -W -f '${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
