@@ -91,7 +91,11 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
       observed = await observeWithModes(ctx, timing);
     }
 
-    const rollout = planRollout(desired.map(rolloutInput), observed);
+    let rollout = planRollout(desired.map(rolloutInput), observed);
+    if (rollout.refusal && startingServers(desired, observed).length > 0) {
+      observed = await waitForStarting(ctx, timing, observed, started + opts.timeoutMs);
+      rollout = planRollout(desired.map(rolloutInput), observed);
+    }
     preflight ??= rollout.parallel.length + rollout.rolling.length > 0 ? await runPreflight(ctx, observed, hosts, opts.dryRun) : [];
 
     for (const a of [...rollout.parallel, ...rollout.rolling, ...rollout.unchanged]) progress.step(a.host, 'plan', 'info', `${a.name}: ${a.kind} (${a.reason})`);
@@ -141,6 +145,31 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
   } finally {
     await lock.release();
   }
+}
+
+/** Servers whose container runs but that do not serve yet: a JVM starting (a just-replaced server). */
+function startingServers(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>): DesiredServer[] {
+  return desired.filter((d) => {
+    const o = observed.get(d.serverId);
+    return o?.running === true && o.status !== 'restarting' && o.mode === undefined;
+  });
+}
+
+/**
+ * Before the quorum budget refuses a roll because a server does not serve, wait while that
+ * server's container runs and may still be starting: an apply interrupted right after it
+ * replaced a server, and the next apply, come seconds apart, and the new server's JVM needs them.
+ * Ends when none is starting any more or at the apply's deadline; the budget then decides.
+ */
+async function waitForStarting(ctx: EngineContext<object>, timing: Timing, observed: Map<number, ObservedServer>, deadline: number): Promise<Map<number, ObservedServer>> {
+  const names = startingServers(ctx.desired, observed).map((d) => d.name).join(', ');
+  ctx.progress.note(`${ctx.ensemble}: waiting for ${names} to serve (running, not serving yet) before deciding what the quorum allows`);
+  let now = observed;
+  while (startingServers(ctx.desired, now).length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, Math.max(timing.pollMs, 200)));
+    now = await observeWithModes(ctx, timing);
+  }
+  return now;
 }
 
 /** Everything checked before anything changes anywhere; any failure stops the apply. */

@@ -189,6 +189,20 @@ describe('engine apply', () => {
     assert.equal(target.containers.get(3)!.host, 'h3');
   });
 
+  it('waits for a server that runs but does not serve yet (just replaced) before the quorum budget decides', async () => {
+    const { before, after, target } = scene();
+    target.run(before);
+    // an interrupted apply replaced server 1 a moment ago: its JVM is still starting
+    target.containers.get(1)!.configHash = after[0]!.configHash;
+    target.containers.get(1)!.silent = true;
+    setTimeout(() => (target.containers.get(1)!.silent = false), 100);
+    const progress = recordingProgress();
+    const report = await apply(contextFor(target, after, progress), OPTS);
+    assert.equal(report.ok, true);
+    assert.deepEqual(target.changesMade().sort(), ['replace 2', 'replace 3']);
+    assert.ok(progress.lines.some((l) => /waiting for zk1 to serve/.test(l)));
+  });
+
   it('refuses to touch a container zkplan did not make', async () => {
     const { after, target } = scene();
     target.run(after);
