@@ -93,6 +93,11 @@ down_host() {
   ip netns del "$NS_PREFIX$i" 2>/dev/null || true
 }
 
+# The root ends of this lab's veths (v<netns>), whatever the state dir says.
+lab_veths() {
+  ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^v$NS_PREFIX[0-9]+$" || true
+}
+
 # Numbers of every lab host that may exist: from the state dir, the netns list
 # and the cgroup dirs (the state dir may be gone after a crash).
 known_hosts_idx() {
@@ -127,6 +132,16 @@ cmd_down() {
   done
   for m in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$NS_PREFIX[0-9]+$" || true); do
     ip netns del "$m" 2>/dev/null || true
+  done
+  # The kernel cleans a deleted netns up asynchronously: a veth's root end can outlive
+  # `ip netns del` for seconds (seen after an 8-host lab), and the next `up` would find its name
+  # taken ("RTNETLINK answers: File exists"). Deleting one end deletes the pair at once.
+  local t
+  for t in $(seq 1 100); do
+    mapfile -t pids < <(lab_veths)
+    [ ${#pids[@]} -eq 0 ] && break
+    for m in "${pids[@]}"; do ip link del "$m" 2>/dev/null || true; done
+    sleep 0.1
   done
   ip link del "$BR" 2>/dev/null || true
   # The rule may have been inserted more than once by interrupted runs.
