@@ -2,6 +2,7 @@
 // preflight, plan (src/rollout, pure), then prepare, create or start what is not serving, replace
 // running changed servers one at a time (re-observing before every step), finish, verify,
 // release the lock. Also destroy and status. Nothing here knows how a target runs a container.
+import { sleep } from '../common/sleep.js';
 import { OperationalError } from '../common/problems.js';
 import { majorityOf } from '../plan/quorum.js';
 import { mapLimit } from '../remote/concurrency.js';
@@ -166,7 +167,7 @@ async function waitForStarting(ctx: EngineContext<object>, timing: Timing, obser
   ctx.progress.note(`${ctx.ensemble}: waiting for ${names} to serve (running, not serving yet) before deciding what the quorum allows`);
   let now = observed;
   while (startingServers(ctx.desired, now).length > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, Math.max(timing.pollMs, 200)));
+    await sleep(Math.max(timing.pollMs, 200));
     now = await observeWithModes(ctx, timing);
   }
   return now;

@@ -5,6 +5,7 @@
 // membership one at a time (the leader last), or the others restarted with the smaller one and
 // the leaver stopped, its data moved aside. The ensemble is checked before and after every step
 // and after every restart; a step that does not settle stops the change, naming every server.
+import { sleep } from '../common/sleep.js';
 import { OperationalError } from '../common/problems.js';
 import { asideSuffix } from '../rollout/aside.js';
 import { describeMembership, describeSteps, planMembership, sameMembership, type MembershipMember, type MembershipPlan, type MembershipStep, type RunningMember } from '../rollout/membership.js';
@@ -243,7 +244,7 @@ async function serving(ctx: Ctx, change: MembershipChange, during: readonly Memb
     const mine = probes.find((p) => p.id === id);
     if (mine?.mode && mine.mode !== 'standalone' && probes.filter((p) => p.mode === 'leader').length === 1) return;
     if (Date.now() >= deadline) throw await stopMessage(ctx, change, during, `server.${id} did not serve within ${Math.round(ctx.timeoutMs / 1000)} s while ${what}`, probes);
-    await new Promise((r) => setTimeout(r, Math.max(ctx.timing.pollMs, 200)));
+    await sleep(Math.max(ctx.timing.pollMs, 200));
   }
 }
 

@@ -6,8 +6,7 @@
 // only the paths the server reads them from.
 import type { ClientTls, EnsembleSpec, Profile, YamlPath } from '../inventory/types.js';
 import type { Report } from './placement.js';
-import type { ZkVersion } from './types.js';
-import { resolveVersion } from './version.js';
+import { resolveVersion, type ZkVersion } from './version.js';
 
 /** Where a server's key material and JAAS file are mounted (read-only) inside its container. */
 export const SECRETS_MOUNT = '/zkplan-secrets';

@@ -3,14 +3,10 @@
 import type { NetworkMode, Profile } from '../inventory/types.js';
 import type { Problem } from '../common/problems.js';
 import type { SecurityPlan } from './security.js';
+import type { ZkVersion } from './version.js';
 
-export interface ZkVersion {
-  major: number;
-  minor: number;
-  patch?: number;
-  text: string; // as given or derived, e.g. "3.4.8", "3.9"
-  source: 'inventory' | 'image-tag' | 'profile-default';
-}
+// Defined beside the version rules (version.ts); re-exported for the plan's other readers.
+export type { ZkVersion };
 
 export interface Ports {
   client: number;

@@ -1,6 +1,13 @@
 // Which ZooKeeper version an ensemble runs decides its config grammar (FACTS §5).
 import type { EnsembleSpec, Profile } from '../inventory/types.js';
-import type { ZkVersion } from './types.js';
+
+export interface ZkVersion {
+  major: number;
+  minor: number;
+  patch?: number;
+  text: string; // as given or derived, e.g. "3.4.8", "3.9"
+  source: 'inventory' | 'image-tag' | 'profile-default';
+}
 
 const PROFILE_DEFAULT: Record<Profile, string> = { aliyun: '3.4.8', official: '3.9', bitnami: '3.9' };
 

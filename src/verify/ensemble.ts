@@ -1,5 +1,6 @@
 // Probe every member with four-letter words, judge, and wait until the ensemble proves healthy.
 
+import { sleep } from '../common/sleep.js';
 import type { Dial } from './dial.js';
 import { FourLetterError, fourLetterWord, parseConf, parseMntr, parseSrvr } from './four-letter.js';
 import { judgeEnsemble } from './judge.js';
@@ -127,7 +128,7 @@ export async function waitForEnsemble(members: readonly Member[], dial: Dial, op
       }
     }
     if (Date.now() + opts.pollMs >= deadline) break;
-    await new Promise((r) => setTimeout(r, opts.pollMs));
+    await sleep(opts.pollMs);
   }
   const result = health(false, last, znode, start);
   if (znode && !znode.ok) result.problems.push(...znodeProblems(znode));

@@ -8,6 +8,7 @@
 // the lock also reads the Swarm, the stack and the manager's image, and stays open to run every
 // later manager command (src/drivers/lock.ts); reads and label changes run as one batch each;
 // servers created together (a fresh ensemble) are deployed as one stack file.
+import { sleep } from '../../common/sleep.js';
 import { OperationalError } from '../../common/problems.js';
 import type { Check, DesiredServer, Driver, HeldLock, HostChecks, LockOptions, ObservedServer, Progress } from '../../engine/driver.js';
 import type { Inventory } from '../../inventory/types.js';
@@ -449,7 +450,7 @@ export class SwarmDriver implements Driver<SwarmReport> {
     for (;;) {
       if (await done()) return;
       if (Date.now() > deadline) throw new OperationalError(`${what} after ${Math.round(this.opts.timeoutMs / 1000)} s`);
-      await new Promise((r) => setTimeout(r, POLL_MS));
+      await sleep(POLL_MS);
     }
   }
 }

@@ -81,11 +81,6 @@ export function startContainer(name: string): string[] {
   return ['docker', 'start', name];
 }
 
-/** Names of the containers carrying an ensemble's label (destroy/status find strays with it). */
-export function listEnsembleContainers(labelKey: string, ensemble: string): string[] {
-  return ['docker', 'ps', '--all', '--filter', `label=${labelKey}=${ensemble}`, '--format', '{{.Names}}'];
-}
-
 export function containerLogsTail(name: string, lines = 20): string[] {
   return ['docker', 'logs', '--tail', String(lines), name];
 }
