@@ -13,19 +13,10 @@ import { asideSuffix } from '../rollout/aside.js';
 import { describeMembership, sameMembership } from '../rollout/membership.js';
 import { changeMembership, describeChange, readMembership, type MembershipSupport } from './membership.js';
 import type { DesiredServer, Driver, HostChecks, ObservedServer, Progress } from './driver.js';
+import { REAL_TIMING, type Timing } from './timing.js';
 
-export interface Timing {
-  /** between verification polls */
-  pollMs: number;
-  /** one four-letter word while probing modes */
-  probeTimeoutMs: number;
-  /** one four-letter word or ZooKeeper session while verifying */
-  requestTimeoutMs: number;
-  /** how long one verification round waits before the servers are looked at again */
-  settleRoundMs: number;
-}
+export { REAL_TIMING, type Timing };
 
-export const REAL_TIMING: Timing = { pollMs: 100, probeTimeoutMs: 2000, requestTimeoutMs: 1000, settleRoundMs: 3000 };
 
 export interface EngineContext<Extra extends object = object> {
   ensemble: string;

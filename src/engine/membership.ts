@@ -15,7 +15,7 @@ import type { IssueKind, Member } from '../verify/types.js';
 import { endpoint } from '../verify/dial.js';
 import { describeHealth } from './describe.js';
 import type { DesiredServer, Driver, FormerServer, ObservedServer, Progress } from './driver.js';
-import type { Timing } from './engine.js';
+import type { Timing } from './timing.js';
 
 /** What apply needs besides the planned servers to change a membership. */
 export interface MembershipSupport {

@@ -7,6 +7,10 @@
 import type { ClientTls, EnsembleSpec, Profile, YamlPath } from '../inventory/types.js';
 import type { Report } from './placement.js';
 import { resolveVersion, type ZkVersion } from './version.js';
+import type { SecurityPlan } from './types.js';
+
+// Defined with the plan's other types (types.ts); re-exported for the security code's readers.
+export type { SecurityPlan };
 
 /** Where a server's key material and JAAS file are mounted (read-only) inside its container. */
 export const SECRETS_MOUNT = '/zkplan-secrets';
@@ -26,16 +30,6 @@ export const SASL_PROVIDER = 'org.apache.zookeeper.server.auth.SASLAuthenticatio
 /** The SASL users zkplan writes into the JAAS file: the servers' own, and its client user. */
 export const QUORUM_SASL_USER = 'zkquorum';
 export const CLIENT_SASL_USER = 'zkplan';
-
-export interface SecurityPlan {
-  quorumTls: boolean;
-  /** off: plain client port; both: TLS on ports.secureClient beside it; only: TLS on ports.client, no plain port */
-  clientTls: ClientTls;
-  quorumSasl: boolean;
-  clientSasl: boolean;
-  /** a step on the way to (or back from) this security on a running ensemble (src/plan/security-phases.ts); absent: the security itself */
-  phase?: 'unify' | 'tls';
-}
 
 export const NO_SECURITY: SecurityPlan = { quorumTls: false, clientTls: 'off', quorumSasl: false, clientSasl: false };
 

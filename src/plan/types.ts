@@ -1,12 +1,21 @@
 // The placement plan: a pure value computed from the inventory, printed by `plan`,
 // rendered by `render`, executed by `apply`. Serialised as-is by `plan --json`.
-import type { NetworkMode, Profile } from '../inventory/types.js';
+import type { ClientTls, NetworkMode, Profile } from '../inventory/types.js';
 import type { Problem } from '../common/problems.js';
-import type { SecurityPlan } from './security.js';
 import type { ZkVersion } from './version.js';
 
 // Defined beside the version rules (version.ts); re-exported for the plan's other readers.
 export type { ZkVersion };
+
+export interface SecurityPlan {
+  quorumTls: boolean;
+  /** off: plain client port; both: TLS on ports.secureClient beside it; only: TLS on ports.client, no plain port */
+  clientTls: ClientTls;
+  quorumSasl: boolean;
+  clientSasl: boolean;
+  /** a step on the way to (or back from) this security on a running ensemble (src/plan/security-phases.ts); absent: the security itself */
+  phase?: 'unify' | 'tls';
+}
 
 export interface Ports {
   client: number;

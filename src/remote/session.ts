@@ -4,7 +4,10 @@ import type { Duplex } from 'node:stream';
 import type { Host } from '../inventory/types.js';
 import { OperationalError } from '../common/problems.js';
 import { shellCommand } from '../common/shell.js';
-import type { RemoteFiles } from './sftp-files.js';
+import type { FileToPut, RemoteFiles } from './sftp-files.js';
+
+// Defined with the file transfer (sftp-files.ts); re-exported for the session's readers.
+export { DEFAULT_FILE_MODE, type FileToPut } from './sftp-files.js';
 
 export interface RunOptions {
   stdin?: string | Buffer;
@@ -25,13 +28,6 @@ export interface HeldRun {
   exchange(input: string): Promise<string>;
   /** Writes `input` (if any), ends stdin and waits for the command to exit. */
   end(input?: string): Promise<RunResult>;
-}
-
-export interface FileToPut {
-  path: string;
-  content: string | Buffer;
-  /** Permission bits; default 0o644. Applied exactly (not filtered through the remote umask). */
-  mode?: number;
 }
 
 export interface HostSession {
@@ -64,8 +60,6 @@ export interface Executor {
   session(host: Host): Promise<HostSession>;
   closeAll(): Promise<void>;
 }
-
-export const DEFAULT_FILE_MODE = 0o644;
 
 /** Runs argv and turns a non-zero exit into an OperationalError carrying the command and stderr. */
 export async function runChecked(session: HostSession, argv: readonly string[], opts?: RunOptions): Promise<RunResult> {

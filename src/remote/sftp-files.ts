@@ -5,7 +5,16 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import { OperationalError } from '../common/problems.js';
-import { DEFAULT_FILE_MODE, type FileToPut } from './session.js';
+
+export interface FileToPut {
+
+  path: string;
+  content: string | Buffer;
+  /** Permission bits; default 0o644. Applied exactly (not filtered through the remote umask). */
+  mode?: number;
+}
+
+export const DEFAULT_FILE_MODE = 0o644;
 
 const NO_SUCH_FILE = 2;
 
