@@ -105,7 +105,8 @@ export function zxidReplacer(_key: string, value: unknown): unknown {
  * The deadline is checked between steps; a step already running may overrun it by a few
  * requestTimeoutMs (a znode check opens one session per server, each bounded by it).
  * The znode write is also what moves followers onto the leader's epoch (see judgeEpochs), so it
- * runs as soon as epoch lag is the only remaining issue, and the servers are probed once more after it.
+ * runs as soon as epoch lag is the only remaining issue, and the servers are probed once more after it
+ * when there was such lag.
  */
 export async function waitForEnsemble(members: readonly Member[], dial: Dial, opts: WaitOptions): Promise<EnsembleHealth> {
   const start = Date.now();
@@ -123,6 +124,8 @@ export async function waitForEnsemble(members: readonly Member[], dial: Dial, op
         ...(opts.znodePath === undefined ? {} : { path: opts.znodePath }),
       });
       if (znode.ok) {
+        // Looked at again only when the write was to move lagging followers onto the epoch.
+        if (last.verdict.ok) return health(true, last, znode, start);
         last = await probeAndJudge(members, dial, budget(), opts.ignore);
         if (last.verdict.ok) return health(true, last, znode, start);
       }

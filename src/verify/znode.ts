@@ -44,34 +44,48 @@ export async function writeAndReadBack(
   const token = `zkplan-verify ${new Date().toISOString()} ${hostname()} ${randomUUID()}`;
   const result: ZnodeCheck = { ok: false, path, token, writtenVia: null, writeErrors: [], readVia: [] };
 
+  // Every session opens at once: opening one (a tunnel channel and a ZooKeeper handshake) is
+  // most of the check's time, and the readers' sessions are needed right after the write.
+  const opening = new Map(servers.map((s) => [s.id, settle(openSession(dial, s.address, s.port, opts.timeoutMs))]));
+  const sessionOf = async (s: ZnodeTarget): Promise<Session> => {
+    const opened = await opening.get(s.id)!;
+    if ('error' in opened) throw opened.error;
+    return opened.session;
+  };
   let writer: Session | undefined;
-  for (const s of servers) {
-    try {
-      writer = await openSession(dial, s.address, s.port, opts.timeoutMs);
-      await createFresh(writer, path, Buffer.from(token));
-      result.writtenVia = s.id;
-      break;
-    } catch (err) {
-      result.writeErrors.push({ id: s.id, error: message(err) });
-      await writer?.close();
-      writer = undefined;
-    }
-  }
-  if (!writer) return result;
-
   try {
+    for (const s of servers) {
+      try {
+        writer = await sessionOf(s);
+        await createFresh(writer, path, Buffer.from(token));
+        result.writtenVia = s.id;
+        break;
+      } catch (err) {
+        result.writeErrors.push({ id: s.id, error: message(err) });
+        writer = undefined;
+      }
+    }
+    if (!writer) return result;
+
     const readers = servers.filter((s) => s.id !== result.writtenVia);
-    result.readVia = await Promise.all(readers.map((s) => readBack(s, dial, path, token, opts.timeoutMs)));
+    result.readVia = await Promise.all(readers.map((s) => readBack(s, () => sessionOf(s), path, token)));
     result.ok = result.readVia.every((r) => r.ok);
-  } finally {
     try {
       await writer.removeRecursive(path);
     } catch (err) {
       result.cleanupError = message(err);
     }
-    await writer.close();
+    return result;
+  } finally {
+    await Promise.all([...opening.values()].map(async (p) => {
+      const opened = await p;
+      if ('session' in opened) await opened.session.close();
+    }));
   }
-  return result;
+}
+
+function settle(p: Promise<Session>): Promise<{ session: Session } | { error: unknown }> {
+  return p.then((session) => ({ session }), (error: unknown) => ({ error }));
 }
 
 /** A znode left behind by an interrupted run must not make this run fail or read stale data. */
@@ -93,22 +107,18 @@ async function createFresh(session: Session, path: string, data: Buffer): Promis
 // applied the earlier create. It also proves the reader can forward writes to the leader.
 async function readBack(
   s: ZnodeTarget,
-  dial: Dial,
+  session: () => Promise<Session>,
   path: string,
   token: string,
-  timeoutMs: number,
 ): Promise<ZnodeCheck['readVia'][number]> {
-  let session: Session | undefined;
   try {
-    session = await openSession(dial, s.address, s.port, timeoutMs);
-    await session.create(`${path}/read-${s.id}`, Buffer.from(token));
-    const data = (await session.getData(path)).toString('utf8');
+    const reader = await session();
+    await reader.create(`${path}/read-${s.id}`, Buffer.from(token));
+    const data = (await reader.getData(path)).toString('utf8');
     if (data !== token) return { id: s.id, ok: false, error: `read ${JSON.stringify(data)}, expected ${JSON.stringify(token)}` };
     return { id: s.id, ok: true };
   } catch (err) {
     return { id: s.id, ok: false, error: message(err) };
-  } finally {
-    await session?.close();
   }
 }
 

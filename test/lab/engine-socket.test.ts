@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
-import { ensureBuilt, type Lab, labUp, waitForQuorum, zkplanCli, type ExecResult } from './lab.js';
+import { ensureBuilt, type Lab, labUp, run, waitForQuorum, zkplanCli, type ExecResult } from './lab.js';
 
 const ENS = 'zkes';
 const CLI_TIMEOUT = ['--timeout', '180'];
@@ -97,6 +97,45 @@ describe('the Docker engine on a non-default socket, through the Engine API over
     assert.equal(r.code, 0, explain(r));
     assert.match(r.stdout, new RegExp(`^${ENS}: 0 to create, 0 to change, 3 unchanged$`, 'm'));
     assert.equal(readFileSync(remembered(3), 'utf8'), `unix://${lab.host(3).dockerSocket}\n`);
+  });
+
+  it('with the sftp-server subsystem (Debian\'s default), the address comes from the session\'s environment, with no exec', async () => {
+    // A second sshd in h2's namespace, the lab's own configuration with the external
+    // sftp-server (started through the login shell, so it carries the session's DOCKER_HOST).
+    const h2 = lab.host(2);
+    const hostDir = path.dirname(h2.dockerSocket);
+    const config = path.join(dir, 'sshd_config_sftp_server');
+    const pidFile = path.join(dir, 'sshd-sftp-server.pid');
+    const base = await readFile(path.join(hostDir, 'sshd_config'), 'utf8');
+    await writeFile(
+      config,
+      base
+        .replace(/^ListenAddress .*$/m, `ListenAddress ${h2.address}:2222`)
+        .replace(/^PidFile .*$/m, `PidFile ${pidFile}`)
+        .replace(/^Subsystem sftp .*$/m, 'Subsystem sftp /usr/lib/openssh/sftp-server'),
+    );
+    const started = await run(['nsenter', `--net=/run/netns/${h2.netns}`, '/usr/sbin/sshd', '-f', config, '-E', path.join(dir, 'sshd-sftp-server.log')], { allowFail: true });
+    assert.equal(started.code, 0, explain(started));
+    try {
+      for (const i of [1, 2, 3]) await rm(remembered(i), { force: true });
+      await writeInventory(() => undefined);
+      const doc = YAML.parse(await readFile(inventory, 'utf8')) as { hosts: Record<string, unknown>[] };
+      const knownHosts = path.join(dir, 'known_hosts');
+      const h2Key = (await readFile(lab.info.knownHosts, 'utf8')).split('\n').find((l) => l.startsWith(`${h2.address},`))!.split(' ').slice(1).join(' ');
+      await writeFile(knownHosts, `${await readFile(lab.info.knownHosts, 'utf8')}[${h2.address}]:2222 ${h2Key}\n`);
+      doc.hosts[1]!.ssh = { port: 2222, known_hosts: knownHosts };
+      await writeFile(inventory, YAML.stringify(doc));
+      const r = await zkplanCli(['apply', inventory, ...CLI_TIMEOUT], { env: { ...process.env, ZKPLAN_TRACE: '1' } });
+      assert.equal(r.code, 0, explain(r));
+      assert.match(r.stdout, new RegExp(`^${ENS}: 0 to create, 0 to change, 3 unchanged$`, 'm'));
+      assert.match(r.stderr, new RegExp(`engine h2 .* environment: unix://${h2.dockerSocket}`), r.stderr);
+      // internal-sftp runs inside sshd, whose environment is not the session's: the CLI is asked
+      assert.match(r.stderr, /engine h1 .* discovered: /, r.stderr);
+      assert.equal(readFileSync(remembered(2), 'utf8'), `unix://${h2.dockerSocket}\n`);
+    } finally {
+      const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+      if (pid > 0) process.kill(pid, 'SIGTERM');
+    }
   });
 
   it('with docker_host set, that socket is used and nothing is asked or remembered; status reads the same engines', async () => {

@@ -27,7 +27,7 @@ import { formatLockDetails, type LockDetails } from '../../src/remote/commands/l
 import { demuxLogs, EngineClient } from '../../src/remote/engine-client.js';
 import type { RemoteFiles } from '../../src/remote/sftp-files.js';
 import { acquireLockFiles, releaseOwnLockFiles } from '../../src/remote/sftp-lock.js';
-import { dialStdioCommand, engineAddressCommand, socketPath } from '../../src/drivers/host/engine-address.js';
+import { dialStdioCommand, engineAddressCommand, sessionEngineAddress, socketPath } from '../../src/drivers/host/engine-address.js';
 import type { ContainerSpec } from '../../src/rollout/spec.js';
 import { bridge, host } from './helpers/container-specs.js';
 
@@ -134,6 +134,24 @@ describe('Engine API requests', () => {
     assert.deepEqual(dialStdioCommand('tcp://10.0.0.1:2375'), ['docker', '--host', 'tcp://10.0.0.1:2375', 'system', 'dial-stdio']);
     assert.equal(socketPath('unix:///tmp/h1/docker.sock'), '/tmp/h1/docker.sock');
     assert.equal(socketPath('tcp://10.0.0.1:2375'), undefined);
+  });
+
+  it('the login session\'s address is read from its sftp-server process, where that process tells the truth', () => {
+    const sftpServer = '/usr/lib/openssh/sftp-server\0';
+    const env = (...vars: string[]) => vars.map((v) => `${v}\0`).join('');
+    // sshd's SetEnv or an rc file's export: what the session's docker CLI would use
+    assert.equal(sessionEngineAddress({ cmdline: sftpServer, environ: env('HOME=/root', 'DOCKER_HOST=unix:///run/user/0/docker.sock', 'LANG=C') }, undefined), 'unix:///run/user/0/docker.sock');
+    assert.equal(sessionEngineAddress({ cmdline: '/usr/libexec/openssh/sftp-server\0-l\0INFO\0', environ: env('DOCKER_HOST=tcp://127.0.0.1:2375') }, undefined), 'tcp://127.0.0.1:2375');
+    // nothing set and no context: the CLI's default
+    assert.equal(sessionEngineAddress({ cmdline: sftpServer, environ: env('HOME=/root') }, undefined), 'unix:///var/run/docker.sock');
+    assert.equal(sessionEngineAddress({ cmdline: sftpServer, environ: env('HOME=/root') }, '{"auths":{}}'), 'unix:///var/run/docker.sock');
+    // a context may be in use: only the CLI knows
+    assert.equal(sessionEngineAddress({ cmdline: sftpServer, environ: env('DOCKER_CONTEXT=remote') }, undefined), undefined);
+    assert.equal(sessionEngineAddress({ cmdline: sftpServer, environ: env('DOCKER_CONFIG=/etc/docker-cli') }, undefined), undefined);
+    assert.equal(sessionEngineAddress({ cmdline: sftpServer, environ: '' }, '{"currentContext":"rootless"}'), undefined);
+    // internal-sftp runs inside sshd, whose own environment is not the session's
+    assert.equal(sessionEngineAddress({ cmdline: 'sshd: root@internal-sftp\0\0\0', environ: '\0\0\0' }, undefined), undefined);
+    assert.equal(sessionEngineAddress({ cmdline: 'sshd: deploy@internal-sftp', environ: env('DOCKER_HOST=unix:///x.sock') }, undefined), undefined);
   });
 });
 

@@ -84,7 +84,9 @@ export class HostDriver implements Driver<HostReport> {
     if (pending === undefined) {
       const session = this.sessions.get(host)!;
       pending = (async () => {
+        const found = tracePhase(`engine ${host}`);
         const [access, files] = await Promise.all([engineFor(session), session.files!()]);
+        found.end(`${access.source}: ${access.client.where}`);
         return new HostEngine(host, access.client, files);
       })();
       this.engines.set(host, pending);
