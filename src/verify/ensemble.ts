@@ -6,6 +6,7 @@ import { FourLetterError, fourLetterWord, parseConf, parseMntr, parseSrvr } from
 import { judgeEnsemble } from './judge.js';
 import type { EnsembleProbe, IssueKind, Member, ServerProbe, Verdict } from './types.js';
 import { writeAndReadBack, type ZnodeCheck } from './znode.js';
+import { tracePhase } from '../remote/trace.js';
 
 export { judgeEnsemble } from './judge.js';
 export type * from './types.js';
@@ -117,12 +118,16 @@ export async function waitForEnsemble(members: readonly Member[], dial: Dial, op
   let last: { probe: EnsembleProbe; verdict: Verdict };
 
   for (;;) {
+    const probing = tracePhase('verify probe');
     last = await probeAndJudge(members, dial, budget(), opts.ignore);
+    probing.end(last.verdict.issues.map((i) => i.kind).join(',') || 'ok');
     if (last.verdict.issues.every((i) => i.kind === 'epoch') && Date.now() < deadline) {
+      const writing = tracePhase('verify znode');
       znode = await (opts.znodeCheck ?? writeAndReadBack)(orderForWrite(members, last.probe), dial, {
         timeoutMs: budget(),
         ...(opts.znodePath === undefined ? {} : { path: opts.znodePath }),
       });
+      writing.end(znode.ok ? 'ok' : 'failed');
       if (znode.ok) {
         // Looked at again only when the write was to move lagging followers onto the epoch.
         if (last.verdict.ok) return health(true, last, znode, start);
