@@ -100,7 +100,7 @@ export class MembershipFake implements Driver {
     return this.servers.get(id)!.members.includes(leader) ? 'follower' : undefined;
   }
 
-  private answer(id: number, word: string): string {
+  protected answer(id: number, word: string): string {
     const mode = this.modeOf(id);
     if (word === 'ruok') return 'imok';
     if (mode === undefined) return NOT_SERVING;
