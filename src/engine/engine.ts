@@ -12,7 +12,7 @@ import { describeHealth, indent } from './describe.js';
 import { asideSuffix } from '../rollout/aside.js';
 import { describeMembership, sameMembership } from '../rollout/membership.js';
 import { changeMembership, describeChange, readMembership, type MembershipSupport } from './membership.js';
-import { changeByReconfig } from './reconfig.js';
+import { changeByReconfig, movedUnderReconfig } from './reconfig.js';
 import type { DesiredServer, Driver, HostChecks, ObservedServer, Progress } from './driver.js';
 import { REAL_TIMING, type Timing } from './timing.js';
 
@@ -73,6 +73,7 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
     const running = ctx.membership ? await readMembership({ ensemble, desired, driver, progress, timing, ...(ctx.znodeCheck ? { znodeCheck: ctx.znodeCheck } : {}) }, observed) : undefined;
     const change = running?.change;
     const method = ctx.membership?.reconfig ? 'reconfig' : 'static';
+    if (method === 'reconfig' && running?.moved.length) throw new OperationalError(movedUnderReconfig(ensemble, running.moved));
     const membership = change ? describeChange(ensemble, change, method) : undefined;
     for (const line of membership ?? []) progress.note(line);
     if (change?.plan.refusal) throw new OperationalError(`refusing to apply ${ensemble}: ${change.plan.refusal}; nothing was changed`);

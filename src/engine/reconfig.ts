@@ -13,7 +13,7 @@ import { fourLetterWord } from '../verify/four-letter.js';
 import { parseConf } from '../verify/four-letter-parse.js';
 import { configVersion, ZK_ERROR, type ReconfigChange } from '../verify/jute.js';
 import { writeAndReadBack } from '../verify/znode.js';
-import { join, leave, membersOf, probeAll, settled, stopMessage, union, type Ctx, type MembershipChange } from './membership.js';
+import { join, leave, membersOf, probeAll, settled, stopMessage, union, type Ctx, type MembershipChange, type MovedServer } from './membership.js';
 
 export async function changeByReconfig(ctx: Ctx, change: MembershipChange): Promise<void> {
   const { progress, ensemble } = ctx;
@@ -124,4 +124,13 @@ async function sameVersionEverywhere(ctx: Ctx, change: MembershipChange, ms: rea
     }
     await sleep(Math.max(ctx.timing.pollMs, 200));
   }
+}
+
+/**
+ * A server that keeps its id on a new host is not moved by reconfig yet: the members' committed
+ * configuration names its old address and no member is restarted to learn the new one.
+ */
+export function movedUnderReconfig(ensemble: string, moved: readonly MovedServer[]): string {
+  const which = moved.map((m) => `server.${m.serverId} (to ${m.host})`).join(', ');
+  return `refusing to apply ${ensemble}: ${which} would keep ${moved.length > 1 ? 'their ids' : 'its id'} on a new host, which zkplan does not do by dynamic reconfiguration yet; remove ${moved.length > 1 ? 'them' : 'it'} from the membership (servers) in one apply and add ${moved.length > 1 ? 'them' : 'it'} back in the next; nothing was changed`;
 }

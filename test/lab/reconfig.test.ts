@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureBuilt, fourLetterWord, type Lab, labUp, startZkplan, startZnodeWriter, zkplanCli, znodeChildren, type ExecResult } from './lab.js';
+import { ensureBuilt, fourLetterWord, type Lab, labUp, writingApply, zkplanCli, type ExecResult } from './lab.js';
 
 const ENSEMBLE = 'zkrec';
 const HOSTS = 5;
@@ -67,27 +67,11 @@ async function started(): Promise<Map<number, string>> {
 
 async function applyWhileWriting(file: string, label: string): Promise<ExecResult> {
   const via = [1, 2, 3].map((i) => `${lab.host(i).address}:2181`);
-  const root = `/reconfig-test/${label.replace(/\W+/g, '-')}`;
-  const writer = await startZnodeWriter(via, root);
-  const t0 = Date.now();
-  let r: ExecResult;
-  try {
-    r = await startZkplan(['apply', file, ...CLI_TIMEOUT]).done;
-    outputs.push(r.stdout, r.stderr);
-  } finally {
-    await new Promise((res) => setTimeout(res, 500));
-    await writer.stop();
-  }
-  const took = (Date.now() - t0) / 1000;
-  assert.equal(r.code, 0, explain(r));
-  const children = new Set(await znodeChildren(via, root));
-  const lost = writer.acknowledged.filter((p) => !children.has(path.posix.basename(p)));
-  assert.deepEqual(lost, [], `acknowledged writes lost during ${label}`);
-  assert.ok(writer.acknowledged.length > 0, 'the writer wrote during the apply');
-  const line = `${label} (reconfig): ${took.toFixed(1)} s, longest write outage ${(writer.longestGapMs / 1000).toFixed(1)} s, ${writer.acknowledged.length} acknowledged writes checked (${writer.retries} retried attempts)`;
+  const { result, line } = await writingApply(['apply', file, ...CLI_TIMEOUT], `${label} (reconfig)`, via, `/reconfig-test/${label.replace(/\W+/g, '-')}`);
+  outputs.push(result.stdout, result.stderr);
   figures.push(line);
   console.log(`# ${line}`);
-  return r;
+  return result;
 }
 
 describe('membership changes by dynamic reconfiguration', { timeout: 3_600_000 }, () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { apply, type ApplyOptions } from '../../src/engine/engine.js';
 import { asideSuffix } from '../../src/rollout/aside.js';
-import { ReconfigFake, reconfigServers, reconfigSupport } from './helpers/fake-reconfig.js';
+import { ReconfigFake, reconfigServers, reconfigSpec, reconfigSupport } from './helpers/fake-reconfig.js';
 import { recordingProgress, TINY_TIMING } from './helpers/fake-target.js';
 
 const OPTS: ApplyOptions = { dryRun: false, timeoutMs: 3000, concurrency: 4, forceUnlock: false, command: 'zkplan apply test.yaml' };
@@ -90,5 +90,16 @@ describe('engine membership changes (dynamic reconfiguration)', () => {
       '  step 1: server.4 joins (started with the committed membership plus itself, then reconfig -add); no restart; membership {1,2,3,4}; 4 voters serving during the step, majority 3',
       '  step 2: server.5 joins (started with the committed membership plus itself, then reconfig -add); no restart; membership {1,2,3,4,5}; 5 voters serving during the step, majority 3',
     ]);
+  });
+
+  it('refuses a server that keeps its id on a new host (not done by reconfig yet), changing nothing', async () => {
+    const target = new ReconfigFake();
+    target.runWith([1, 2, 3]);
+    target.servers.delete(3); // h3 is gone
+    const desired = [...reconfigServers([1, 2]), reconfigSpec(3, [1, 2, 3], 'h8')];
+    const ctx = { ensemble: 'zk', desired, driver: target, progress: recordingProgress(), timing: TINY_TIMING, znodeCheck: target.znodeCheck, membership: reconfigSupport([1, 2, 3], CLOCK) };
+    await assert.rejects(apply(ctx, OPTS), /refusing to apply zk: server\.3 \(to h8\) would keep its id on a new host.*nothing was changed/s);
+    assert.deepEqual(target.ops, []);
+    assert.deepEqual(target.requests, []);
   });
 });

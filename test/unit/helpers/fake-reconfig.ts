@@ -7,12 +7,11 @@
 import { Duplex } from 'node:stream';
 import type { DesiredServer } from '../../../src/engine/driver.js';
 import type { MembershipSupport } from '../../../src/engine/membership.js';
-import type { MembershipMember } from '../../../src/rollout/membership.js';
 import { configHash } from '../../../src/rollout/spec.js';
 import { DialError, type Dial } from '../../../src/verify/dial.js';
 import { AUTH_XID, FrameReader, OP, ZK_ERROR } from '../../../src/verify/jute.js';
 import { answering } from './fake-target.js';
-import { MembershipFake, memberSpec } from './fake-membership.js';
+import { fakeSupport, MembershipFake, memberSpec } from './fake-membership.js';
 
 export const SUPER_PASSWORD = 'fake-super-password';
 const clientPort = (id: number) => 2180 + id;
@@ -30,19 +29,7 @@ export function reconfigServers(ids: readonly number[]): DesiredServer[] {
 }
 
 export function reconfigSupport(planned: readonly number[], clock: Date, superPassword = SUPER_PASSWORD): MembershipSupport {
-  return {
-    desiredFor: (members: readonly MembershipMember[], _reported, former) =>
-      members
-        .filter((m) => planned.includes(m.id) || former.some((f) => f.serverId === m.id))
-        .map((m) =>
-          reconfigSpec(
-            m.id,
-            members.map((x) => x.id),
-          ),
-        ),
-    now: () => clock,
-    reconfig: { superPassword, serverLine: line },
-  };
+  return { ...fakeSupport(planned, clock, reconfigSpec), reconfig: { superPassword, serverLine: line } };
 }
 
 export class ReconfigFake extends MembershipFake {
