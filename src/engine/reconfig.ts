@@ -3,8 +3,8 @@
 // restarted. A join starts the joiner with the committed membership plus itself, waits until it
 // serves (it follows, synced, without a vote), then sends `reconfig -add` with its planned
 // server line; a leave sends `reconfig -remove`. Each request names the configuration
-// version it changes (a version conflict reads it again and retries). After the commit a znode is
-// written and read back through every member, every member must report the new version, and
+// version it changes (a version conflict reads it again and retries). After the commit every
+// member must report the new version and a znode is written and read back through every member;
 // only then is a leaving server stopped, its data moved aside as the static method does.
 import { sleep } from '../common/sleep.js';
 import { describeMembership, describeSteps, type MembershipMember, type MembershipStep } from '../rollout/membership.js';
