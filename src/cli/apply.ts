@@ -49,6 +49,8 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
       for (const [name, session] of await openSpareSessions(executor, spare, concurrency, progress)) sessions.set(name, session);
       for (const e of ensembles) {
         const note = (m: string) => progress.note(m);
+        // reconfig needs zkplan's super user: its password stays here, the servers get its digest.
+        const superUser = e.settings.reconfig ? (await import('../security/super-digest.js')).ensureSuperCredential(file, e.name) : undefined;
         // Security turned on or off on a running ensemble goes in rolling steps; where an
         // interrupted sequence stopped is read from the servers' labels.
         const running = maySecure(inventory, e) ? await new HostDriver(e, sessions, concurrency, plan.ensembles, await materialOf(inventory, e, note)).observeAll() : [];
@@ -59,9 +61,9 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
           // a step back to plain text still needs the material to reach servers that speak TLS
           const material = await materialOf(inventory, e, () => undefined, step.security ?? steps[i - 1]?.security ?? e.security);
           if (steps.length > 1) note(`${e.name}: step ${i + 1}/${steps.length}: ${step.name}`);
-          const driver = new HostDriver(ensemble, sessions, concurrency, plan.ensembles, material);
+          const driver = new HostDriver(ensemble, sessions, concurrency, plan.ensembles, material, superUser?.digest);
           const report = await apply(
-            { ensemble: e.name, desired: driver.desired(), driver, progress, membership: hostMembershipSupport(ensemble, sessions) },
+            { ensemble: e.name, desired: driver.desired(), driver, progress, membership: hostMembershipSupport(ensemble, sessions, superUser) },
             { dryRun: Boolean(flags.dryRun), timeoutMs, concurrency, forceUnlock: Boolean(flags.forceUnlock), command: `zkplan apply ${file}` },
           );
           reports.push(report);

@@ -30,7 +30,8 @@ export function registerStatus(program: Command, io: Io, setExit: (code: number)
       const sessions = await openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progressFor(io, true));
       for (const e of ensembles) {
         const material = await (await import('../security/material.js')).materialOf(inventory, e, () => undefined);
-        const driver = new HostDriver(e, sessions, concurrency, [e], material);
+        const superUser = e.settings.reconfig ? (await import('../security/super-digest.js')).ensureSuperCredential(file, e.name) : undefined;
+        const driver = new HostDriver(e, sessions, concurrency, [e], material, superUser?.digest);
         statuses.push(await status({ ensemble: e.name, desired: driver.desired(), driver, progress: progressFor(io, true) }, 2000));
       }
     } finally {

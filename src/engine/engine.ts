@@ -12,6 +12,7 @@ import { describeHealth, indent } from './describe.js';
 import { asideSuffix } from '../rollout/aside.js';
 import { describeMembership, sameMembership } from '../rollout/membership.js';
 import { changeMembership, describeChange, readMembership, type MembershipSupport } from './membership.js';
+import { changeByReconfig, movedUnderReconfig } from './reconfig.js';
 import type { DesiredServer, Driver, HostChecks, ObservedServer, Progress } from './driver.js';
 import { REAL_TIMING, type Timing } from './timing.js';
 
@@ -71,7 +72,9 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
     const hosts = [...new Set(desired.map((d) => d.host))];
     const running = ctx.membership ? await readMembership({ ensemble, desired, driver, progress, timing, ...(ctx.znodeCheck ? { znodeCheck: ctx.znodeCheck } : {}) }, observed) : undefined;
     const change = running?.change;
-    const membership = change ? describeChange(ensemble, change) : undefined;
+    const method = ctx.membership?.reconfig ? 'reconfig' : 'static';
+    if (method === 'reconfig' && running?.moved.length) throw new OperationalError(movedUnderReconfig(ensemble, running.moved));
+    const membership = change ? describeChange(ensemble, change, method) : undefined;
     for (const line of membership ?? []) progress.note(line);
     if (change?.plan.refusal) throw new OperationalError(`refusing to apply ${ensemble}: ${change.plan.refusal}; nothing was changed`);
     // Ports, images, directories and clocks matter only to what is about to be made.
@@ -79,7 +82,8 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
     if (change && !opts.dryRun) {
       // One server at a time; afterwards every planned server runs its planned configuration,
       // and the rollout below finds nothing left to change (or only what else changed).
-      await changeMembership({ ensemble, desired, driver, progress, timing, support: ctx.membership!, timeoutMs: opts.timeoutMs, ...(ctx.znodeCheck ? { znodeCheck: ctx.znodeCheck } : {}) }, change);
+      const changeBy = method === 'reconfig' ? changeByReconfig : changeMembership;
+      await changeBy({ ensemble, desired, driver, progress, timing, support: ctx.membership!, timeoutMs: opts.timeoutMs, ...(ctx.znodeCheck ? { znodeCheck: ctx.znodeCheck } : {}) }, change);
       observed = await observeWithModes(ctx, timing);
     }
 

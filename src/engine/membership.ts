@@ -8,7 +8,7 @@
 import { sleep } from '../common/sleep.js';
 import { OperationalError } from '../common/problems.js';
 import { asideSuffix } from '../rollout/aside.js';
-import { describeMembership, describeSteps, planMembership, sameMembership, type MembershipMember, type MembershipPlan, type MembershipStep, type RunningMember } from '../rollout/membership.js';
+import { describeMembership, describeSteps, planMembership, sameMembership, type MembershipMember, type MembershipMethod, type MembershipPlan, type MembershipStep, type RunningMember } from '../rollout/membership.js';
 import type { ConfServer } from '../verify/four-letter-parse.js';
 import { probeServer, waitForEnsemble, type EnsembleHealth, type ServerProbe } from '../verify/ensemble.js';
 import type { IssueKind, Member } from '../verify/types.js';
@@ -23,6 +23,15 @@ export interface MembershipSupport {
   desiredFor(members: readonly MembershipMember[], reported: readonly ConfServer[], former: readonly FormerServer[]): DesiredServer[];
   /** The time that names data moved aside (an effect: the edge passes the clock in). */
   now(): Date;
+  /**
+   * Set for a `reconfig: true` ensemble: the membership changes by dynamic reconfiguration
+   * (src/engine/reconfig.ts), authenticated as ZooKeeper's super user with this password.
+   */
+  reconfig?: {
+    superPassword: string;
+    /** `server.N=…` of a planned server, as a `reconfig -add` names it */
+    serverLine(id: number): string;
+  };
 }
 
 /** A planned server whose id the running membership has at another address: its host was replaced. */
@@ -50,7 +59,7 @@ export interface MembershipChange {
   former: FormerServer[];
 }
 
-interface Ctx {
+export interface Ctx {
   ensemble: string;
   desired: readonly DesiredServer[];
   driver: Driver<object>;
@@ -119,10 +128,11 @@ async function provenGone(ctx: Omit<Ctx, 'support' | 'timeoutMs'>, moved: readon
 }
 
 /** The lines a dry run (and the apply itself) prints for a change. */
-export function describeChange(ensemble: string, change: MembershipChange): string[] {
+export function describeChange(ensemble: string, change: MembershipChange, method: MembershipMethod = 'static'): string[] {
+  const how = method === 'reconfig' ? 'dynamic reconfiguration (reconfig -add/-remove, no member restarted)' : 'static method (members restarted with each membership)';
   return [
-    `${ensemble}: membership ${describeMembership(change.running)} runs, the plan has ${describeMembership(change.planned)}: ${change.plan.steps.length} single-server step${change.plan.steps.length === 1 ? '' : 's'}`,
-    ...describeSteps(change.plan.steps).map((l) => `  ${l}`),
+    `${ensemble}: membership ${describeMembership(change.running)} runs, the plan has ${describeMembership(change.planned)}: ${change.plan.steps.length} single-server step${change.plan.steps.length === 1 ? '' : 's'}, ${how}`,
+    ...describeSteps(change.plan.steps, method).map((l) => `  ${l}`),
   ];
 }
 
@@ -153,7 +163,7 @@ export async function changeMembership(ctx: Ctx, change: MembershipChange): Prom
   }
 }
 
-async function join(ctx: Ctx, change: MembershipChange, step: MembershipStep, stepDesired: readonly DesiredServer[], during: readonly MembershipMember[]): Promise<void> {
+export async function join(ctx: Ctx, change: MembershipChange, step: MembershipStep, stepDesired: readonly DesiredServer[], during: readonly MembershipMember[]): Promise<void> {
   const d = stepDesired.find((x) => x.serverId === step.serverId)!;
   const o = (await ctx.driver.observe([d])).get(d.serverId) ?? { exists: false, running: false };
   // A joiner never starts on what an earlier member with its id left behind; a server that only
@@ -190,7 +200,7 @@ async function handOver(ctx: Ctx, change: MembershipChange, step: MembershipStep
   }
 }
 
-async function leave(ctx: Ctx, change: MembershipChange, step: MembershipStep, during: readonly MembershipMember[]): Promise<void> {
+export async function leave(ctx: Ctx, change: MembershipChange, step: MembershipStep, during: readonly MembershipMember[]): Promise<void> {
   const former = change.former.find((f) => f.serverId === step.serverId);
   const planned = ctx.desired.find((d) => d.serverId === step.serverId);
   const host = former?.host ?? planned?.host;
@@ -216,13 +226,13 @@ async function restartOrder(ctx: Ctx, change: MembershipChange, step: Membership
   return [...step.restarts].sort((a, b) => Number(a === leader) - Number(b === leader) || step.restarts.indexOf(a) - step.restarts.indexOf(b));
 }
 
-function union(a: readonly MembershipMember[], b: readonly MembershipMember[]): MembershipMember[] {
+export function union(a: readonly MembershipMember[], b: readonly MembershipMember[]): MembershipMember[] {
   const ids = new Map([...a, ...b].map((m) => [m.id, m]));
   return [...ids.values()].sort((x, y) => x.id - y.id);
 }
 
 /** Where verify reaches each member: planned servers where the driver says, others where they said they are. */
-function membersOf(ctx: Ctx, change: MembershipChange, ms: readonly MembershipMember[]): Member[] {
+export function membersOf(ctx: Ctx, change: MembershipChange, ms: readonly MembershipMember[]): Member[] {
   const planned = ctx.driver.members(ctx.desired, new Map());
   return ms.flatMap((m) => {
     const p = planned.find((x) => x.id === m.id);
@@ -232,12 +242,12 @@ function membersOf(ctx: Ctx, change: MembershipChange, ms: readonly MembershipMe
   });
 }
 
-async function probeAll(ctx: Ctx, change: MembershipChange, ms: readonly MembershipMember[]): Promise<ServerProbe[]> {
+export async function probeAll(ctx: Ctx, change: MembershipChange, ms: readonly MembershipMember[]): Promise<ServerProbe[]> {
   return Promise.all(membersOf(ctx, change, ms).map((m) => probeServer(m, ctx.driver.dial, ctx.timing.probeTimeoutMs)));
 }
 
 /** Waits until `id` serves (follows, observes or leads) and exactly one server leads. */
-async function serving(ctx: Ctx, change: MembershipChange, during: readonly MembershipMember[], id: number, what: string): Promise<void> {
+export async function serving(ctx: Ctx, change: MembershipChange, during: readonly MembershipMember[], id: number, what: string): Promise<void> {
   const deadline = Date.now() + ctx.timeoutMs;
   for (;;) {
     const probes = await probeAll(ctx, change, during);
@@ -249,7 +259,7 @@ async function serving(ctx: Ctx, change: MembershipChange, during: readonly Memb
 }
 
 /** The whole check: one leader, followers synced, same epoch, membership as the step says, a znode read back everywhere. */
-async function settled(ctx: Ctx, change: MembershipChange, ms: readonly MembershipMember[], when: string, ignore: readonly IssueKind[] = []): Promise<EnsembleHealth> {
+export async function settled(ctx: Ctx, change: MembershipChange, ms: readonly MembershipMember[], when: string, ignore: readonly IssueKind[] = []): Promise<EnsembleHealth> {
   const health = await waitForEnsemble(membersOf(ctx, change, ms), ctx.driver.dial, {
     ignore,
     timeoutMs: ctx.timeoutMs,
@@ -263,7 +273,7 @@ async function settled(ctx: Ctx, change: MembershipChange, ms: readonly Membersh
 }
 
 /** The error that stops a change: why, and every server's state as it answers now. */
-async function stopMessage(ctx: Ctx, change: MembershipChange, ms: readonly MembershipMember[], why: string, seen?: readonly ServerProbe[]): Promise<OperationalError> {
+export async function stopMessage(ctx: Ctx, change: MembershipChange, ms: readonly MembershipMember[], why: string, seen?: readonly ServerProbe[]): Promise<OperationalError> {
   const probes = seen ?? (await probeAll(ctx, change, ms).catch(() => []));
   const all = union(ms, [...ctx.desired.map((d) => ({ id: d.serverId, role: d.role })), ...change.former.map((f) => ({ id: f.serverId, role: 'participant' as const }))]);
   const lines = all.map((m) => {

@@ -107,6 +107,8 @@ export interface EnsembleSpec {
   autopurge?: boolean | AutopurgeSpec;
   data_log_dir?: string;
   metrics?: boolean;
+  /** dynamic reconfiguration (3.5.3+): membership changes by `reconfig`, members never restarted */
+  reconfig?: boolean;
   four_letter_words?: string[];
   zoo_cfg?: Record<string, ScalarValue>;
   env?: Record<string, ScalarValue>;

@@ -45,6 +45,7 @@ const OWN_KEYS: readonly [RegExp, string][] = [
   [/^admin\.(enableServer|serverPort)$/, 'admin_server and ports.admin'],
   [/^peerType$/, 'observers'],
   [/^quorumListenOnAllIPs$/, 'network'],
+  [/^(reconfigEnabled|standaloneEnabled)$/, 'reconfig'],
   [SECURITY_KEYS, 'security'],
 ];
 
@@ -70,6 +71,7 @@ export function resolveSettings(spec: EnsembleSpec, version: ZkVersion, report: 
     autopurge: autopurge(spec),
     ...dataLogDir(spec, at, report),
     metrics: metrics(spec, version, at, report),
+    ...(reconfig(spec, version, at, report) ? { reconfig: true as const } : {}),
     zooCfg: zooCfg(spec, at, report),
     env: Object.entries(spec.env ?? {}).map(([k, v]) => [k, scalar(v)]),
   };
@@ -131,6 +133,21 @@ function metrics(spec: EnsembleSpec, version: ZkVersion, at: (...p: string[]) =>
       at('metrics'),
       `metrics needs ZooKeeper 3.6 or later (the Prometheus metrics provider came with 3.6.0); ensemble "${spec.name}" runs ZooKeeper ${version.text}`,
     );
+    return false;
+  }
+  return true;
+}
+
+/** `reconfig: true` needs reconfigEnabled, new in 3.5.3 (FACTS §7): 3.4 and the aliyun image (3.4.8) have none. */
+function reconfig(spec: EnsembleSpec, version: ZkVersion, at: (...p: string[]) => YamlPath, report: Report): boolean {
+  if (spec.reconfig !== true) return false;
+  if (spec.profile === 'aliyun') {
+    report(at('reconfig'), `reconfig needs ZooKeeper 3.5.3 or later; the aliyun profile's image runs ZooKeeper 3.4.8, whose membership changes only by the static method: remove reconfig from ensemble "${spec.name}"`);
+    return false;
+  }
+  const patch = version.patch ?? Number.MAX_SAFE_INTEGER;
+  if (!atLeast(version, 3, 5) || (version.major === 3 && version.minor === 5 && patch < 3)) {
+    report(at('reconfig'), `reconfig needs ZooKeeper 3.5.3 or later (reconfigEnabled came with 3.5.3); ensemble "${spec.name}" runs ZooKeeper ${version.text}`);
     return false;
   }
   return true;

@@ -142,6 +142,8 @@ export interface EnsembleSettings {
   dataLogDir?: string;
   /** the Prometheus metrics provider, on ports.metrics */
   metrics: boolean;
+  /** dynamic reconfiguration (`reconfig: true`): reconfigEnabled=true, standaloneEnabled=false */
+  reconfig?: true;
   /** zoo.cfg entries from the inventory's zoo_cfg, in inventory order */
   zooCfg: [string, string][];
   /** container environment from the inventory's env, in inventory order */

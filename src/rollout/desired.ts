@@ -32,8 +32,8 @@ export interface DesiredContainer extends DesiredServer {
 }
 
 /** `stateDirOf` gives each host's state directory (hosts may differ). */
-export function desiredContainers(ensemble: EnsemblePlan, stateDirOf: (host: string) => string, overrides: Record<string, string> = {}, secrets?: SpecSecrets): DesiredContainer[] {
-  return desiredServers(ensemble, { kind: 'host', overrides, ...(secrets ? { secrets } : {}) }).map((d) => ({
+export function desiredContainers(ensemble: EnsemblePlan, stateDirOf: (host: string) => string, overrides: Record<string, string> = {}, secrets?: SpecSecrets, superDigest?: string): DesiredContainer[] {
+  return desiredServers(ensemble, { kind: 'host', overrides, ...(secrets ? { secrets } : {}), ...(superDigest !== undefined ? { superDigest } : {}) }).map((d) => ({
     ...d,
     envFile: envFilePath(stateDirOf(d.host), ensemble.name, d.name),
   }));

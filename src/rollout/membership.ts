@@ -131,8 +131,17 @@ export function describeMembership(ms: readonly MembershipMember[]): string {
   return `{${voters.join(',')}}${observers.length ? ` + observers {${observers.join(',')}}` : ''}`;
 }
 
+/** How the membership changes: restarts with each step's membership, or `reconfig` requests. */
+export type MembershipMethod = 'static' | 'reconfig';
+
 /** One line per step, as `apply --dry-run` prints them. */
-export function describeSteps(steps: readonly MembershipStep[]): string[] {
+export function describeSteps(steps: readonly MembershipStep[], method: MembershipMethod = 'static'): string[] {
+  if (method === 'reconfig') {
+    return steps.map((s, i) => {
+      const what = s.kind === 'join' ? `server.${s.serverId} joins${s.role === 'observer' ? ' as observer' : ''} (started with the committed membership plus itself, then reconfig -add)` : `server.${s.serverId} leaves (reconfig -remove, then stopped)`;
+      return `step ${i + 1}: ${what}; no restart; membership ${describeMembership(s.members)}; ${s.voters} voters serving during the step, majority ${s.majority}`;
+    });
+  }
   return steps.map((s, i) => {
     const what = s.kind === 'join' ? `server.${s.serverId} joins${s.role === 'observer' ? ' as observer' : ''} (started with the new membership)` : `server.${s.serverId} leaves (stopped after the restarts)`;
     const restarts = s.restarts.length ? `restart ${s.restarts.map((id) => `server.${id}`).join(', ')} one at a time` : 'no restart';

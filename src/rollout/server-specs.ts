@@ -11,7 +11,10 @@ import { publishAddress } from '../render/text.js';
 import { UsageError } from '../common/problems.js';
 import { SECRETS_MOUNT } from '../plan/security.js';
 import { phaseLabel } from '../plan/security-phases.js';
-import { configHash, LABEL_ENSEMBLE, LABEL_PORTS, LABEL_SECURITY, LABEL_SECURITY_PHASE, LABEL_SERVER, withHashLabel, type ContainerSpec, type SpecMount, type SpecNetwork, type SpecPort } from './spec.js';
+import { configHash, LABEL_ENSEMBLE, LABEL_HASH, LABEL_PORTS, LABEL_SECURITY, LABEL_SECURITY_PHASE, LABEL_SERVER, type ContainerSpec, type SpecMount, type SpecNetwork, type SpecPort } from './spec.js';
+
+/** The zoo.cfg key of the super-user digest (QuorumPeerConfig makes unknown keys `zookeeper.<key>` system properties). */
+export const SUPER_DIGEST_KEY = 'DigestAuthenticationProvider.superDigest';
 
 /** Marks what `up --local` made, so `down` never touches containers `zkplan apply` or a user made. */
 export const LABEL_LOCAL = 'io.zkplan.local';
@@ -37,6 +40,12 @@ export interface SpecTarget {
    * fingerprint (a label: new material rolls the server).
    */
   secrets?: SpecSecrets;
+  /**
+   * A reconfig ensemble's super-user digest (`super:<base64 sha1>`, src/security/super-digest.ts;
+   * apply on the host target only): a zoo.cfg entry, which ZooKeeper turns into the system
+   * property zookeeper.DigestAuthenticationProvider.superDigest, so it is on no command line.
+   */
+  superDigest?: string;
 }
 
 export interface SpecSecrets {
@@ -52,19 +61,31 @@ export function ownerLabels(ensemble: string): Record<string, string> {
 /** One spec per server, with its hash label, in plan order. Swarm servers are named `<stack>_<key>`. */
 export function desiredServers(ensemble: EnsemblePlan, target: SpecTarget): DesiredServer[] {
   return ensemble.servers.map((s) => {
-    const spec = withHashLabel(serverSpec(ensemble, s, target));
+    const spec = serverSpec(ensemble, s, target);
+    // Under dynamic reconfiguration the servers' own membership moves on without a restart (a
+    // `reconfig` changes it, `conf` shows it): their containers keep the list they were created
+    // with. The hash leaves the peers out, so a changed list alone rolls no one; the membership
+    // is compared through `conf` (src/engine/membership.ts). A roll for any other change makes
+    // the container with the plan's current list, which is then the right one.
+    const hash = configHash(ensemble.settings.reconfig ? serverSpec(ensemble, ownLineOnly(s), target) : spec);
     return {
       serverId: s.id,
       role: s.role,
       host: target.kind === 'local' ? 'local' : s.host.name,
       name: target.kind === 'swarm' ? `${ensemble.name}_${s.name}` : s.name,
-      spec,
-      configHash: configHash(spec),
+      spec: { ...spec, labels: { ...spec.labels, [LABEL_HASH]: hash } },
+      configHash: hash,
     };
   });
 }
 
-function serverSpec(e: EnsemblePlan, s: ServerPlan, target: SpecTarget): ContainerSpec {
+/** The server as its hash sees it under reconfig: its own server line (address, ports, role) and no peer's. */
+function ownLineOnly(s: ServerPlan): ServerPlan {
+  return { ...s, config: { ...s.config, servers: s.config.servers.filter((e) => e.id === s.id) } };
+}
+
+function serverSpec(plan: EnsemblePlan, s: ServerPlan, target: SpecTarget): ContainerSpec {
+  const e = target.superDigest === undefined ? plan : { ...plan, settings: { ...plan.settings, zooCfg: [...plan.settings.zooCfg, [SUPER_DIGEST_KEY, target.superDigest] as [string, string]] } };
   if (e.security && (target.kind !== 'host' || target.secrets === undefined)) throw new UsageError(securityRefusal(e, target));
   const profile = imageProfile(e.profile);
   const env = containerEnvironment(s, e, addressingFor(e, target.hostAddress ?? 'resolved', target.overrides ?? {}, target.literal));

@@ -1,6 +1,7 @@
 // Lab API for zkplan's multi-host tests: simulated Docker hosts (network namespaces with their
 // own dockerd + sshd, made by lab.sh) and the locally built ZooKeeper images.
 // Test harness only; needs root. See test/lab/README.md.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -500,4 +501,30 @@ export async function znodeChildren(servers: readonly string[], path: string, ti
   } finally {
     client.close();
   }
+}
+
+/**
+ * One `zkplan` run (the built CLI; `args` e.g. `['apply', file]`) while a znode writer writes
+ * through `writeVia` under `root`: asserts that it succeeded, that the writer wrote and that no
+ * acknowledged write is missing afterwards. Returns its result and a line with the time, the
+ * longest write outage and the writes checked.
+ */
+export async function writingApply(args: readonly string[], label: string, writeVia: readonly string[], root: string): Promise<{ result: ExecResult; line: string }> {
+  const writer = await startZnodeWriter(writeVia, root);
+  const started = Date.now();
+  let result: ExecResult;
+  try {
+    result = await startZkplan(args).done;
+  } finally {
+    await new Promise((res) => setTimeout(res, 500));
+    await writer.stop();
+  }
+  const took = (Date.now() - started) / 1000;
+  assert.equal(result.code, 0, `exit ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`);
+  const children = new Set(await znodeChildren(writeVia, root));
+  const lost = writer.acknowledged.filter((p) => !children.has(path.posix.basename(p)));
+  assert.deepEqual(lost, [], `acknowledged writes lost during ${label}`);
+  assert.ok(writer.acknowledged.length > 0, 'the writer wrote during the apply');
+  const line = `${label}: ${took.toFixed(1)} s, longest write outage ${(writer.longestGapMs / 1000).toFixed(1)} s, ${writer.acknowledged.length} acknowledged writes checked (${writer.retries} retried attempts)`;
+  return { result, line };
 }

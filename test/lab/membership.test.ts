@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureBuilt, fourLetterWord, type Lab, labUp, run, startZkplan, startZnodeWriter, zkplanCli, znodeChildren, type ExecResult } from './lab.js';
+import { ensureBuilt, fourLetterWord, type Lab, labUp, run, writingApply, zkplanCli, type ExecResult } from './lab.js';
 
 const ENSEMBLE = 'zkmem';
 const HOSTS = 8;
@@ -48,26 +48,10 @@ async function confMembers(address: string): Promise<number[]> {
 
 /** One apply while the writer writes; returns what it took. */
 async function applyWhileWriting(file: string, label: string, writeVia: string[]): Promise<ExecResult> {
-  const root = `/membership-test/${label.replace(/\W+/g, '-')}`;
-  const writer = await startZnodeWriter(writeVia, root);
-  const started = Date.now();
-  let r: ExecResult;
-  try {
-    r = await startZkplan(['apply', file, ...CLI_TIMEOUT]).done;
-  } finally {
-    await new Promise((res) => setTimeout(res, 500));
-    await writer.stop();
-  }
-  const took = (Date.now() - started) / 1000;
-  assert.equal(r.code, 0, explain(r));
-  const children = new Set(await znodeChildren(writeVia, root));
-  const lost = writer.acknowledged.filter((p) => !children.has(path.posix.basename(p)));
-  assert.deepEqual(lost, [], `acknowledged writes lost during ${label}`);
-  assert.ok(writer.acknowledged.length > 0, 'the writer wrote during the apply');
-  const line = `${label}: ${took.toFixed(1)} s, longest write outage ${(writer.longestGapMs / 1000).toFixed(1)} s, ${writer.acknowledged.length} acknowledged writes checked (${writer.retries} retried attempts)`;
+  const { result, line } = await writingApply(['apply', file, ...CLI_TIMEOUT], label, writeVia, `/membership-test/${label.replace(/\W+/g, '-')}`);
   figures.push(line);
   console.log(`# ${line}`);
-  return r;
+  return result;
 }
 
 async function assertMembership(ids: number[]): Promise<void> {

@@ -72,7 +72,7 @@ describe('engine membership changes (static method)', () => {
     const report = await apply(contextFor(target, [1, 2, 3, 4, 5]), { ...OPTS, dryRun: true });
     assert.deepEqual(target.ops, []);
     assert.deepEqual(report.membership, [
-      'zk: membership {1,2,3} runs, the plan has {1,2,3,4,5}: 2 single-server steps',
+      'zk: membership {1,2,3} runs, the plan has {1,2,3,4,5}: 2 single-server steps, static method (members restarted with each membership)',
       '  step 1: server.4 joins (started with the new membership); restart server.1, server.2, server.3 one at a time; membership {1,2,3,4}; 3 of 4 voters serving during the step, majority 3',
       '  step 2: server.5 joins (started with the new membership); restart server.1, server.2, server.4, server.3 one at a time; membership {1,2,3,4,5}; 4 of 5 voters serving during the step, majority 3',
     ]);

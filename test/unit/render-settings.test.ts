@@ -35,7 +35,9 @@ test('official: heap in JVMFLAGS, autopurge variables, metrics and zoo_cfg in ZO
   assert.equal(byName.ZOO_AUTOPURGE_PURGEINTERVAL, '6');
   assert.equal(byName.ZOO_AUTOPURGE_SNAPRETAINCOUNT, '5');
   assert.equal(byName.ZOO_4LW_COMMANDS_WHITELIST, 'conf,envi,mntr,ruok,srvr,stat');
-  assert.equal(byName.ZOO_CFG_EXTRA, `metricsProvider.className=${PROVIDER} metricsProvider.httpPort=7070 jute.maxbuffer=4194304 maxClientCnxns=0`);
+  assert.equal(byName.ZOO_CFG_EXTRA, `reconfigEnabled=true metricsProvider.className=${PROVIDER} metricsProvider.httpPort=7070 jute.maxbuffer=4194304 maxClientCnxns=0`);
+  // the entrypoint writes standaloneEnabled from its own variable (reconfig: true)
+  assert.equal(byName.ZOO_STANDALONE_ENABLED, 'false');
   assert.deepEqual(env.slice(-2), [['TZ', 'UTC'], ['GREETING', 'costs $5']]);
   // the image's default /datalog volume, now on data_log_dir's directory
   assert.deepEqual(dataMounts(imageProfile('official'), e.servers[0]!), [

@@ -51,13 +51,15 @@ export class HostDriver implements Driver<HostReport> {
     private readonly coTenants: readonly EnsemblePlan[] = [ensemble],
     /** a secured ensemble's key material and secrets (src/security/material.ts) */
     private readonly material?: EnsembleMaterial,
+    /** a reconfig ensemble's super-user digest (src/security/super-digest.ts) */
+    superDigest?: string,
   ) {
     this.dial = clientDial(tunnelDial(sessions), ensemble.security, material?.client);
     const secrets = material && {
       sourceOf: (host: string, server: string) => secretsDirPath(this.stateDir(host), ensemble.name, server),
       fingerprintOf: (server: string) => material.servers.get(server)!.fingerprint,
     };
-    this.containers = new Map(desiredContainers(ensemble, (h) => this.stateDir(h), {}, secrets).map((c) => [c.serverId, c]));
+    this.containers = new Map(desiredContainers(ensemble, (h) => this.stateDir(h), {}, secrets, superDigest).map((c) => [c.serverId, c]));
   }
 
   /** The servers as the engine sees them. */

@@ -5,16 +5,27 @@ import type { EnsemblePlan } from '../../plan/types.js';
 import type { Sessions } from '../sessions.js';
 import { planForMembership } from '../../rollout/membership-plan.js';
 import { desiredServers } from '../../rollout/server-specs.js';
+import { addressingFor, serverLine } from '../../render/server-line.js';
+import type { SuperCredential } from '../../security/super-digest.js';
 
-export function hostMembershipSupport(ensemble: EnsemblePlan, sessions: Sessions): MembershipSupport {
+/** `superUser`: a reconfig ensemble's super credential (src/security/super-digest.ts); the method is then dynamic reconfiguration. */
+export function hostMembershipSupport(ensemble: EnsemblePlan, sessions: Sessions, superUser?: SuperCredential): MembershipSupport {
   return {
+    ...(superUser ? { reconfig: { superPassword: superUser.password, serverLine: (id) => plannedServerLine(ensemble, id) } } : {}),
     desiredFor: (members, reported, former) => {
       const places = former.map((f) => {
         const h = sessions.get(f.host)!.host;
         return { id: f.serverId, name: f.name, host: { name: h.name, address: h.address, labels: {} } };
       });
-      return desiredServers(planForMembership(ensemble, members, reported, places), { kind: 'host' });
+      return desiredServers(planForMembership(ensemble, members, reported, places), { kind: 'host', ...(superUser ? { superDigest: superUser.digest } : {}) });
     },
     now: () => new Date(),
   };
+}
+
+/** A planned server's own line, as its peers' configuration names it. */
+function plannedServerLine(ensemble: EnsemblePlan, id: number): string {
+  const entry = ensemble.servers.find((s) => s.id === id)?.config.servers.find((e) => e.id === id);
+  if (entry === undefined) throw new Error(`internal error: server.${id} of ensemble ${ensemble.name} is not planned`);
+  return serverLine(entry, addressingFor(ensemble, 'resolved', {}));
 }

@@ -8,7 +8,7 @@ export const bitnami: ImageProfile = {
   dataMountTarget: '/bitnami/zookeeper',
   // Outside /bitnami/zookeeper, so that it is not a mount inside the data mount.
   dataLog: { target: '/bitnami/zookeeper-datalog', always: false },
-  reserved: /^(ZOO_(SERVER_ID|SERVERS|PORT_NUMBER|4LW_COMMANDS_WHITELIST|LISTEN_ALLIPS_ENABLED|PEER_TYPE|ENABLE_ADMIN_SERVER|ADMIN_SERVER_PORT_NUMBER|AUTOPURGE_INTERVAL|AUTOPURGE_RETAIN_COUNT|HEAP_SIZE|DATA_DIR|DATA_LOG_DIR|ENABLE_PROMETHEUS_METRICS|PROMETHEUS_METRICS_PORT_NUMBER|CFG_\w+)|ALLOW_ANONYMOUS_LOGIN|ALLOW_EMPTY_PASSWORD)$/,
+  reserved: /^(ZOO_(SERVER_ID|SERVERS|PORT_NUMBER|4LW_COMMANDS_WHITELIST|LISTEN_ALLIPS_ENABLED|RECONFIG_ENABLED|PEER_TYPE|ENABLE_ADMIN_SERVER|ADMIN_SERVER_PORT_NUMBER|AUTOPURGE_INTERVAL|AUTOPURGE_RETAIN_COUNT|HEAP_SIZE|DATA_DIR|DATA_LOG_DIR|ENABLE_PROMETHEUS_METRICS|PROMETHEUS_METRICS_PORT_NUMBER|CFG_\w+)|ALLOW_ANONYMOUS_LOGIN|ALLOW_EMPTY_PASSWORD)$/,
   // USER 1001 (group root): it must be able to write its bind-mounted data directory. A fresh
   // named volume needs nothing: Docker copies the image's 1001-owned /bitnami/zookeeper into it.
   runAsUid: 1001,
@@ -30,6 +30,8 @@ export const bitnami: ImageProfile = {
     if (cfg.fourLetterWords !== null) env.push(['ZOO_4LW_COMMANDS_WHITELIST', cfg.fourLetterWords.join(',')]);
     if (cfg.quorumListenOnAllIPs) env.push(['ZOO_LISTEN_ALLIPS_ENABLED', 'yes']);
     if (cfg.peerType === 'observer') env.push(['ZOO_PEER_TYPE', 'observer']);
+    // libzookeeper.sh has a variable for reconfigEnabled, none for standaloneEnabled.
+    if (settings.reconfig) env.push(['ZOO_RECONFIG_ENABLED', 'yes'], ['ZOO_CFG_standaloneEnabled', 'false']);
     // The image's default differs between tags (yes on 3.8, no on 3.9), so always say it.
     if (cfg.adminServer !== null) {
       env.push(['ZOO_ENABLE_ADMIN_SERVER', cfg.adminServer.enabled ? 'yes' : 'no']);

@@ -10,7 +10,7 @@ export const official: ImageProfile = {
   // ZOO_DATA_LOG_DIR=/datalog is a VOLUME of its own: mounting only /data would lose the
   // transaction logs with the container.
   dataLog: { target: '/datalog', always: true },
-  reserved: /^ZOO_(MY_ID|SERVERS|CFG_EXTRA|4LW_COMMANDS_WHITELIST|ADMINSERVER_ENABLED|AUTOPURGE_PURGEINTERVAL|AUTOPURGE_SNAPRETAINCOUNT|DATA_DIR|DATA_LOG_DIR|CONF_DIR|PORT)$/,
+  reserved: /^ZOO_(MY_ID|SERVERS|CFG_EXTRA|4LW_COMMANDS_WHITELIST|ADMINSERVER_ENABLED|STANDALONE_ENABLED|AUTOPURGE_PURGEINTERVAL|AUTOPURGE_SNAPRETAINCOUNT|DATA_DIR|DATA_LOG_DIR|CONF_DIR|PORT)$/,
   environment(server, ensemble, addressing) {
     const cfg = server.config;
     const settings = ensemble.settings;
@@ -19,6 +19,8 @@ export const official: ImageProfile = {
     env.push(['ZOO_SERVERS', byId(cfg.servers).map((e) => serverLine(e, addressing)).join(' ')]);
     if (cfg.fourLetterWords !== null) env.push(['ZOO_4LW_COMMANDS_WHITELIST', cfg.fourLetterWords.join(',')]);
     if (cfg.adminServer !== null) env.push(['ZOO_ADMINSERVER_ENABLED', String(cfg.adminServer.enabled)]);
+    // The entrypoint writes standaloneEnabled=$ZOO_STANDALONE_ENABLED itself (default true).
+    if (settings.reconfig) env.push(['ZOO_STANDALONE_ENABLED', 'false']);
     if (settings.autopurge !== null) {
       env.push(['ZOO_AUTOPURGE_PURGEINTERVAL', String(settings.autopurge.purgeIntervalHours)]);
       env.push(['ZOO_AUTOPURGE_SNAPRETAINCOUNT', String(settings.autopurge.snapRetainCount)]);
@@ -33,6 +35,7 @@ export const official: ImageProfile = {
     if (admin?.enabled && admin.port !== undefined && admin.port !== 8080) extra.push(`admin.serverPort=${admin.port}`);
     if (cfg.peerType === 'observer') extra.push('peerType=observer');
     if (cfg.quorumListenOnAllIPs) extra.push('quorumListenOnAllIPs=true');
+    if (settings.reconfig) extra.push('reconfigEnabled=true');
     if (server.ports.metrics !== undefined) {
       extra.push(`metricsProvider.className=${PROMETHEUS_PROVIDER}`, `metricsProvider.httpPort=${server.ports.metrics}`);
     }

@@ -23,11 +23,11 @@ const COMMON_SETTINGS = {
   env: { TZ: 'UTC', GREETING: 'costs $5' },
 };
 
-/** Everything the inventory can set; ZooKeeper 3.4.8 (aliyun) has no metrics provider, and heap there is derived. */
+/** Everything the inventory can set; ZooKeeper 3.4.8 (aliyun) has no metrics provider and no reconfig, and heap there is derived. */
 export const PRODUCTION_SETTINGS = {
   aliyun: COMMON_SETTINGS,
-  official: { ...COMMON_SETTINGS, heap: '1536m', metrics: true, ports: { metrics: 7070 } },
-  bitnami: { ...COMMON_SETTINGS, heap: '1g', metrics: true },
+  official: { ...COMMON_SETTINGS, heap: '1536m', metrics: true, reconfig: true, ports: { metrics: 7070 } },
+  bitnami: { ...COMMON_SETTINGS, heap: '1g', metrics: true, reconfig: true },
 } as const;
 
 export const NO_OPTIONS: RenderOptions = { set: {}, resolve: false };

@@ -44,13 +44,14 @@ export function plannedServers(ids: readonly number[]): DesiredServer[] {
   return ids.map((id) => memberSpec(id, ids));
 }
 
-export function fakeSupport(planned: readonly number[], clock: Date): MembershipSupport {
+/** `spec`: how a server of a step's membership is specified (reconfig ensembles hash it differently). */
+export function fakeSupport(planned: readonly number[], clock: Date, spec: (id: number, members: readonly number[]) => DesiredServer = memberSpec): MembershipSupport {
   return {
     desiredFor: (members: readonly MembershipMember[], _reported, former) =>
       members
         .filter((m) => planned.includes(m.id) || former.some((f) => f.serverId === m.id))
         .map((m) =>
-          memberSpec(
+          spec(
             m.id,
             members.map((x) => x.id),
           ),
@@ -100,7 +101,7 @@ export class MembershipFake implements Driver {
     return this.servers.get(id)!.members.includes(leader) ? 'follower' : undefined;
   }
 
-  private answer(id: number, word: string): string {
+  protected answer(id: number, word: string): string {
     const mode = this.modeOf(id);
     if (word === 'ruok') return 'imok';
     if (mode === undefined) return NOT_SERVING;

@@ -21,6 +21,8 @@ docker run --detach \
   --env ALLOW_ANONYMOUS_LOGIN=yes \
   --env ALLOW_EMPTY_PASSWORD=yes \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,envi,mntr,ruok,srvr,stat \
+  --env ZOO_RECONFIG_ENABLED=yes \
+  --env ZOO_CFG_standaloneEnabled=false \
   --env ZOO_ENABLE_ADMIN_SERVER=yes \
   --env ZOO_ADMIN_SERVER_PORT_NUMBER=8080 \
   --env ZOO_AUTOPURGE_INTERVAL=6 \
@@ -36,5 +38,5 @@ docker run --detach \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
   --label io.zkplan.ports=2181,2888,3888,8080,7000 \
-  --label io.zkplan.config-hash=09b4aa077c1e4015 \
+  --label io.zkplan.config-hash=7114439edd414e5a \
   bitnamilegacy/zookeeper:3.8.4

@@ -18,14 +18,15 @@ docker run --detach \
   --env 'ZOO_SERVERS=server.1=192.0.2.11:2888:3888;2181 server.2=192.0.2.12:2888:3888;2181 server.3=192.0.2.13:2888:3888;2181' \
   --env ZOO_4LW_COMMANDS_WHITELIST=conf,envi,mntr,ruok,srvr,stat \
   --env ZOO_ADMINSERVER_ENABLED=true \
+  --env ZOO_STANDALONE_ENABLED=false \
   --env ZOO_AUTOPURGE_PURGEINTERVAL=6 \
   --env ZOO_AUTOPURGE_SNAPRETAINCOUNT=5 \
   --env 'JVMFLAGS=-Xmx1536m -Xms1536m' \
-  --env 'ZOO_CFG_EXTRA=metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider metricsProvider.httpPort=7070 jute.maxbuffer=4194304 maxClientCnxns=0' \
+  --env 'ZOO_CFG_EXTRA=reconfigEnabled=true metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider metricsProvider.httpPort=7070 jute.maxbuffer=4194304 maxClientCnxns=0' \
   --env TZ=UTC \
   --env 'GREETING=costs $5' \
   --label io.zkplan.ensemble=zk \
   --label io.zkplan.server-id=3 \
   --label io.zkplan.ports=2181,2888,3888,8080,7070 \
-  --label io.zkplan.config-hash=a92bae175fea6901 \
+  --label io.zkplan.config-hash=5bdbcac92d0af860 \
   zookeeper:3.9.4
