@@ -8,9 +8,12 @@
 // or the rendered stack; destroy removes the secrets. Then a running plain ensemble is taken to
 // quorum TLS + client TLS beside the plain port by one apply, a client writing all the time
 // through the plain port (no acknowledged write lost; step times and the longest write outage
-// printed, never asserted on: the machine is shared).
+// printed, never asserted on: the machine is shared); renewed certificates become new secrets,
+// rolled one service at a time, the old ones removed; and the way back to plain text, writes
+// going on, leaves no secret.
 // Needs root; run with ZKPLAN_LAB_ID set (see test/lab/README.md).
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -65,6 +68,34 @@ describe('a secured ensemble on a 3-node lab Swarm (zkplan apply --target swarm,
   const taskContainers = async (i: number) => (await lab.docker(i, ['ps', '-q', '--filter', `label=com.docker.stack.namespace=${ENSEMBLE}`])).stdout.split('\n').filter(Boolean);
   const phaseLabels = async () =>
     Promise.all([1, 2, 3].map(async (i) => (await lab.docker(1, ['service', 'inspect', '--format', '{{index .Spec.Labels "io.zkplan.security-phase"}}', `${ENSEMBLE}_${ENSEMBLE}${i}`])).stdout.trim()));
+
+  /**
+   * One `apply --target swarm` in three security steps while a client writes through the plain
+   * port: no acknowledged write lost; step times, writes and the longest write outage printed.
+   */
+  async function applyWhileWriting(what: string): Promise<ExecResult> {
+    const servers = lab.hosts.map((h) => `${h.address}:2181`);
+    const root = `/swarm-security-${Date.now()}`;
+    const writer = await startZnodeWriter(servers, root);
+    const started = Date.now();
+    let r: ExecResult;
+    let total: number;
+    try {
+      r = await zkplanCli(['apply', inventory, '--target', 'swarm', '--timeout', '900'], { timeoutMs: 1_200_000 });
+      total = Date.now() - started;
+      await new Promise((res) => setTimeout(res, 1000));
+    } finally {
+      await writer.stop();
+    }
+    assert.equal(r.code, 0, explain(r));
+    const times = stepTimes(r.stderr);
+    assert.equal(times.length, 3, r.stderr);
+    const children = new Set(await znodeChildren(servers, root));
+    const lost = writer.acknowledged.filter((p) => !children.has(p.slice(root.length + 1)));
+    assert.deepEqual(lost, [], 'no acknowledged write lost');
+    console.log(`# ${what}: steps ${times.join(', ')}; apply ${(total / 1000).toFixed(1)} s; writes acknowledged ${writer.acknowledged.length}, retried ${writer.retries}, checked ${children.size}; longest write outage ${writer.longestGapMs} ms`);
+    return r;
+  }
 
   async function cleanUp(): Promise<void> {
     await lab.docker(1, ['stack', 'rm', ENSEMBLE], { allowFail: true });
@@ -195,33 +226,42 @@ describe('a secured ensemble on a 3-node lab Swarm (zkplan apply --target swarm,
     assert.match(dry.stderr, /security changes in 3 rolling steps, each verified before the next: unify → tls → secured/);
     assert.deepEqual(await secretNames(), [], 'a dry run makes no secret');
 
-    const servers = lab.hosts.map((h) => `${h.address}:2181`);
-    const root = `/swarm-rollout-${Date.now()}`;
-    const writer = await startZnodeWriter(servers, root);
-    const started = Date.now();
-    let r: ExecResult;
-    let total: number;
-    try {
-      r = await zkplanCli(['apply', inventory, '--target', 'swarm', '--timeout', '900'], { timeoutMs: 1_200_000 });
-      total = Date.now() - started;
-      await new Promise((res) => setTimeout(res, 1000));
-    } finally {
-      await writer.stop();
-    }
-    assert.equal(r.code, 0, explain(r));
+    const r = await applyWhileWriting('swarm plain → secured');
     for (const step of ['1/3: unify', '2/3: tls', '3/3: secured']) assert.match(r.stderr, new RegExp(`step ${step}`));
-    const times = stepTimes(r.stderr);
-    assert.equal(times.length, 3, r.stderr);
     assert.deepEqual(await phaseLabels(), Array(3).fill('secured:quorum_tls,client_tls=both,quorum_sasl,secure_client=2281'));
     assert.equal((await secretNames()).length, 5);
-    const children = new Set(await znodeChildren(servers, root));
-    const lost = writer.acknowledged.filter((p) => !children.has(p.slice(root.length + 1)));
-    assert.deepEqual(lost, [], 'no acknowledged write lost');
-    console.log(`# swarm plain → secured: steps ${times.join(', ')}; apply ${(total / 1000).toFixed(1)} s; writes acknowledged ${writer.acknowledged.length}, retried ${writer.retries}, checked ${children.size}; longest write outage ${writer.longestGapMs} ms`);
     for (let i = 1; i <= 3; i++) {
       const [c] = await taskContainers(i);
       const logs = await lab.docker(i, ['logs', c!]);
       assert.match(logs.stdout + logs.stderr, /Creating TLS-only quorum server socket/);
     }
+  });
+
+  it('renewal: new server certificates get new secrets, rolled one service at a time; the old secrets are removed', async () => {
+    const before = await secretNames();
+    const pem = (i: number) => path.join(tlsDir, `${ENSEMBLE}${i}.pem`);
+    for (let i = 1; i <= 3; i++) await rm(pem(i));
+    const started = Date.now();
+    const r = await zkplanCli(['apply', inventory, '--target', 'swarm', '--timeout', '600'], { timeoutMs: 700_000 });
+    assert.equal(r.code, 0, explain(r));
+    assert.match(r.stdout, /0 to create, 3 to change, 0 unchanged/);
+    for (let i = 1; i <= 3; i++) assert.match(r.stderr, new RegExp(`ensemble whole again after replacing ${ENSEMBLE}_${ENSEMBLE}${i}`));
+    const after = await secretNames();
+    assert.equal(after.length, 5, after.join(' '));
+    assert.deepEqual(after.filter((n) => !n.includes('server.pem')), before.filter((n) => !n.includes('server.pem')), 'CA and JAAS secrets kept');
+    assert.ok(after.filter((n) => n.includes('server.pem')).every((n) => !before.includes(n)), 'every server key a new secret, the old ones gone');
+    const served = await run(['openssl', 's_client', '-connect', `${lab.hosts[0]!.address}:3888`, '-CAfile', path.join(tlsDir, 'ca.pem')], { input: '', allowFail: true, timeoutMs: 20_000 });
+    const presented = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(served.stdout)?.[0];
+    assert.ok(presented, served.stdout + served.stderr);
+    assert.equal(new X509Certificate(presented).serialNumber, new X509Certificate(readFileSync(pem(1))).serialNumber, 'the server presents the renewed certificate');
+    console.log(`# swarm renewal: apply ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  });
+
+  it('secured → plain: one apply, the steps back, writes going on, none lost; every secret removed', async () => {
+    await write();
+    const r = await applyWhileWriting('swarm secured → plain');
+    assert.match(r.stderr, /security changes in 3 rolling steps, each verified before the next: tls → unify → plain/);
+    assert.deepEqual(await phaseLabels(), ['', '', '']);
+    assert.deepEqual(await secretNames(), [], 'no secret left once no service uses one');
   });
 });
