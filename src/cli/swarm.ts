@@ -16,6 +16,9 @@ import { MULTI_HOST_NETWORKS, type Inventory } from '../inventory/types.js';
 import type { EnsemblePlan } from '../plan/types.js';
 import { loadTemplates } from '../render/templates.js';
 import { readPlan } from './inventory-file.js';
+import { specSecretsOf } from '../drivers/swarm/secrets.js';
+import { ensembleInStep, phaseSteps } from '../plan/security-phases.js';
+import { materialOf, maySecure, type EnsembleMaterial } from '../security/material.js';
 import type { Io } from './io.js';
 import { tableLines } from '../common/table.js';
 import { executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
@@ -26,6 +29,9 @@ interface SwarmEnsemble {
   ensemble: EnsemblePlan;
   driver: SwarmDriver;
   context: { ensemble: string; desired: DesiredServer[]; driver: SwarmDriver; progress: Progress };
+  inventory: Inventory;
+  /** The driver and context for the ensemble as one security step runs it, with that step's material. */
+  inStep(ensemble: EnsemblePlan, material: EnsembleMaterial | undefined): SwarmEnsemble;
 }
 
 async function withSwarm<T>(file: string, flags: RemoteFlags, io: Io, command: string, progress: Progress, each: (e: SwarmEnsemble) => Promise<T>): Promise<T[]> {
@@ -39,28 +45,59 @@ async function withSwarm<T>(file: string, flags: RemoteFlags, io: Io, command: s
   const results: T[] = [];
   try {
     const sessions = await openSessions(executor, inventory.hosts, concurrency, progress);
-    for (const e of ensembles) results.push(await each(swarmEnsemble(inventory, e, sessions, templates, progress, timeoutMs)));
+    for (const e of ensembles) {
+      // A secured ensemble's services mount Docker secrets named by its material (made or reused here).
+      const material = e.security ? await materialOf(inventory, e, command === 'apply' ? (m) => progress.note(m) : () => undefined) : undefined;
+      results.push(await each(swarmEnsemble(inventory, e, sessions, templates, progress, timeoutMs, material)));
+    }
   } finally {
     await executor.closeAll();
   }
   return results;
 }
 
-function swarmEnsemble(inventory: Inventory, ensemble: EnsemblePlan, sessions: Sessions, templates: ReturnType<typeof loadTemplates>, progress: Progress, timeoutMs: number): SwarmEnsemble {
-  const stack = desiredStack(ensemble, templates);
-  const driver = new SwarmDriver(inventory, ensemble, stack, sessions, progress, { timeoutMs });
-  return { ensemble, driver, context: { ensemble: ensemble.name, desired: desiredServers(ensemble, { kind: 'swarm' }), driver, progress } };
+function swarmEnsemble(inventory: Inventory, ensemble: EnsemblePlan, sessions: Sessions, templates: ReturnType<typeof loadTemplates>, progress: Progress, timeoutMs: number, material?: EnsembleMaterial): SwarmEnsemble {
+  const secrets = material && ensemble.security ? specSecretsOf(material) : undefined;
+  const stack = desiredStack(ensemble, templates, secrets);
+  const driver = new SwarmDriver(inventory, ensemble, stack, sessions, progress, { timeoutMs, ...(material ? { material } : {}) });
+  const desired = desiredServers(ensemble, { kind: 'swarm', ...(secrets ? { swarmSecrets: secrets } : {}) });
+  return {
+    ensemble,
+    driver,
+    context: { ensemble: ensemble.name, desired, driver, progress },
+    inventory,
+    inStep: (e, m) => swarmEnsemble(inventory, e, sessions, templates, progress, timeoutMs, m),
+  };
 }
 
 export async function applySwarm(file: string, flags: RemoteFlags & { dryRun?: boolean; forceUnlock?: boolean }, io: Io, setExit: (code: number) => void): Promise<void> {
   const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
   const concurrency = positiveInt(flags.concurrency, '--concurrency');
   const progress = progressFor(io);
-  const reports: SwarmApplyReport[] = await withSwarm(file, flags, io, 'apply', progress, async ({ context, driver }) => {
-    const report = await apply(context, { dryRun: Boolean(flags.dryRun), timeoutMs, concurrency, forceUnlock: Boolean(flags.forceUnlock), command: `zkplan apply --target swarm ${file}` });
-    // A dry run ends before the driver reports: say what it would relabel.
-    return { ...report, target: 'swarm' as const, ...(report.dryRun ? { labels: driver.labelChanges().map(describeLabels) } : {}) };
+  const perEnsemble = await withSwarm(file, flags, io, 'apply', progress, async (target) => {
+    const { inventory, ensemble: e } = target;
+    const note = (m: string) => progress.note(m);
+    // Security turned on or off on a running ensemble goes in rolling steps, as on the host
+    // target; where an interrupted sequence stopped is read from the services' labels.
+    const look = maySecure(inventory, e) ? target.inStep(e, undefined) : undefined;
+    const running = look ? [...(await look.driver.observe(look.context.desired)).values()].filter((o) => o.exists) : [];
+    const steps = phaseSteps(e.security, running.map((o) => o.securityPhase));
+    if (steps.length > 1) note(`${e.name}: security changes in ${steps.length} rolling steps, each verified before the next: ${steps.map((s) => s.name).join(' → ')}`);
+    const reports: SwarmApplyReport[] = [];
+    for (const [i, step] of steps.entries()) {
+      // a step back to plain text still needs the material to reach servers that speak TLS
+      const security = step.security ?? steps[i - 1]?.security ?? e.security;
+      const { context, driver } = steps.length > 1 ? target.inStep(ensembleInStep(e, step), await materialOf(inventory, e, () => undefined, security)) : target;
+      if (steps.length > 1) note(`${e.name}: step ${i + 1}/${steps.length}: ${step.name}`);
+      const report = await apply(context, { dryRun: Boolean(flags.dryRun), timeoutMs, concurrency, forceUnlock: Boolean(flags.forceUnlock), command: `zkplan apply --target swarm ${file}` });
+      // A dry run ends before the driver reports: say what it would relabel.
+      reports.push({ ...report, target: 'swarm' as const, ...(report.dryRun ? { labels: driver.labelChanges().map(describeLabels) } : {}) });
+      if (steps.length > 1 && !report.dryRun) note(`${e.name}: step ${i + 1}/${steps.length} ${step.name} ${report.ok ? 'verified' : 'NOT verified'} after ${(report.elapsedMs / 1000).toFixed(1)} s`);
+      if (!report.ok || report.dryRun) break;
+    }
+    return reports;
   }).finally(() => progress.close?.());
+  const reports = perEnsemble.flat();
   io.out(flags.json ? jsonText(reports) : reports.map(applySummary).join(''));
   if (reports.some((r) => !r.ok)) throw new OperationalError('the ensemble could not be proven to work (see above)');
   setExit(0);

@@ -40,9 +40,10 @@ export function targetByName(name: string): Target {
 
 /** Throws UsageError when the ensemble cannot be deployed with the target (or a --set key is unknown). */
 export function checkTarget(target: TargetName, ensemble: EnsemblePlan, options: RenderOptions): void {
-  if (ensemble.security) {
+  // A Swarm stack carries them as external Docker secrets (names only).
+  if (ensemble.security && target !== 'swarm') {
     throw new UsageError(
-      `ensemble ${ensemble.name} has a security block: its key material and secrets reach the servers only through zkplan apply on the host target (SFTP into a root-only directory, mounted read-only); target ${target} cannot carry them`,
+      `ensemble ${ensemble.name} has a security block: its key material and secrets reach the servers only through zkplan apply on the host target (SFTP into a root-only directory, mounted read-only) or as Docker secrets of a Swarm stack; target ${target} cannot carry them`,
     );
   }
   checkCompatibility(BY_NAME[target], ensemble);

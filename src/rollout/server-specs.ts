@@ -11,6 +11,7 @@ import { publishAddress } from '../render/text.js';
 import { UsageError } from '../common/problems.js';
 import { SECRETS_MOUNT } from '../plan/security.js';
 import { phaseLabel } from '../plan/security-phases.js';
+import { swarmSecretMounts, type SwarmSpecSecrets } from './swarm-secrets.js';
 import { configHash, LABEL_ENSEMBLE, LABEL_HASH, LABEL_PORTS, LABEL_SECURITY, LABEL_SECURITY_PHASE, LABEL_SERVER, type ContainerSpec, type SpecMount, type SpecNetwork, type SpecPort } from './spec.js';
 
 /** The zoo.cfg key of the super-user digest (QuorumPeerConfig makes unknown keys `zookeeper.<key>` system properties). */
@@ -46,6 +47,8 @@ export interface SpecTarget {
    * property zookeeper.DigestAuthenticationProvider.superDigest, so it is on no command line.
    */
   superDigest?: string;
+  /** Swarm apply: the digests that name a secured ensemble's Docker secrets (a render names them without). */
+  swarmSecrets?: SwarmSpecSecrets;
 }
 
 export interface SpecSecrets {
@@ -86,7 +89,7 @@ function ownLineOnly(s: ServerPlan): ServerPlan {
 
 function serverSpec(plan: EnsemblePlan, s: ServerPlan, target: SpecTarget): ContainerSpec {
   const e = target.superDigest === undefined ? plan : { ...plan, settings: { ...plan.settings, zooCfg: [...plan.settings.zooCfg, [SUPER_DIGEST_KEY, target.superDigest] as [string, string]] } };
-  if (e.security && (target.kind !== 'host' || target.secrets === undefined)) throw new UsageError(securityRefusal(e, target));
+  if (e.security && target.kind !== 'swarm' && (target.kind !== 'host' || target.secrets === undefined)) throw new UsageError(securityRefusal(e, target));
   const profile = imageProfile(e.profile);
   const env = containerEnvironment(s, e, addressingFor(e, target.hostAddress ?? 'resolved', target.overrides ?? {}, target.literal));
   const hostNetwork = e.network === 'host';
@@ -114,20 +117,22 @@ function serverSpec(plan: EnsemblePlan, s: ServerPlan, target: SpecTarget): Cont
       const network: SpecNetwork = overlay ? { kind: 'named', name: dockerNetwork(e).name, dnsrr: true } : { kind: 'host' };
       // Host networking already exposes the client port on the host's own address; on the overlay it is published in host mode.
       const ports: SpecPort[] = overlay ? [{ published: s.ports.client, target: s.ports.client }] : [];
-      return { ...base, ...(overlay ? { hostname: s.name } : {}), network, ports, labels: ids, mounts: namedVolumes(e, s), placement: swarmConstraint(s.constraint) };
+      const labels: Record<string, string> = { ...ids };
+      // Key material and secrets: Docker secrets, mounted where the host target mounts its files.
+      const secrets = e.security ? swarmSecretMounts(e.name, s.name, e.security, e.profile, target.swarmSecrets) : undefined;
+      if (e.security) {
+        if (target.swarmSecrets) labels[LABEL_SECURITY] = target.swarmSecrets.fingerprintOf(s.name);
+        labels[LABEL_SECURITY_PHASE] = phaseLabel(e.security, s.ports.secureClient);
+      }
+      return { ...base, ...(overlay ? { hostname: s.name } : {}), network, ports, labels, mounts: namedVolumes(e, s), placement: swarmConstraint(s.constraint), ...(secrets ? { secrets } : {}) };
     }
   }
 }
 
 /** Why a secured ensemble cannot be made for this target: its secrets would have no safe way to the servers. */
 function securityRefusal(e: EnsemblePlan, target: SpecTarget): string {
-  const what =
-    target.kind === 'swarm'
-      ? 'a Swarm stack (Docker secrets are not written by zkplan yet)'
-      : target.kind === 'local'
-        ? 'up --local'
-        : 'a rendered file (it would have to carry the key material and passwords)';
-  return `ensemble ${e.name} has a security block: its key material and secrets reach the servers only through zkplan apply on the host target (SFTP into a root-only directory, mounted read-only), not through ${what}`;
+  const what = target.kind === 'local' ? 'up --local' : 'a rendered file (it would have to carry the key material and passwords)';
+  return `ensemble ${e.name} has a security block: its key material and secrets reach the servers only through zkplan apply on the host target (SFTP into a root-only directory, mounted read-only) or as Docker secrets of a Swarm stack, not through ${what}`;
 }
 
 /** Host networking, or a single host's user-defined network (bridge, links, static-ip) with the client port published. */

@@ -27,6 +27,17 @@ export interface SpecPort {
   target: number;
 }
 
+/** Swarm: a Docker secret (made beforehand, external to the stack) mounted as a file of the task's container. */
+export interface SpecSecret {
+  /** the secret's name */
+  name: string;
+  /** absolute path of the file in the container */
+  target: string;
+  uid: string;
+  gid: string;
+  mode: number;
+}
+
 export interface ContainerSpec {
   name: string;
   hostname?: string;
@@ -46,6 +57,8 @@ export interface ContainerSpec {
   memoryBytes?: number;
   /** Swarm: the node the service is pinned to, `node.labels.x == n` */
   placement?: string;
+  /** Swarm: Docker secrets mounted as files (a secured ensemble's key material and JAAS file) */
+  secrets?: SpecSecret[];
 }
 
 export const LABEL_ENSEMBLE = 'io.zkplan.ensemble';

@@ -25,6 +25,11 @@ export const RENEW_BEFORE_DAYS = 30;
 export interface SecretFile {
   name: string;
   content: Buffer;
+  /**
+   * HMAC of the content under the local key (12 hex digits): names the file's version where a
+   * name must change with the content (Swarm secrets are immutable), tells nothing about it.
+   */
+  digest: string;
 }
 
 export interface ServerMaterial {
@@ -121,9 +126,10 @@ export async function ensureMaterial(spec: EnsembleSpec, ensemble: EnsemblePlan,
 
   const servers = new Map<string, ServerMaterial>();
   for (const s of ensemble.servers) {
+    const file = (name: string, content: Buffer): SecretFile => ({ name, content, digest: createHmac('sha256', fingerprintKey).update(content).digest('hex').slice(0, 12) });
     const files: SecretFile[] = [];
-    if (tls) files.push({ name: SECRET_FILES.keyStore, content: await tls.server(s) }, { name: SECRET_FILES.trustStore, content: tls.ca });
-    if (jaas) files.push({ name: SECRET_FILES.jaas, content: jaas });
+    if (tls) files.push(file(SECRET_FILES.keyStore, await tls.server(s)), file(SECRET_FILES.trustStore, tls.ca));
+    if (jaas) files.push(file(SECRET_FILES.jaas, jaas));
     const mac = createHmac('sha256', fingerprintKey);
     for (const f of files) mac.update(f.name).update('\0').update(f.content).update('\0');
     servers.set(s.name, { files, fingerprint: mac.digest('hex').slice(0, 16) });

@@ -165,7 +165,8 @@ const variants: Case[] = [
 
 /** Pairs that must render (the README's target table). */
 function expectedTargets(c: Case): TargetName[] {
-  if (c.secured) return [];
+  // a secured ensemble's secrets travel only as Docker secrets (a Swarm stack)
+  if (c.secured) return c.network === 'host' || c.network === 'overlay' ? ['swarm'] : [];
   switch (c.network) {
     case 'host':
       return ['aliyun', 'swarm', 'run-scripts'];

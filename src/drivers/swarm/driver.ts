@@ -38,6 +38,9 @@ import type { Dial } from '../../verify/dial.js';
 import type { Member } from '../../verify/types.js';
 import { lockAndRun } from '../lock.js';
 import { tunnelDial, type Sessions } from '../sessions.js';
+import type { EnsembleMaterial } from '../../security/material.js';
+import { clientDial } from '../client-dial.js';
+import { secretsWanted, SwarmSecrets } from './secrets.js';
 import { describeLabels, labelsOfStep, labelsUpfront, markerLabel, movingServers, planLabels, type LabelChange } from './nodes.js';
 import { observeCommands, readObservation, type Observation, type SwarmState } from './observe.js';
 import type { DesiredStack, StackService } from './stack.js';
@@ -90,6 +93,7 @@ export class SwarmDriver implements Driver<SwarmReport> {
   /** Servers whose create() waits for the next deploy, and that deploy. */
   private creating: StackService[] = [];
   private createDeploy: Promise<void> | undefined;
+  private readonly secrets: SwarmSecrets;
 
   constructor(
     private readonly inventory: Inventory,
@@ -97,10 +101,12 @@ export class SwarmDriver implements Driver<SwarmReport> {
     private readonly stack: DesiredStack,
     private readonly sessions: Sessions,
     private readonly progress: Progress,
-    private readonly opts: { timeoutMs: number },
+    /** material: a secured ensemble's key material and secrets (src/security/material.ts), made into Docker secrets */
+    private readonly opts: { timeoutMs: number; material?: EnsembleMaterial },
   ) {
     this.manager = managerSession(inventory, sessions);
-    this.dial = tunnelDial(sessions);
+    this.dial = clientDial(tunnelDial(sessions), ensemble.security, opts.material?.client);
+    this.secrets = new SwarmSecrets(this.manager, ensemble.name);
     this.run = (host, argv) => this.sessions.get(host)!.run(argv);
   }
 
@@ -151,7 +157,7 @@ export class SwarmDriver implements Driver<SwarmReport> {
         const s = found.byServer.get(d.serverId);
         if (!s?.exists) return [d.serverId, { exists: false, running: false }];
         const status = s.taskState === undefined ? 'no task' : `${s.taskState}${s.taskError ? `: ${s.taskError}` : ''}`;
-        return [d.serverId, { exists: true, running: s.running, status, ...(s.configHash !== undefined ? { configHash: s.configHash } : {}), ...(s.runningOn !== undefined ? { runningOn: s.runningOn } : {}) }];
+        return [d.serverId, { exists: true, running: s.running, status, ...(s.configHash !== undefined ? { configHash: s.configHash } : {}), ...(s.runningOn !== undefined ? { runningOn: s.runningOn } : {}), ...(s.securityPhase !== undefined ? { securityPhase: s.securityPhase } : {}) }];
       }),
     );
     this.observed = observed;
@@ -201,6 +207,9 @@ export class SwarmDriver implements Driver<SwarmReport> {
       await this.manager.putFiles([{ path: `${stackDir(this.manager, this.ensemble.name)}/docker-stack.yml`, content: this.stack.content, mode: 0o600 }]);
       this.recorded = true;
     }
+    // The Docker secrets the services will mount exist before any of them is deployed.
+    const material = this.opts.material;
+    if (material) for (const name of await this.secrets.ensure(secretsWanted(desired, material))) this.progress.step(this.manager.host.name, 'secret', 'ok', `${name} created`);
     await this.relabel(labelsUpfront(this.labelChanges(), movingServers(desired, this.observed)));
   }
 
@@ -242,9 +251,14 @@ export class SwarmDriver implements Driver<SwarmReport> {
     await this.deploy(server);
   }
 
-  async finish(): Promise<void> {
+  async finish(desired: readonly DesiredServer[]): Promise<void> {
     // Labels that move no server and no step needed (a marker missing, a label of a host that runs nothing).
     await this.relabel(this.labelChanges());
+    // Secrets of replaced material (or of security turned off) once no service uses them.
+    if (this.opts.material) {
+      const keep = new Set(desired.flatMap((d) => (d.spec.secrets ?? []).map((x) => x.name)));
+      for (const name of await this.secrets.prune(keep)) this.progress.step(this.manager.host.name, 'secret', 'ok', `${name} removed (no longer used)`);
+    }
     if (this.stale.length === 0) return;
     await this.deployFile(`${stackDir(this.manager, this.ensemble.name)}/docker-stack.yml`, this.stack.content, true);
     for (const s of this.stale) this.progress.step(this.manager.host.name, 'remove', 'ok', `${s} (no longer in the plan)`);
@@ -277,6 +291,7 @@ export class SwarmDriver implements Driver<SwarmReport> {
         this.waitUntil(`${node}: containers of stack ${this.stack.stack} still present`, async () => (await this.checked(node, stackContainers(this.stack.stack))).stdout.trim() === ''),
       ),
     );
+    if (this.ensemble.security) for (const name of await this.secrets.removeAll()) this.progress.step(this.manager.host.name, 'secret', 'ok', `${name} removed`);
     const marker = markerLabel(this.ensemble.name);
     await this.relabel(
       swarm.nodes.flatMap((node) => {

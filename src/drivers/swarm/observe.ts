@@ -7,6 +7,7 @@ import { inspectNodes, inspectStackServices, stackTasks, swarmInfo } from '../..
 import type { BatchCommand } from '../../remote/batch.js';
 import type { RunResult } from '../../remote/session.js';
 import { LABEL_ENSEMBLE, LABEL_HASH, LABEL_SERVER } from '../../rollout/desired.js';
+import { LABEL_SECURITY_PHASE } from '../../rollout/spec.js';
 import type { ObservedContainer } from '../../rollout/rollout.js';
 import { matchHosts, parseNodes, type SwarmNode } from './nodes.js';
 import type { DesiredStack } from './stack.js';
@@ -110,6 +111,7 @@ function readStack(services: RunResult, tasks: RunResult, manager: string, ensem
       running,
       ...(labels[LABEL_HASH] ? { configHash: labels[LABEL_HASH] } : {}),
       ...(labels[LABEL_SERVER] && labels[LABEL_SERVER] !== String(s.serverId) ? { configHash: 'foreign' } : {}),
+      ...(labels[LABEL_SECURITY_PHASE] !== undefined ? { securityPhase: labels[LABEL_SECURITY_PHASE] } : {}),
       ...(task ? { runningOn: hostOfNode(state, task.Node), taskState: task.CurrentState, ...(task.Error ? { taskError: task.Error } : {}) } : {}),
     });
   }

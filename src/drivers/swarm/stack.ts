@@ -7,6 +7,7 @@ import type { EnsemblePlan } from '../../plan/types.js';
 import { imageProfile, renderTarget, type Templates } from '../../render/index.js';
 import { stateDirs } from '../../render/profiles/index.js';
 import { desiredServers } from '../../rollout/server-specs.js';
+import type { SwarmSpecSecrets } from '../../rollout/swarm-secrets.js';
 
 export interface StackService {
   serverId: number;
@@ -31,13 +32,15 @@ export interface DesiredStack {
   subset(keys: readonly string[]): string;
 }
 
-export function desiredStack(ensemble: EnsemblePlan, templates: Templates): DesiredStack {
+/** `secrets`: apply's digests of a secured ensemble's material, which name its Docker secrets. */
+export function desiredStack(ensemble: EnsemblePlan, templates: Templates, secrets?: SwarmSpecSecrets): DesiredStack {
   const stack = ensemble.name;
   const rendered = renderTarget('swarm', ensemble, { set: {}, resolve: true }, templates).find((f) => f.path === 'docker-stack.yml');
   if (!rendered) throw new Error('internal error: the swarm target rendered no docker-stack.yml');
   const doc = YAML.parseDocument(rendered.content);
   const profile = imageProfile(ensemble.profile);
-  const specs = desiredServers(ensemble, { kind: 'swarm' });
+  const specs = desiredServers(ensemble, { kind: 'swarm', ...(secrets ? { swarmSecrets: secrets } : {}) });
+  const allSecrets = new Map<string, { external: true; name: string }>();
   const services = ensemble.servers.map((s, i) => {
     const { configHash, spec } = specs[i]!;
     const labels = spec.labels;
@@ -45,6 +48,11 @@ export function desiredStack(ensemble: EnsemblePlan, templates: Templates): Desi
     // container let zkplan see on a node that the new task (not the old one) is running.
     doc.setIn(['services', s.name, 'deploy', 'labels'], doc.createNode(labels));
     doc.setIn(['services', s.name, 'labels'], doc.createNode(labels));
+    // The secrets' names with the digests of what they hold (the render names them without).
+    if (spec.secrets) {
+      doc.setIn(['services', s.name, 'secrets'], doc.createNode(spec.secrets.map((x) => ({ source: x.name, target: x.target, uid: x.uid, gid: x.gid, mode: x.mode }))));
+      for (const x of spec.secrets) allSecrets.set(x.name, { external: true, name: x.name });
+    }
     return {
       serverId: s.id,
       role: s.role,
@@ -55,6 +63,7 @@ export function desiredStack(ensemble: EnsemblePlan, templates: Templates): Desi
       volumes: stateDirs(profile, ensemble).map((d) => `${stack}_${s.name}-${d.name}`),
     };
   });
+  if (allSecrets.size > 0) doc.set('secrets', doc.createNode(Object.fromEntries(allSecrets)));
   const content = doc.toString();
   return {
     stack,

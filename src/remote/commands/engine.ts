@@ -130,3 +130,21 @@ export function versionRequest(): EngineRequest {
 export function infoRequest(): EngineRequest {
   return { method: 'GET', path: '/info' };
 }
+
+/** Swarm secrets (on a manager) carrying label key=value: `[{ ID, Spec: { Name, Labels } }]`. */
+export function listSecretsRequest(key: string, value: string): EngineRequest {
+  return { method: 'GET', path: `/secrets?filters=${encodeURIComponent(JSON.stringify({ label: [`${key}=${value}`] }))}` };
+}
+
+/**
+ * `docker secret create`: the value travels base64 in the request body (over the SSH connection),
+ * never on a command line or in a file on the manager.
+ */
+export function createSecretRequest(secretName: string, labels: Record<string, string>, data: Buffer): EngineRequest {
+  return { method: 'POST', path: '/secrets/create', body: { Name: secretName, Labels: { ...labels }, Data: data.toString('base64') } };
+}
+
+/** `docker secret rm`; refused (400) while a service still uses the secret. */
+export function removeSecretRequest(id: string): EngineRequest {
+  return { method: 'DELETE', path: `/secrets/${name(id)}` };
+}

@@ -8,6 +8,9 @@ import { composeLiteral, memoryLimit, oneLine, serverRange } from '../text.js';
 import type { RenderOptions, Templates } from '../types.js';
 import { rows, type Target } from './types.js';
 import { MULTI_HOST_NETWORKS } from '../../inventory/types.js';
+import { SECRET_FILES, SECRETS_MOUNT } from '../../plan/security.js';
+import type { SpecSecret } from '../../rollout/spec.js';
+import { swarmSecretMounts } from '../../rollout/swarm-secrets.js';
 
 const FILE = 'docker-stack.yml';
 
@@ -25,10 +28,26 @@ function header(e: EnsemblePlan, resolve: boolean): string[] {
   if (e.network === 'overlay') {
     lines.push('endpoint_mode dnsrr: a service name resolves to its task, not to a VIP ZooKeeper cannot bind.');
   }
+  if (e.security) lines.push(...secretsHeader(e));
   if (e.settings.dataLogDir !== undefined) {
     lines.push('data_log_dir names host directories; a stack keeps the transaction logs in the named volumes <service>-datalog instead.');
   }
   return lines;
+}
+
+/** How the external secrets come to exist: the file never holds a secret value, only names. */
+function secretsHeader(e: EnsemblePlan): string[] {
+  const names = new Map<string, string>();
+  for (const s of e.servers) {
+    const what: Record<string, string> = { [SECRET_FILES.keyStore]: `${s.name}'s PEM private key and certificate`, [SECRET_FILES.trustStore]: 'the CA certificate (PEM)', [SECRET_FILES.jaas]: 'the JAAS login file (SASL passwords)' };
+    for (const m of swarmSecretMounts(e.name, s.name, e.security!, e.profile)) names.set(m.name, what[m.target.slice(SECRETS_MOUNT.length + 1)] ?? m.target);
+  }
+  return [
+    `Key material and passwords are Docker secrets (external: true): this file holds their names only. Each is mounted read-only (mode 0400) at ${SECRETS_MOUNT}/<file>.`,
+    'Create each on a manager before deploying, reading the value from stdin (never from a command line): docker secret create <name> - < <file>',
+    ...[...names].map(([name, holds]) => `  ${name}: ${holds}`),
+    `zkplan apply --target swarm creates them itself from the material it keeps (.zkplan/${e.name}/tls), with a digest of the content appended to each name.`,
+  ];
 }
 
 function network(e: EnsemblePlan) {
@@ -55,12 +74,14 @@ function render(e: EnsemblePlan, options: RenderOptions, templates: Templates) {
       port: spec.ports[0] ?? null,
       dnsrr: spec.network.kind === 'named' && spec.network.dnsrr === true,
       constraint: composeLiteral(spec.placement!),
+      secrets: spec.secrets ?? null,
     };
   });
   const view = {
     header: header(e, options.resolve).map(oneLine),
     services,
     volumes: specs.flatMap(({ spec }) => spec.mounts.map((m) => m.source)),
+    secrets: uniqueSecrets(specs.flatMap(({ spec }) => spec.secrets ?? [])),
     network: net,
   };
   const content = templates.swarm(view);
@@ -71,6 +92,12 @@ function render(e: EnsemblePlan, options: RenderOptions, templates: Templates) {
   ];
   // --resolve writes every address out: no variable is left for a .env to give.
   return [{ path: FILE, content }, ...(options.resolve ? [] : [renderEnvFile(e, options.set, envHeader, templates)])];
+}
+
+/** The stack's top-level secrets: each once, in first-use order; none (no `secrets:` key) when there are none. */
+function uniqueSecrets(all: readonly SpecSecret[]): SpecSecret[] | null {
+  const seen = new Map(all.map((s) => [s.name, s]));
+  return seen.size > 0 ? [...seen.values()] : null;
 }
 
 export const swarmTarget: Target = {

@@ -43,6 +43,8 @@ export function goldenCases(): Case[] {
     { name: 'article-links--run-scripts', target: 'run-scripts', plan: () => planOfFile('inventories/article-links.yml') },
     { name: 'article-static-ip--compose-static-ip', target: 'compose-static-ip', plan: () => planOfFile('inventories/article-static-ip.yml') },
     { name: 'article-static-ip--run-scripts', target: 'run-scripts', plan: () => planOfFile('inventories/article-static-ip.yml') },
+    // a secured ensemble: its key material and passwords as external Docker secrets
+    { name: 'secured--swarm', target: 'swarm', plan: () => planOfFile('inventories/secured.yml') },
   ];
   const matrix: Case[] = [];
   for (const profile of ['aliyun', 'official', 'bitnami'] as const) {
