@@ -15,10 +15,9 @@ import { runChecked } from '../../remote/session.js';
 import { acquireLockFiles, releaseOwnLockFiles } from '../../remote/sftp-lock.js';
 import { tracePhase } from '../../remote/trace.js';
 import { desiredContainers, ensembleStateDir, envFilePath, LABEL_ENSEMBLE, secretsDirPath, secretsRootPath, type DesiredContainer } from '../../rollout/desired.js';
-import { secretsOwner, type SecurityPlan } from '../../plan/security.js';
+import { secretsOwner } from '../../plan/security.js';
 import type { EnsembleMaterial } from '../../security/material.js';
-import { tlsDial, tlsOrPlainDial, type TlsClientMaterial } from '../../verify/tls-dial.js';
-import type { Dial } from '../../verify/dial.js';
+import { clientPortDial } from '../../verify/tls-dial.js';
 import { hostRecord } from '../../rollout/record.js';
 import type { EnsembleHealth } from '../../verify/ensemble.js';
 import type { Member } from '../../verify/types.js';
@@ -52,7 +51,7 @@ export class HostDriver implements Driver<HostReport> {
     /** a secured ensemble's key material and secrets (src/security/material.ts) */
     private readonly material?: EnsembleMaterial,
   ) {
-    this.dial = clientDial(tunnelDial(sessions), ensemble.security, material?.client);
+    this.dial = clientPortDial(tunnelDial(sessions), ensemble.security, material?.client);
     const secrets = material && {
       sourceOf: (host: string, server: string) => secretsDirPath(this.stateDir(host), ensemble.name, server),
       fingerprintOf: (server: string) => material.servers.get(server)!.fingerprint,
@@ -287,17 +286,6 @@ export class HostDriver implements Driver<HostReport> {
   async report(health: EnsembleHealth, changed: boolean): Promise<Partial<HostReport>> {
     return changed || !health.ok ? { reachability: await reachabilityMatrix(this.ensemble, this.sessions, health) } : {};
   }
-}
-
-/**
- * How verify speaks to the client port: plain text while a plain port is open on every server
- * (no client TLS, `both`, and the unify step, where client.portUnification takes plain text too);
- * TLS once the port is TLS only; in the tls step of `only` (a step that can meet TLS-only servers
- * on the way back, port-unified ones on the way there), TLS first, then plain text.
- */
-function clientDial(plain: Dial, security: SecurityPlan | undefined, client: TlsClientMaterial | undefined): Dial {
-  if (!client || security?.clientTls !== 'only' || security.phase === 'unify') return plain;
-  return security.phase === 'tls' ? tlsOrPlainDial(plain, client) : tlsDial(plain, client);
 }
 
 function parentDir(p: string): string {

@@ -3,15 +3,15 @@
 import type { DesiredServer } from '../../engine/driver.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { publishedReachAddress } from '../../render/text.js';
-import { desiredServers } from '../../rollout/server-specs.js';
+import { desiredServers, type SpecSecrets } from '../../rollout/server-specs.js';
 import { endpoint } from '../../verify/dial.js';
 import type { Member } from '../../verify/types.js';
 
 export { LABEL_LOCAL, ownerLabels } from '../../rollout/server-specs.js';
 
-/** Each server's container on the local engine: named volumes `<container>-<state dir>`, the plan's network. */
-export function localContainers(ensemble: EnsemblePlan): DesiredServer[] {
-  return desiredServers(ensemble, { kind: 'local' });
+/** Each server's container on the local engine: named volumes `<container>-<state dir>`, the plan's network (and a secured one's secrets, read-only). */
+export function localContainers(ensemble: EnsemblePlan, secrets?: SpecSecrets): DesiredServer[] {
+  return desiredServers(ensemble, { kind: 'local', ...(secrets ? { secrets } : {}) });
 }
 
 /** Verify dials the published client ports; an unspecified publish address is reached on loopback. */
