@@ -73,6 +73,11 @@ export function registerRender(program: Command, io: Io, setExit: (code: number)
       if (flags.output === undefined) printFiles(rendered, Boolean(flags.all), io);
       else {
         // The material is made (or read) before the first file is written: a missing password or openssl writes nothing.
+        if (writesDirectory) {
+          for (const d of secured.map((x) => join(flags.output!, x.dir))) {
+            if (!['absent', 'directory'].includes(io.pathKind(d))) throw new UsageError(`${d} is not a directory, but the secured ensemble's secrets go there; nothing was written`);
+          }
+        }
         const materials = writesDirectory && secured.length > 0 ? await securedMaterials(inventory, secured, io) : [];
         writeFiles(rendered, flags.output, Boolean(flags.force), io);
         if (materials.length > 0) await writeSecrets(materials, flags.output, io);

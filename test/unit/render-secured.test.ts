@@ -101,6 +101,18 @@ describe('render of a secured single-host ensemble', () => {
     assert.match(readFileSync(path.join(dir, 'zk.yml'), 'utf8'), /- \.\/secrets\/zk1:\/zkplan-secrets:ro/);
   });
 
+  it('a file where the secrets directory goes: refused before anything is written', async () => {
+    const dir = mkdtempSync(path.join(work, 'clash-'));
+    const out = path.join(dir, 'out');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(out);
+    writeFileSync(path.join(out, 'secrets'), 'not a directory\n');
+    const r = await render([inventory(dir), '-t', 'compose-bridge', '-o', `${out}/`]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /secrets is not a directory, but the secured ensemble's secrets go there; nothing was written/);
+    assert.equal(existsSync(path.join(out, 'docker-compose.yml')), false);
+  });
+
   it('a password that cannot be read writes nothing', async () => {
     const dir = mkdtempSync(path.join(work, 'nopw-'));
     const out = path.join(dir, 'out');
