@@ -66,7 +66,8 @@ export function resolveSecurity(spec: EnsembleSpec, report: Report): SecurityPla
     refuse(
       at(),
       `profile aliyun (ZooKeeper ${version.text}) cannot be secured by zkplan: 3.4 has no TLS at all and quorum SASL came with 3.4.10; ` +
-        `client SASL alone would need a JAAS file and JVM flag the image's run.sh has no way to receive; use profile official with ZooKeeper 3.5.5+`,
+        `all 3.4.8 could do is offer client SASL logins (an authProvider line, a mounted JAAS file named in JVMFLAGS), which it cannot require of clients ` +
+        `and zkplan does not render for this image; use profile official with ZooKeeper 3.5.5+`,
     );
     return undefined;
   }
