@@ -64,13 +64,13 @@ export function materialDir(spec: EnsembleSpec, inventoryFile: string): string {
  * The subject alternative names of a server: every name and address its peers and clients reach
  * it by. Host networking: the host's address. One host's network (bridge, links, static-ip): what
  * peers dial (container name, link alias, static IP), the name Docker's DNS gives a peer's
- * address back as (`<container>.<network>`: the quorum checks a connecting peer by it), and the
- * address clients reach the published port on.
+ * address back as (`<container>.<network>`: the quorum checks a connecting peer by it), the address
+ * clients reach the published port on and the host's own address.
  */
 export function serverSans(s: ServerPlan, e: EnsemblePlan): string[] {
   const san = (a: string) => (isIP(a) ? `IP:${a}` : `DNS:${a}`);
   if (!isSingleHost(e.network)) return [san(s.host.address)];
-  const names = [s.name, `${s.name}.${e.dockerNetwork?.name ?? e.network}`, s.linkAlias, s.staticIp, publishedReachAddress(e)];
+  const names = [s.name, `${s.name}.${e.dockerNetwork?.name ?? e.network}`, s.linkAlias, s.staticIp, publishedReachAddress(e), s.host.address];
   return [...new Set(names.filter((n): n is string => n !== undefined))].map(san);
 }
 

@@ -128,10 +128,10 @@ test('certificate names: the host address under host networking; on one host\'s 
   const host = plan('host');
   assert.deepEqual(serverSans(host.servers[1]!, host), ['IP:10.9.0.2']);
   const bridge = plan('bridge', '    publish_address: 0.0.0.0\n    docker_network: { name: zknet }\n');
-  assert.deepEqual(serverSans(bridge.servers[1]!, bridge), [`DNS:${bridge.servers[1]!.name}`, `DNS:${bridge.servers[1]!.name}.zknet`, 'IP:127.0.0.1']);
+  assert.deepEqual(serverSans(bridge.servers[1]!, bridge), [`DNS:${bridge.servers[1]!.name}`, `DNS:${bridge.servers[1]!.name}.zknet`, 'IP:127.0.0.1', `IP:${bridge.servers[1]!.host.address}`]);
   const links = plan('links');
   const s = links.servers[0]!;
-  assert.deepEqual(serverSans(s, links), [`DNS:${s.name}`, `DNS:${s.name}.${links.dockerNetwork!.name}`, `DNS:${s.linkAlias}`, `IP:${links.publishAddress ?? '127.0.0.1'}`]);
+  assert.deepEqual(serverSans(s, links), [`DNS:${s.name}`, `DNS:${s.name}.${links.dockerNetwork!.name}`, `DNS:${s.linkAlias}`, `IP:${links.publishAddress ?? '127.0.0.1'}`, `IP:${s.host.address}`]);
   const ip = plan('static-ip');
   const t = ip.servers[2]!;
   assert.ok(serverSans(t, ip).includes(`IP:${t.staticIp}`));
