@@ -39,7 +39,7 @@ export function registerDown(program: Command, io: Io, setExit: (code: number) =
         import('../engine/engine.js'),
       ]);
       // Down finds everything by label, so the built-in default's network method does not matter.
-      const { ensembles } = localPlan(file, flags, io, { network: 'bridge', image: DEFAULT_IMAGE });
+      const { ensembles, inventory } = localPlan(file, flags, io, { network: 'bridge', image: DEFAULT_IMAGE });
       if (flags.purgeData) {
         const names = ensembles.map((e) => e.name);
         await confirmDeletion(io, flags.yes, 'down --purge-data', `the data volumes of ensemble${names.length === 1 ? '' : 's'} ${names.join(', ')} on the local Docker engine`);
@@ -50,7 +50,9 @@ export function registerDown(program: Command, io: Io, setExit: (code: number) =
       try {
         for (const e of ensembles) {
           const driver = new LocalDriver(e, session, progress);
-          const removed = await destroy({ ensemble: e.name, desired: localContainers(e), driver, progress }, { purgeData: Boolean(flags.purgeData), forceUnlock: false, command: 'zkplan down' });
+          const secured = e.security && inventory ? (await import('../drivers/local/secured.js')).localSecretsForDown(inventory.file, e.name) : undefined;
+          const removed = await destroy({ ensemble: e.name, desired: localContainers(e, secured?.secrets), driver, progress }, { purgeData: Boolean(flags.purgeData), forceUnlock: false, command: 'zkplan down' });
+          if (secured) progress.note(`${e.name}: removed the servers' copies of the secrets in ${secured.remove()}`);
           const { strays, networks, volumesRemoved, volumesKept } = driver.outcome;
           reports.push({ ensemble: e.name, containers: [...removed.map((r) => r.replace(/^[^/]*\//, '')), ...strays], networks, volumesRemoved, volumesKept });
         }

@@ -3,7 +3,7 @@
 import { UsageError } from '../common/problems.js';
 import { defaultInventory } from '../drivers/local/default-inventory.js';
 import { SINGLE_HOST_NETWORKS, type SingleHostNetwork } from '../inventory/types.js';
-import type { Host } from '../inventory/types.js';
+import type { Host, Inventory } from '../inventory/types.js';
 import { planInventory } from '../plan/plan.js';
 import type { EnsemblePlan, Plan } from '../plan/types.js';
 import { LocalSession } from '../remote/local-executor.js';
@@ -13,12 +13,12 @@ import type { LocalFlags } from './local-options.js';
 import { selectEnsembles } from './remote-options.js';
 
 /** The inventory's plan, or the built-in default's when no file is given (then --network/--image shape it). */
-export function localPlan(file: string | undefined, flags: LocalFlags, io: Io, defaults: { network: SingleHostNetwork; image: string }): { plan: Plan; ensembles: EnsemblePlan[]; source: string } {
+export function localPlan(file: string | undefined, flags: LocalFlags, io: Io, defaults: { network: SingleHostNetwork; image: string }): { plan: Plan; ensembles: EnsemblePlan[]; source: string; inventory?: Inventory } {
   if (file !== undefined) {
     const given = [flags.network !== undefined ? '--network' : '', flags.image !== undefined ? '--image' : ''].filter(Boolean);
     if (given.length > 0) throw new UsageError(`${given.join(' and ')} shape${given.length > 1 ? '' : 's'} the built-in default ensemble; with an inventory, set network and image in ${file}`);
-    const { plan } = readPlan(file, io);
-    return { plan, ensembles: selectEnsembles(plan, flags.ensemble, SINGLE_HOST_NETWORKS, 'up --local / down'), source: file };
+    const { plan, inventory } = readPlan(file, io);
+    return { plan, ensembles: selectEnsembles(plan, flags.ensemble, SINGLE_HOST_NETWORKS, 'up --local / down'), source: file, inventory };
   }
   const plan = planInventory(defaultInventory({ network: flags.network ?? defaults.network, image: flags.image ?? defaults.image }));
   return { plan, ensembles: selectEnsembles(plan, flags.ensemble, SINGLE_HOST_NETWORKS, 'up --local / down'), source: 'the built-in default' };

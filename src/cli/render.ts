@@ -13,7 +13,10 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { OperationalError, UsageError } from '../common/problems.js';
 import { isRenderedByZkplan } from '../render/generated.js';
-import { TARGET_NAMES, type RenderedFile, type TargetName } from '../render/types.js';
+import { SECRETS_DIR, TARGET_NAMES, type RenderedFile, type TargetName } from '../render/types.js';
+import type { Inventory } from '../inventory/types.js';
+import type { EnsemblePlan } from '../plan/types.js';
+import type { EnsembleMaterial } from '../security/material.js';
 import type { Io } from './io.js';
 import { selectEnsembles } from './remote-options.js';
 
@@ -49,19 +52,37 @@ export function registerRender(program: Command, io: Io, setExit: (code: number)
       const target = parseTarget(flags.target);
       const set = parseSet(flags.set);
       if (flags.all && flags.output !== undefined) throw new UsageError('--all is for standard output; -o with a directory writes every file');
-      const [{ readPlan }, { renderTarget }, { loadTemplates }] = await Promise.all([
+      const [{ readPlan }, { renderTarget, mountsSecretsDir }, { loadTemplates }] = await Promise.all([
         import('./inventory-file.js'),
         import('../render/index.js'),
         import('../render/templates.js'),
       ]);
-      const { plan } = readPlan(file, io);
+      const { inventory, plan } = readPlan(file, io);
       const ensembles = selectEnsembles(plan, flags.ensemble);
       const templates = loadTemplates();
+      const prefix = (e: EnsemblePlan) => (ensembles.length > 1 ? `${e.name}/` : '');
       const rendered = ensembles.flatMap((e) =>
-        renderTarget(target, e, { set, resolve: Boolean(flags.resolve) }, templates).map((f) => ({ name: ensembles.length > 1 ? `${e.name}/${f.path}` : f.path, file: f })),
+        renderTarget(target, e, { set, resolve: Boolean(flags.resolve) }, templates).map((f) => ({ name: `${prefix(e)}${f.path}`, file: f })),
       );
+      // Secured ensembles (only targets that mount a secrets directory render them): their files go beside the compose file.
+      // (A Swarm stack names external Docker secrets instead: nothing to write beside it.)
+      const secured = mountsSecretsDir(target) ? ensembles.filter((e) => e.security !== undefined).map((e) => ({ ensemble: e, dir: `${prefix(e)}${SECRETS_DIR}` })) : [];
+      const writesDirectory = flags.output !== undefined && isDirectoryOutput(rendered, flags.output, io);
+      if (secured.length > 0 && !writesDirectory) {
+        io.err(`zkplan: secrets not written: the compose file mounts ${secured.map((s) => `${s.dir}/<server>/`).join(', ')} beside it (key material, JAAS file); render -o DIR/ writes ${secured.length > 1 ? 'them' : 'it'} there\n`);
+      }
       if (flags.output === undefined) printFiles(rendered, Boolean(flags.all), io);
-      else writeFiles(rendered, flags.output, Boolean(flags.force), io);
+      else {
+        // The material is made (or read) before the first file is written: a missing password or openssl writes nothing.
+        if (writesDirectory) {
+          for (const d of secured.map((x) => join(flags.output!, x.dir))) {
+            if (!['absent', 'directory'].includes(io.pathKind(d))) throw new UsageError(`${d} is not a directory, but the secured ensemble's secrets go there; nothing was written`);
+          }
+        }
+        const materials = writesDirectory && secured.length > 0 ? await securedMaterials(inventory, secured, io) : [];
+        writeFiles(rendered, flags.output, Boolean(flags.force), io);
+        if (materials.length > 0) await writeSecrets(materials, flags.output, io);
+      }
       setExit(0);
     });
 }
@@ -116,10 +137,52 @@ function noteLeftOut(left: Rendered[], done: 'printed' | 'written', io: Io): voi
   io.err(`zkplan: ${left.map((r) => r.name).join(', ')} (the \${ZOOKEEPER_n} addresses) not ${done}: -o DIR/ writes it beside the main file; --resolve writes the addresses inline\n`);
 }
 
+/** `-o` names a directory: it ends in '/', is one, or the render has several main files. */
+function isDirectoryOutput(rendered: Rendered[], output: string, io: Io): boolean {
+  return output.endsWith('/') || io.pathKind(output) === 'directory' || rendered.filter(isMain).length > 1;
+}
+
+interface SecuredRender {
+  ensemble: EnsemblePlan;
+  /** relative to the output directory */
+  dir: string;
+}
+
+async function securedMaterials(inventory: Inventory, secured: SecuredRender[], io: Io): Promise<(SecuredRender & { material: EnsembleMaterial })[]> {
+  const { materialOf } = await import('../security/material.js');
+  const out: (SecuredRender & { material: EnsembleMaterial })[] = [];
+  for (const s of secured) {
+    const material = await materialOf(inventory, s.ensemble, (m) => io.err(`zkplan: ${m}\n`));
+    out.push({ ...s, material: material! });
+  }
+  return out;
+}
+
+/** Each server's directory under `secrets/` beside the compose file; one warning naming every directory written. */
+async function writeSecrets(materials: (SecuredRender & { material: EnsembleMaterial })[], output: string, io: Io): Promise<void> {
+  const [{ writeServerSecrets }, { secretsOwner }] = await Promise.all([import('../security/secrets-dir.js'), import('../plan/security.js')]);
+  const written = materials.map((m) => {
+    const root = join(output, m.dir);
+    try {
+      return writeServerSecrets(root, m.material, secretsOwner(m.ensemble.profile));
+    } catch (e) {
+      if (e instanceof OperationalError) throw e;
+      throw new OperationalError(`cannot write the secrets of ensemble ${m.ensemble.name} under ${root}: ${(e as Error).message}`);
+    }
+  });
+  const hints = written.flatMap((w) => (w.chownHint ? [w.chownHint] : []));
+  io.err(
+    `zkplan: WARNING: secret files (private keys, SASL passwords) written beside the compose file in ${written.map((w) => `${w.root}/`).join(', ')} ` +
+      `(${written.reduce((n, w) => n + w.files, 0)} files; directories 0700, files 0600${written[0]?.owner !== undefined ? `, owned by uid ${written[0].owner}` : ''}): ` +
+      `keep ${written.length > 1 ? 'them' : 'it'} private, out of version control and backups you share` +
+      `${hints.length > 0 ? `; the image reads them as another uid: ${hints.join('; ')}` : ''}\n`,
+  );
+}
+
 function writeFiles(rendered: Rendered[], output: string, force: boolean, io: Io): void {
   const mains = rendered.filter(isMain);
   const kind = io.pathKind(output);
-  const isDir = output.endsWith('/') || kind === 'directory' || mains.length > 1;
+  const isDir = isDirectoryOutput(rendered, output, io);
   if (isDir && (kind === 'file' || kind === 'other')) {
     throw new UsageError(`-o ${output} is not a directory, but this render writes ${mains.length} files (${mains.map((r) => r.name).join(', ')}): name a directory`);
   }

@@ -38,7 +38,7 @@ export function registerUp(program: Command, io: Io, setExit: (code: number) => 
         import('../drivers/local/driver.js'),
         import('../engine/engine.js'),
       ]);
-      const { plan, ensembles } = localPlan(file, flags, io, { network: 'bridge', image: DEFAULT_IMAGE });
+      const { plan, ensembles, inventory } = localPlan(file, flags, io, { network: 'bridge', image: DEFAULT_IMAGE });
       for (const w of plan.warnings) io.err(`${formatProblem(w)}\n`);
       const progress = progressFor(io);
       const session = localEngineSession();
@@ -47,8 +47,12 @@ export function registerUp(program: Command, io: Io, setExit: (code: number) => 
         for (const e of ensembles) {
           const members = localMembers(e);
           progress.note(`${e.name}: ${e.servers.length} servers on network ${e.dockerNetwork?.name ?? '?'} (${e.network}), image ${e.image}; connect string ${connectString(members)}`);
-          const driver = new LocalDriver(e, session, progress);
-          const report = await apply({ ensemble: e.name, desired: localContainers(e), driver, progress }, { dryRun: false, timeoutMs, concurrency: 4, forceUnlock: false, command: 'zkplan up --local' });
+          // A secured ensemble's secrets are written beside the inventory before its servers are made (src/drivers/local/secured.ts).
+          const secured = e.security && inventory ? await (await import('../drivers/local/secured.js')).prepareLocalSecrets(inventory, e, (m) => progress.note(m)) : undefined;
+          const driver = new LocalDriver(e, session, progress, secured?.dial);
+          // A session on a TLS client port costs a handshake on both sides first: on a loaded machine, more than the second a plain one gets.
+          const timing = secured ? { requestTimeoutMs: 5000 } : {};
+          const report = await apply({ ensemble: e.name, desired: localContainers(e, secured?.secrets), driver, progress, timing }, { dryRun: false, timeoutMs, concurrency: 4, forceUnlock: false, command: 'zkplan up --local' });
           reports.push({ ...report, network: driver.outcome.network, connectString: connectString(members) });
         }
       } finally {

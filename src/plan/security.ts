@@ -4,7 +4,7 @@
 // The key material and secrets themselves are files zkplan makes or reads at the edge
 // (src/security) and mounts read-only at SECRETS_MOUNT: nothing here ever sees a secret value,
 // only the paths the server reads them from.
-import type { ClientTls, EnsembleSpec, Profile, YamlPath } from '../inventory/types.js';
+import { isSingleHost, type ClientTls, type EnsembleSpec, type Profile, type YamlPath } from '../inventory/types.js';
 import type { Report } from './placement.js';
 import { resolveVersion, type ZkVersion } from './version.js';
 import type { SecurityPlan } from './types.js';
@@ -19,10 +19,10 @@ export const SECRET_FILES = { keyStore: 'server.pem', trustStore: 'ca.pem', jaas
 
 /**
  * The uid that reads the mounted secrets: the official image's entrypoint drops to its
- * `zookeeper` user (uid 1000, gosu) before starting the server.
+ * `zookeeper` user (uid 1000, gosu) before starting the server; bitnami's runs as uid 1001.
  */
 export function secretsOwner(profile: Profile): number | undefined {
-  return profile === 'official' ? 1000 : undefined;
+  return profile === 'official' ? 1000 : profile === 'bitnami' ? 1001 : undefined;
 }
 
 export const NETTY_FACTORY = 'org.apache.zookeeper.server.NettyServerCnxnFactory';
@@ -66,7 +66,8 @@ export function resolveSecurity(spec: EnsembleSpec, report: Report): SecurityPla
     refuse(
       at(),
       `profile aliyun (ZooKeeper ${version.text}) cannot be secured by zkplan: 3.4 has no TLS at all and quorum SASL came with 3.4.10; ` +
-        `client SASL alone would need a JAAS file and JVM flag the image's run.sh has no way to receive; use profile official with ZooKeeper 3.5.5+`,
+        `all 3.4.8 could do is offer client SASL logins (an authProvider line, a mounted JAAS file named in JVMFLAGS), which it cannot require of clients ` +
+        `and zkplan does not render for this image; use profile official with ZooKeeper 3.5.5+`,
     );
     return undefined;
   }
@@ -82,10 +83,14 @@ export function resolveSecurity(spec: EnsembleSpec, report: Report): SecurityPla
   if (plan.quorumSasl && !(version.major > 3 || version.minor > 4 || (version.patch ?? 0) >= 10)) {
     refuse(at('quorum_sasl'), `quorum_sasl needs ZooKeeper 3.4.10 or later (quorum.auth.*); ensemble "${spec.name}" runs ZooKeeper ${version.text}`);
   }
-  if (spec.network !== 'host' && usesTls(plan)) {
-    // Peers and clients reach a container by names and addresses Docker hands out (container
-    // names, VIPs, published ports): a certificate made before they exist cannot name them all.
+  if (spec.network === 'overlay' && usesTls(plan)) {
+    // Peers and clients reach a Swarm task by names and addresses Docker hands out (VIPs, task
+    // addresses, published ports): a certificate made before they exist cannot name them all.
     refuse(at(), `security with TLS needs network: host for ensemble "${spec.name}" (a server's certificate names the host addresses it is reached by); it has network: ${spec.network}`);
+  }
+  if (isSingleHost(spec.network) && plan.clientTls === 'both') {
+    // One host's network publishes only the client port: the TLS port beside it would be out of reach.
+    refuse(at('client_tls'), `client_tls: both is for host networking; on network ${spec.network} only the client port is published, so use client_tls: only (ensemble "${spec.name}")`);
   }
   if (plan.clientTls !== 'both' && spec.ports.secure_client !== undefined) {
     refuse(['ensembles', spec.index, 'ports', 'secure_client'], `ports.secure_client is used only with security.client_tls: both (ensemble "${spec.name}" has client_tls: ${plan.clientTls})`, 'warning');

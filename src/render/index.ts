@@ -38,12 +38,39 @@ export function targetByName(name: string): Target {
   return BY_NAME[name];
 }
 
+/** Targets whose files mount a secured ensemble's key material and secrets from a `secrets/` directory beside them (render -o DIR/ writes it). */
+export const SECRETS_DIR_TARGETS: readonly TargetName[] = ['compose-bridge', 'compose-links', 'compose-static-ip'];
+
+/** Those, and the Swarm stack, which names them as external Docker secrets (apply --target swarm makes them). */
+export const SECRETS_TARGETS: readonly TargetName[] = [...SECRETS_DIR_TARGETS, 'swarm'];
+
+export function carriesSecrets(target: TargetName): boolean {
+  return SECRETS_TARGETS.includes(target);
+}
+
+export function mountsSecretsDir(target: TargetName): boolean {
+  return SECRETS_DIR_TARGETS.includes(target);
+}
+
+/** Why the other targets cannot carry the key material and secrets of a secured ensemble. */
+const SECRETS_REFUSAL: Readonly<Record<TargetName, string>> = {
+  aliyun:
+    'the classic-Swarm scheduler places each server on a node it picks, where no file zkplan writes beside the template exists; ' +
+    'a secured ensemble on such hosts is deployed by zkplan apply, which pushes each server its own files',
+  swarm: '',
+  'run-scripts':
+    'each script runs on its own host, and its secrets would have to be copied there by hand; zkplan apply pushes them by SFTP into a root-only directory, mounted read-only',
+  'compose-bridge': '',
+  'compose-links': '',
+  'compose-static-ip': '',
+};
+
 /** Throws UsageError when the ensemble cannot be deployed with the target (or a --set key is unknown). */
 export function checkTarget(target: TargetName, ensemble: EnsemblePlan, options: RenderOptions): void {
-  // A Swarm stack carries them as external Docker secrets (names only).
-  if (ensemble.security && target !== 'swarm') {
+  if (ensemble.security && !carriesSecrets(target)) {
     throw new UsageError(
-      `ensemble ${ensemble.name} has a security block: its key material and secrets reach the servers only through zkplan apply on the host target (SFTP into a root-only directory, mounted read-only) or as Docker secrets of a Swarm stack; target ${target} cannot carry them`,
+      `ensemble ${ensemble.name} has a security block: its key material and secrets would not reach the servers: target ${target} cannot carry them (${SECRETS_REFUSAL[target]}); ` +
+        `a secured ensemble renders for ${SECRETS_DIR_TARGETS.join(', ')} (render -o DIR/ writes its secrets beside the compose file) and swarm (external Docker secrets), or is deployed by zkplan apply`,
     );
   }
   checkCompatibility(BY_NAME[target], ensemble);

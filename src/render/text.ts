@@ -22,6 +22,12 @@ export function publishAddress(ensemble: EnsemblePlan): string {
   return ensemble.publishAddress ?? '127.0.0.1';
 }
 
+/** The address a client on the Docker host reaches the published ports by: an unspecified publish address on loopback. */
+export function publishedReachAddress(ensemble: EnsemblePlan): string {
+  const published = publishAddress(ensemble);
+  return published === '0.0.0.0' ? '127.0.0.1' : published === '::' ? '::1' : published;
+}
+
 /** `[host:]published:target`, IPv6 host addresses in brackets as Docker expects; no address: every address. */
 export function portMapping(address: string | undefined, published: number, target: number): string {
   if (address === undefined) return `${published}:${target}`;

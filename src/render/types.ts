@@ -38,6 +38,9 @@ export interface RenderedFile {
   mode?: number;
 }
 
+/** Beside a rendered compose file: one directory per server of a secured ensemble, with its key material and JAAS file (render -o DIR/ writes them). */
+export const SECRETS_DIR = 'secrets';
+
 export const TARGET_NAMES = [
   'aliyun',
   'swarm',

@@ -36,9 +36,10 @@ export interface SpecTarget {
   hostAddress?: HostAddressing;
   literal?: (value: string) => string;
   /**
-   * A secured ensemble's key material and secrets (apply on the host target only): the host
-   * directory each server's files are pushed to (mounted read-only at SECRETS_MOUNT) and their
-   * fingerprint (a label: new material rolls the server).
+   * A secured ensemble's key material and secrets (host and local targets): the directory each
+   * server's files are in on its host (pushed by apply, written by up --local or render -o;
+   * mounted read-only at SECRETS_MOUNT) and their fingerprint (a label: new material rolls the
+   * server; renders, which never see the material, have none).
    */
   secrets?: SpecSecrets;
   /**
@@ -53,7 +54,7 @@ export interface SpecTarget {
 
 export interface SpecSecrets {
   sourceOf(host: string, server: string): string;
-  fingerprintOf(server: string): string;
+  fingerprintOf?(server: string): string;
 }
 
 /** The label set every container, network and volume of one local ensemble carries. */
@@ -89,7 +90,8 @@ function ownLineOnly(s: ServerPlan): ServerPlan {
 
 function serverSpec(plan: EnsemblePlan, s: ServerPlan, target: SpecTarget): ContainerSpec {
   const e = target.superDigest === undefined ? plan : { ...plan, settings: { ...plan.settings, zooCfg: [...plan.settings.zooCfg, [SUPER_DIGEST_KEY, target.superDigest] as [string, string]] } };
-  if (e.security && target.kind !== 'swarm' && (target.kind !== 'host' || target.secrets === undefined)) throw new UsageError(securityRefusal(e, target));
+  // Swarm carries them as Docker secrets (swarmSecrets); host and local mount a directory (secrets).
+  if (e.security && target.kind !== 'swarm' && target.secrets === undefined) throw new UsageError(securityRefusal(e, target));
   const profile = imageProfile(e.profile);
   const env = containerEnvironment(s, e, addressingFor(e, target.hostAddress ?? 'resolved', target.overrides ?? {}, target.literal));
   const hostNetwork = e.network === 'host';
@@ -103,15 +105,13 @@ function serverSpec(plan: EnsemblePlan, s: ServerPlan, target: SpecTarget): Cont
       // Under host networking the container holds its ports on the host itself: preflight tells them from a stranger's.
       const ports = Object.values(s.ports).filter((p): p is number => p !== undefined);
       const labels: Record<string, string> = hostNetwork ? { ...ids, [LABEL_PORTS]: ports.join(',') } : ids;
-      if (e.security && target.secrets) {
-        mounts.push({ kind: 'bind', source: target.secrets.sourceOf(s.host.name, s.name), target: SECRETS_MOUNT, readOnly: true });
-        labels[LABEL_SECURITY] = target.secrets.fingerprintOf(s.name);
-        labels[LABEL_SECURITY_PHASE] = phaseLabel(e.security, s.ports.secureClient);
-      }
-      return { ...base, ...singleHostNetworking(e, s), labels, mounts };
+      const secured = securedMount(e, s, target);
+      return { ...base, ...singleHostNetworking(e, s), labels: { ...labels, ...secured.labels }, mounts: [...mounts, ...secured.mounts] };
     }
-    case 'local':
-      return { ...base, ...singleHostNetworking(e, s), labels: { ...ownerLabels(e.name), [LABEL_SERVER]: ids[LABEL_SERVER] }, mounts: namedVolumes(e, s) };
+    case 'local': {
+      const secured = securedMount(e, s, target);
+      return { ...base, ...singleHostNetworking(e, s), labels: { ...ownerLabels(e.name), [LABEL_SERVER]: ids[LABEL_SERVER], ...secured.labels }, mounts: [...namedVolumes(e, s), ...secured.mounts] };
+    }
     case 'swarm': {
       const overlay = !hostNetwork;
       const network: SpecNetwork = overlay ? { kind: 'named', name: dockerNetwork(e).name, dnsrr: true } : { kind: 'host' };
@@ -127,6 +127,15 @@ function serverSpec(plan: EnsemblePlan, s: ServerPlan, target: SpecTarget): Cont
       return { ...base, ...(overlay ? { hostname: s.name } : {}), network, ports, labels, mounts: namedVolumes(e, s), placement: swarmConstraint(s.constraint), ...(secrets ? { secrets } : {}) };
     }
   }
+}
+
+/** A secured server's secrets directory, mounted read-only, and the labels saying which material and step it runs. */
+function securedMount(e: EnsemblePlan, s: ServerPlan, target: SpecTarget): { mounts: SpecMount[]; labels: Record<string, string> } {
+  if (!e.security || !target.secrets) return { mounts: [], labels: {} };
+  const labels: Record<string, string> = {};
+  if (target.secrets.fingerprintOf) labels[LABEL_SECURITY] = target.secrets.fingerprintOf(s.name);
+  labels[LABEL_SECURITY_PHASE] = phaseLabel(e.security, s.ports.secureClient);
+  return { mounts: [{ kind: 'bind', source: target.secrets.sourceOf(s.host.name, s.name), target: SECRETS_MOUNT, readOnly: true }], labels };
 }
 
 /** Why a secured ensemble cannot be made for this target: its secrets would have no safe way to the servers. */

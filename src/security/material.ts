@@ -11,7 +11,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { OperationalError } from '../common/problems.js';
-import type { EnsembleSpec, Inventory, SecretRef } from '../inventory/types.js';
+import { isSingleHost, type EnsembleSpec, type Inventory, type SecretRef } from '../inventory/types.js';
+import { publishedReachAddress } from '../render/text.js';
 import { SECRET_FILES, usesSasl, usesTls, type SecurityPlan } from '../plan/security.js';
 import type { EnsemblePlan, ServerPlan } from '../plan/types.js';
 import { jaasFile } from './jaas.js';
@@ -64,10 +65,18 @@ export function materialDir(spec: EnsembleSpec, inventoryFile: string): string {
   return spec.security?.tls?.dir !== undefined ? path.resolve(base, spec.security.tls.dir) : path.join(base, '.zkplan', spec.name, 'tls');
 }
 
-/** The subject alternative names of a server: the address its peers and clients reach it by. */
-export function serverSans(s: ServerPlan): string[] {
-  const a = s.host.address;
-  return [isIP(a) ? `IP:${a}` : `DNS:${a}`];
+/**
+ * The subject alternative names of a server: every name and address its peers and clients reach
+ * it by. Host networking: the host's address. One host's network (bridge, links, static-ip): what
+ * peers dial (container name, link alias, static IP), the name Docker's DNS gives a peer's
+ * address back as (`<container>.<network>`: the quorum checks a connecting peer by it), the address
+ * clients reach the published port on and the host's own address.
+ */
+export function serverSans(s: ServerPlan, e: EnsemblePlan): string[] {
+  const san = (a: string) => (isIP(a) ? `IP:${a}` : `DNS:${a}`);
+  if (!isSingleHost(e.network)) return [san(s.host.address)];
+  const names = [s.name, `${s.name}.${e.dockerNetwork?.name ?? e.network}`, s.linkAlias, s.staticIp, publishedReachAddress(e), s.host.address];
+  return [...new Set(names.filter((n): n is string => n !== undefined))].map(san);
 }
 
 export async function ensureMaterial(spec: EnsembleSpec, ensemble: EnsemblePlan, security: SecurityPlan, inventoryFile: string, env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<EnsembleMaterial> {
@@ -103,7 +112,7 @@ export async function ensureMaterial(spec: EnsembleSpec, ensemble: EnsemblePlan,
     };
     tls = {
       ca,
-      server: (s) => issue(s.name, s.name, serverSans(s)),
+      server: (s) => issue(s.name, s.name, serverSans(s, ensemble)),
       client: async () => {
         await issue('zkplan-client', 'zkplan', []);
         return { key: readFileSync(path.join(dir, 'zkplan-client.key')), cert: readFileSync(path.join(dir, 'zkplan-client.pem')), ca };

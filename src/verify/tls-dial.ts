@@ -6,6 +6,7 @@
 // TLS-terminating one without knowing it.
 import { checkServerIdentity, connect, type PeerCertificate } from 'node:tls';
 import type { Duplex } from 'node:stream';
+import type { SecurityPlan } from '../plan/types.js';
 import { DialError, type Dial } from './dial.js';
 
 export interface TlsClientMaterial {
@@ -53,4 +54,15 @@ export function tlsDial(inner: Dial, material: TlsClientMaterial, timeoutMs = TL
       });
     });
   };
+}
+
+/**
+ * How verify speaks to the client port: plain text while a plain port is open on every server
+ * (no client TLS, `both`, and the unify step, where client.portUnification takes plain text too);
+ * TLS once the port is TLS only; in the tls step of `only` (a step that can meet TLS-only servers
+ * on the way back, port-unified ones on the way there), TLS first, then plain text.
+ */
+export function clientPortDial(plain: Dial, security: SecurityPlan | undefined, client: TlsClientMaterial | undefined): Dial {
+  if (!client || security?.clientTls !== 'only' || security.phase === 'unify') return plain;
+  return security.phase === 'tls' ? tlsOrPlainDial(plain, client) : tlsDial(plain, client);
 }

@@ -5,7 +5,9 @@
 // For each bundled inventory (inventories/*.yml) plus two generated variants that cover the
 // official image contract and overlay networking, every target of TARGET_NAMES is rendered
 // in-process with `zkplan render -o <dir>/`. Targets the ensemble's network cannot use are refused
-// with exit code 2 and skipped; the pairs the README promises must render.
+// with exit code 2 and skipped; the pairs the README promises must render. A secured inventory
+// renders only for the compose targets of one host's networks, its secrets/ directory beside the
+// compose file; every other target refuses it with the reason.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
@@ -131,14 +133,24 @@ interface Case {
   file: string;
   network: string;
   profile: string;
-  /** an ensemble with a security block: every render refuses it (its secrets travel only by apply) */
+  /**
+   * an ensemble with a security block: only the compose targets of one host's networks carry its
+   * secrets (a secrets/ directory beside the compose file); every other target refuses it
+   */
   secured: boolean;
 }
 
 function describeInventory(name: string, file: string): Case {
   const doc = YAML.parse(readFileSync(file, 'utf8')) as { ensembles: { network?: string; profile?: string; security?: object }[] };
   const e = doc.ensembles[0]!;
-  return { name, file, network: e.network ?? 'host', profile: e.profile ?? 'official', secured: e.security !== undefined };
+  const secured = e.security !== undefined;
+  // zkplan keeps an ensemble's key material beside its inventory: a copy keeps the repository's directory clean.
+  const at = secured ? path.join(work, 'inventories', path.basename(file)) : file;
+  if (secured) {
+    mkdirSync(path.dirname(at), { recursive: true });
+    copyFileSync(file, at);
+  }
+  return { name, file: at, network: e.network ?? 'host', profile: e.profile ?? 'official', secured };
 }
 
 const bundled: Case[] = readdirSync(INVENTORY_DIR)
@@ -165,8 +177,11 @@ const variants: Case[] = [
 
 /** Pairs that must render (the README's target table). */
 function expectedTargets(c: Case): TargetName[] {
-  // a secured ensemble's secrets travel only as Docker secrets (a Swarm stack)
-  if (c.secured) return c.network === 'host' || c.network === 'overlay' ? ['swarm'] : [];
+  // a secured ensemble's secrets travel as Docker secrets (a Swarm stack) or from a directory beside a single host's compose file
+  if (c.secured) {
+    if (c.network === 'host' || c.network === 'overlay') return ['swarm'];
+    return (['bridge', 'links', 'static-ip'] as const).includes(c.network as 'bridge') ? [`compose-${c.network}` as TargetName] : [];
+  }
   switch (c.network) {
     case 'host':
       return ['aliyun', 'swarm', 'run-scripts'];
@@ -213,6 +228,34 @@ async function checkComposeFile(r: Rendered, file: string, target: TargetName, n
 
   if (target === 'aliyun') checkAliyunConfig(services, file, network);
   if (target === 'swarm') await checkSwarmStack(r, file, vars, services);
+}
+
+/**
+ * A secured render: every service mounts its own server's directory of secrets/ beside the compose
+ * file read-only (as docker-compose config resolves it), the directories are 0700 and the files 0600,
+ * and no secret (a private key, a SASL password) is in the compose file or its config output.
+ */
+async function checkSecretsBeside(r: Rendered, file: string, inventory: string): Promise<void> {
+  const plain = await compose(r.dir, file);
+  const services = (YAML.parse(plain.stdout) as { services: Record<string, { volumes?: (string | { source: string; target: string; read_only?: boolean })[] }> }).services;
+  const secretsRoot = path.join(r.dir, 'secrets');
+  for (const [name, svc] of Object.entries(services)) {
+    const mounts = (svc.volumes ?? []).map((v) => (typeof v === 'string' ? { source: v.split(':')[0]!, target: v.split(':')[1]!, read_only: v.endsWith(':ro') } : v));
+    const secrets = mounts.find((m) => m.target === '/zkplan-secrets');
+    assert.ok(secrets, `${file}: service ${name} mounts no secrets: ${JSON.stringify(svc.volumes)}`);
+    assert.equal(secrets.source, path.join(secretsRoot, name), `${file}: service ${name}`);
+    assert.equal(secrets.read_only, true, `${file}: service ${name}: the secrets mount is not read-only`);
+    assert.equal(statSync(secrets.source).mode & 0o777, 0o700, secrets.source);
+    for (const f of readdirSync(secrets.source)) assert.equal(statSync(path.join(secrets.source, f)).mode & 0o777, 0o600, `${secrets.source}/${f}`);
+  }
+  const tls = path.join(path.dirname(inventory), '.zkplan', 'zk', 'tls');
+  const values = readdirSync(tls)
+    .filter((f) => f.endsWith('.key') || f.endsWith('.password'))
+    .map((f) => readFileSync(path.join(tls, f), 'utf8').trim())
+    .map((v) => (v.startsWith('-----') ? v.split('\n')[1]! : v));
+  assert.ok(values.length >= 2, `no key or password found in ${tls}`);
+  const text = readFileSync(path.join(r.dir, file), 'utf8');
+  for (const v of values) assert.ok(!text.includes(v) && !plain.stdout.includes(v), `${file}: a secret from ${tls} is in the compose file or its config`);
 }
 
 /** The classic-Swarm placement stays an environment entry `constraint:<label>==<n>`. */
@@ -303,7 +346,7 @@ describe('rendered files pass docker-compose config and sh -n', { timeout: 300_0
           const r = await render(c.file, target, dir);
           if (r.code === 2 && !expectedTargets(c).includes(target)) {
             // A refusal is this pair's expected result, asserted here; nothing is rendered to check.
-            const reason = c.secured ? /has a security block: .* target \S+ cannot carry them/ : /needs an ensemble with network/;
+            const reason = c.secured ? /has a security block: .* target \S+ cannot carry them|needs an ensemble with network/ : /needs an ensemble with network/;
             assert.match(r.err, reason, `exit 2 for another reason:\n${r.err}`);
             t.diagnostic(`refused as expected: ${r.err.trim().split('\n')[0]}`);
             return;
@@ -320,7 +363,8 @@ describe('rendered files pass docker-compose config and sh -n', { timeout: 300_0
           } else {
             assert.ok(yml.length >= 1, `${target} wrote no .yml file: ${r.files.join(', ')}`);
             await Promise.all(yml.map((f) => checkComposeFile(r, f, target, c.network)));
-            t.diagnostic(`docker-compose config ok: ${yml.join(', ')}`);
+            if (c.secured) await Promise.all(yml.map((f) => checkSecretsBeside(r, f, c.file)));
+            t.diagnostic(`docker-compose config ok: ${yml.join(', ')}${c.secured ? '; secrets mounted read-only from beside it' : ''}`);
           }
         });
       }

@@ -81,6 +81,7 @@ test('refusals with file:line:col: versions, profiles, networks, half a CA, unkn
     ['    image: registry.aliyuncs.com/acs-sample/zookeeper:3.4.8\n    profile: aliyun\n    security: { client_sasl: true }\n', /profile aliyun \(ZooKeeper 3\.4\.8\) cannot be secured/],
     ['    image: bitnamilegacy/zookeeper:3.8.4\n    profile: bitnami\n    security: { quorum_tls: true }\n', /not rendered for profile bitnami/],
     ['    image: zookeeper:3.8.4\n    network: overlay\n    security: { quorum_tls: true }\n', /needs network: host/],
+    ['    image: zookeeper:3.8.4\n    network: bridge\n    security: { client_tls: both }\n', /client_tls: both is for host networking; on network bridge only the client port is published, so use client_tls: only/],
     ['    image: zookeeper:3.8.4\n    security: { quorum_tls: true, tls: { ca_cert: ca.pem } }\n', /needs both ca_cert and ca_key/],
     ['    image: zookeeper:3.8.4\n    security: { client_tls: yes }\n', /unknown client tls "yes"; expected one of off, both, only/],
     ['    image: zookeeper:3.8.4\n    security: { quorum_sasl: true, quorum_sasl_password: hunter2 }\n', /^9:58: invalid quorum sasl password \(its value is not shown: name a file or an environment variable instead\)/],
@@ -92,6 +93,14 @@ test('refusals with file:line:col: versions, profiles, networks, half a CA, unkn
     assert.ok(problems.some((p) => expected.test(p)), `${lines}\n${problems.join('\n')}`);
     assert.ok(problems.every((p) => /^\d+:\d+: /.test(p)));
     assert.ok(problems.every((p) => !p.includes('hunter2')), 'a secret written inline is never echoed');
+  }
+});
+
+test('one host\'s networks (bridge, links, static-ip) carry quorum and client TLS: certificates name the containers', () => {
+  for (const network of ['bridge', 'links', 'static-ip']) {
+    const { problems, ensemble } = planText(`    image: zookeeper:3.8.4\n    network: ${network}\n    security: { quorum_tls: true, client_tls: only, quorum_sasl: true }\n`);
+    assert.deepEqual(problems, [], network);
+    assert.deepEqual(ensemble!.security, { quorumTls: true, clientTls: 'only', quorumSasl: true, clientSasl: false });
   }
 });
 

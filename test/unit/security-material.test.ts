@@ -10,7 +10,7 @@ import path from 'node:path';
 import { loadInventory } from '../../src/inventory/load.js';
 import { planInventory } from '../../src/plan/plan.js';
 import { jaasFile } from '../../src/security/jaas.js';
-import { ensureMaterial, materialDir, maySecure, secretFrom } from '../../src/security/material.js';
+import { ensureMaterial, materialDir, maySecure, secretFrom, serverSans } from '../../src/security/material.js';
 import { caCertificate, extensionFile, genKey, signRequest } from '../../src/security/openssl.js';
 
 test('openssl argv: keys, CA, signing (no password anywhere)', () => {
@@ -115,4 +115,24 @@ test('material: the CA is never replaced silently', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('certificate names: the host address under host networking; on one host\'s networks what peers dial, <container>.<network> and the published address', () => {
+  const plan = (network: string, extra = '') =>
+    planInventory(
+      loadInventory(
+        `hosts:\n  - { name: h1, address: 10.9.0.1 }\n  - { name: h2, address: 10.9.0.2 }\n  - { name: h3, address: 10.9.0.3 }\nensembles:\n  - name: zk\n    servers: 3\n    image: zookeeper:3.8.4\n    network: ${network}\n${extra}`,
+        'inv.yml',
+      ),
+    ).ensembles[0]!;
+  const host = plan('host');
+  assert.deepEqual(serverSans(host.servers[1]!, host), ['IP:10.9.0.2']);
+  const bridge = plan('bridge', '    publish_address: 0.0.0.0\n    docker_network: { name: zknet }\n');
+  assert.deepEqual(serverSans(bridge.servers[1]!, bridge), [`DNS:${bridge.servers[1]!.name}`, `DNS:${bridge.servers[1]!.name}.zknet`, 'IP:127.0.0.1', `IP:${bridge.servers[1]!.host.address}`]);
+  const links = plan('links');
+  const s = links.servers[0]!;
+  assert.deepEqual(serverSans(s, links), [`DNS:${s.name}`, `DNS:${s.name}.${links.dockerNetwork!.name}`, `DNS:${s.linkAlias}`, `IP:${links.publishAddress ?? '127.0.0.1'}`, `IP:${s.host.address}`]);
+  const ip = plan('static-ip');
+  const t = ip.servers[2]!;
+  assert.ok(serverSans(t, ip).includes(`IP:${t.staticIp}`));
 });

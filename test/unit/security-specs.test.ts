@@ -64,7 +64,7 @@ describe('secured container specs', () => {
     assert.throws(() => desiredServers(e, { kind: 'host' }), /reach the servers only through zkplan apply on the host target .* not through a rendered file/);
     assert.throws(() => desiredServers(e, { kind: 'local' }), /not through up --local/);
     // a Swarm stack carries them as Docker secrets (test/unit/swarm-secrets.test.ts)
-    for (const target of ['run-scripts', 'aliyun'] as const) assert.throws(() => renderTarget(target, e, { set: {} } as never, loadTemplates()), /has a security block: .* or as Docker secrets of a Swarm stack; target [\w-]+ cannot carry them/);
+    for (const target of ['run-scripts', 'aliyun'] as const) assert.throws(() => renderTarget(target, e, { set: {} } as never, loadTemplates()), /has a security block: .* target [\w-]+ cannot carry them \(.*\); a secured ensemble renders for compose-bridge, compose-links, compose-static-ip .* and swarm \(external Docker secrets\)/);
   });
 
   it('privateSecrets: argv with the values as positional parameters', () => {

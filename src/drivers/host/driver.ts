@@ -17,7 +17,7 @@ import { tracePhase } from '../../remote/trace.js';
 import { desiredContainers, ensembleStateDir, envFilePath, LABEL_ENSEMBLE, secretsDirPath, secretsRootPath, type DesiredContainer } from '../../rollout/desired.js';
 import { secretsOwner } from '../../plan/security.js';
 import type { EnsembleMaterial } from '../../security/material.js';
-import { clientDial } from '../client-dial.js';
+import { clientPortDial } from '../../verify/tls-dial.js';
 import { hostRecord } from '../../rollout/record.js';
 import type { EnsembleHealth } from '../../verify/ensemble.js';
 import type { Member } from '../../verify/types.js';
@@ -53,7 +53,7 @@ export class HostDriver implements Driver<HostReport> {
     /** a reconfig ensemble's super-user digest (src/security/super-digest.ts) */
     superDigest?: string,
   ) {
-    this.dial = clientDial(tunnelDial(sessions), ensemble.security, material?.client);
+    this.dial = clientPortDial(tunnelDial(sessions), ensemble.security, material?.client);
     const secrets = material && {
       sourceOf: (host: string, server: string) => secretsDirPath(this.stateDir(host), ensemble.name, server),
       fingerprintOf: (server: string) => material.servers.get(server)!.fingerprint,

@@ -2,22 +2,21 @@
 // reads: each server's container spec (src/rollout/server-specs.ts, target local).
 import type { DesiredServer } from '../../engine/driver.js';
 import type { EnsemblePlan } from '../../plan/types.js';
-import { publishAddress } from '../../render/text.js';
-import { desiredServers } from '../../rollout/server-specs.js';
+import { publishedReachAddress } from '../../render/text.js';
+import { desiredServers, type SpecSecrets } from '../../rollout/server-specs.js';
 import { endpoint } from '../../verify/dial.js';
 import type { Member } from '../../verify/types.js';
 
 export { LABEL_LOCAL, ownerLabels } from '../../rollout/server-specs.js';
 
-/** Each server's container on the local engine: named volumes `<container>-<state dir>`, the plan's network. */
-export function localContainers(ensemble: EnsemblePlan): DesiredServer[] {
-  return desiredServers(ensemble, { kind: 'local' });
+/** Each server's container on the local engine: named volumes `<container>-<state dir>`, the plan's network (and a secured one's secrets, read-only). */
+export function localContainers(ensemble: EnsemblePlan, secrets?: SpecSecrets): DesiredServer[] {
+  return desiredServers(ensemble, { kind: 'local', ...(secrets ? { secrets } : {}) });
 }
 
 /** Verify dials the published client ports; an unspecified publish address is reached on loopback. */
 export function localMembers(ensemble: EnsemblePlan): Member[] {
-  const published = publishAddress(ensemble);
-  const address = published === '0.0.0.0' ? '127.0.0.1' : published === '::' ? '::1' : published;
+  const address = publishedReachAddress(ensemble);
   return ensemble.servers.map((s) => {
     if (s.publishedClientPort === undefined) throw new Error(`internal error: server ${s.name} of ensemble ${ensemble.name} publishes no client port`);
     return { id: s.id, role: s.role, address, port: s.publishedClientPort };

@@ -30,7 +30,7 @@ export interface LocalResult {
 
 export class LocalDriver implements Driver {
   readonly target = 'local' as const;
-  readonly dial: Dial = directDialWithTimeout(PROBE_TIMEOUT_MS);
+  readonly dial: Dial;
   private network: ObservedNetwork | { error: string } | undefined;
   private engineVersion: string | undefined;
   private readonly result: LocalResult;
@@ -39,7 +39,10 @@ export class LocalDriver implements Driver {
     private readonly ensemble: EnsemblePlan,
     private readonly session: HostSession,
     private readonly progress: Progress,
+    /** how verify reaches the published client ports: TLS for a secured ensemble's TLS-only port (src/drivers/local/secured.ts) */
+    clientDial: (plain: Dial) => Dial = (plain) => plain,
   ) {
+    this.dial = clientDial(directDialWithTimeout(PROBE_TIMEOUT_MS));
     const net = ensemble.dockerNetwork;
     if (net === undefined) throw new Error(`internal error: ensemble ${ensemble.name} has no docker network`);
     this.result = { network: { name: net.name, action: 'kept' }, strays: [], networks: [], volumesRemoved: [], volumesKept: [] };

@@ -39,7 +39,7 @@ import type { Member } from '../../verify/types.js';
 import { lockAndRun } from '../lock.js';
 import { tunnelDial, type Sessions } from '../sessions.js';
 import type { EnsembleMaterial } from '../../security/material.js';
-import { clientDial } from '../client-dial.js';
+import { clientPortDial } from '../../verify/tls-dial.js';
 import { secretsWanted, SwarmSecrets } from './secrets.js';
 import { describeLabels, labelsOfStep, labelsUpfront, markerLabel, movingServers, planLabels, type LabelChange } from './nodes.js';
 import { observeCommands, readObservation, type Observation, type SwarmState } from './observe.js';
@@ -105,7 +105,7 @@ export class SwarmDriver implements Driver<SwarmReport> {
     private readonly opts: { timeoutMs: number; material?: EnsembleMaterial },
   ) {
     this.manager = managerSession(inventory, sessions);
-    this.dial = clientDial(tunnelDial(sessions), ensemble.security, opts.material?.client);
+    this.dial = clientPortDial(tunnelDial(sessions), ensemble.security, opts.material?.client);
     this.secrets = new SwarmSecrets(this.manager, ensemble.name);
     this.run = (host, argv) => this.sessions.get(host)!.run(argv);
   }

@@ -4,13 +4,26 @@
 // documentation covers ipam gateway/ip_range and ipv4_address for `docker-compose up`
 // (without a version key compose 1.29.2 reads the file as 3.9; v3 documents gateway as v2-only).
 import type { EnsemblePlan } from '../../plan/types.js';
-import { desiredServers } from '../../rollout/server-specs.js';
+import { SECRETS_MOUNT, secretsOwner } from '../../plan/security.js';
+import { desiredServers, type SpecSecrets } from '../../rollout/server-specs.js';
 import { checkRenderedYaml } from '../sanity.js';
 import { composeLiteral, dataOwnerNotes, memoryLimit, oneLine, portMapping } from '../text.js';
-import type { RenderedFile, RenderOptions, Templates } from '../types.js';
+import { SECRETS_DIR, type RenderedFile, type RenderOptions, type Templates } from '../types.js';
 import { rows } from './types.js';
 
 export const COMPOSE_FILE = 'docker-compose.yml';
+
+/** Relative to the compose file, which compose resolves bind mounts against. */
+const RENDERED_SECRETS: SpecSecrets = { sourceOf: (_host, server) => `./${SECRETS_DIR}/${server}` };
+
+function secretsNotes(e: EnsemblePlan): string[] {
+  const uid = secretsOwner(e.profile);
+  return [
+    `Secured: each server mounts ./${SECRETS_DIR}/<server>/ read-only at ${SECRETS_MOUNT} (key, certificate, CA, JAAS file);`,
+    `zkplan render -o DIR/ writes them beside this file (directories 0700, files 0600${uid !== undefined ? `, owned by uid ${uid}, which the image reads them as` : ''}).`,
+    'They hold private keys and passwords: keep the directory private and out of version control.',
+  ];
+}
 
 export interface SingleHostVariant {
   target: string;
@@ -29,7 +42,7 @@ export function renderSingleHost(
   // Each service says what the server's container spec (target host) says; peers are container
   // names, aliases or IPs here, and a host address would only appear by planner choice and is then
   // written out, as nothing asks for variables on one host.
-  const specs = desiredServers(e, { kind: 'host', overrides: options.set, literal: composeLiteral });
+  const specs = desiredServers(e, { kind: 'host', overrides: options.set, literal: composeLiteral, ...(e.security ? { secrets: RENDERED_SECRETS } : {}) });
   const services = specs.map(({ spec }) => {
     const network = spec.network.kind === 'named' ? spec.network : undefined;
     return {
@@ -39,7 +52,7 @@ export function renderSingleHost(
       hostname: composeLiteral(spec.hostname ?? spec.name),
       memLimit: memoryLimit(spec),
       environment: rows(spec.env),
-      volumes: spec.mounts.map((m) => composeLiteral(`${m.source}:${m.target}`)),
+      volumes: spec.mounts.map((m) => composeLiteral(`${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`)),
       ports: spec.ports.map((p) => portMapping(p.address, p.published, p.target)),
       ipv4Address: network?.ip ?? null,
       // Compose's `links:` are start-order dependencies and refuse the cycle every ensemble has.
@@ -54,6 +67,7 @@ export function renderSingleHost(
       `Single Docker host: docker-compose up -d (network ${net.name} is created by compose).`,
       ...variant.notes,
       ...dataOwnerNotes(e),
+      ...(e.security ? secretsNotes(e) : []),
     ].map(oneLine),
     services,
     network: { key: net.name, name: composeLiteral(net.name), ipam },

@@ -30,6 +30,9 @@ export const PRODUCTION_SETTINGS = {
   bitnami: { ...COMMON_SETTINGS, heap: '1g', metrics: true, reconfig: true },
 } as const;
 
+/** Every security setting a single-host network can carry. */
+export const SECURED = { quorum_tls: true, client_tls: 'only', quorum_sasl: true, client_sasl: true } as const;
+
 export const NO_OPTIONS: RenderOptions = { set: {}, resolve: false };
 
 export function goldenCases(): Case[] {
@@ -83,7 +86,12 @@ export function goldenCases(): Case[] {
       plan: () => planOf(caseInventory({ profile: 'official', network: 'host', image: 'zookeeper:3.4.14', version: '3.4.14', ports: { client: 2191 } })),
     },
   ];
-  return [...article, ...matrix, ...settings, ...extra];
+  // A secured ensemble on each target that carries its secrets (a secrets/ directory beside the compose file).
+  const secured: Case[] = (['compose-bridge', 'compose-links', 'compose-static-ip'] as const).map((target) => {
+    const network = target.slice('compose-'.length) as CaseSpec['network'];
+    return { name: `${target}--${network}--official--secured`, target, plan: () => planOf(caseInventory({ profile: 'official', network, settings: { security: SECURED } })) };
+  });
+  return [...article, ...matrix, ...settings, ...extra, ...secured];
 }
 
 /** Every golden case with its rendered files. */
