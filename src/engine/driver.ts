@@ -89,6 +89,11 @@ export interface Driver<Extra extends object = object> {
   members(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>): Member[];
   /** How verify connects to a member (an SSH tunnel, or a direct socket). */
   readonly dial: Dial;
+  /**
+   * Every server runs on one Docker engine (local): none can move to another host, and the
+   * addresses servers name each other by (container names, IPs) are not where verify reaches them.
+   */
+  readonly singleEngine?: boolean;
   /** A direct socket from this machine, where `dial` has no way to an address (a replaced host that is not connected). */
   readonly directDial?: Dial;
   /**

@@ -86,7 +86,7 @@ export async function readMembership(ctx: Omit<Ctx, 'support' | 'timeoutMs'>, ob
       : probes.filter((p) => p.mode !== null).map((p) => ({ id: p.id, address: p.address, quorumPort: 0, role: p.role, clientPort: p.port }));
   const mode = new Map(probes.filter((p) => p.mode !== null).map((p) => [p.id, p.mode!]));
   const runningMembers: RunningMember[] = reported.map((r) => ({ id: r.id, role: r.role, ...(mode.has(r.id) ? { mode: mode.get(r.id)! } : {}) }));
-  const moved: MovedServer[] = reported.flatMap((r) => {
+  const moved: MovedServer[] = driver.singleEngine ? [] : reported.flatMap((r) => {
     const m = members.find((x) => x.id === r.id);
     const d = desired.find((x) => x.serverId === r.id);
     return m && d && r.quorumPort !== 0 && r.address !== m.address ? [{ serverId: r.id, host: d.host, oldAddress: r.address, oldPort: r.clientPort ?? m.port }] : [];

@@ -14,10 +14,15 @@ export function localContainers(ensemble: EnsemblePlan): DesiredServer[] {
   return desiredServers(ensemble, { kind: 'local' });
 }
 
-/** Verify dials the published client ports; an unspecified publish address is reached on loopback. */
-export function localMembers(ensemble: EnsemblePlan): Member[] {
+/** Where the published client ports are reached: an unspecified publish address on loopback. */
+export function clientAddress(ensemble: EnsemblePlan): string {
   const published = publishAddress(ensemble);
-  const address = published === '0.0.0.0' ? '127.0.0.1' : published === '::' ? '::1' : published;
+  return published === '0.0.0.0' ? '127.0.0.1' : published === '::' ? '::1' : published;
+}
+
+/** Verify dials the published client ports. */
+export function localMembers(ensemble: EnsemblePlan): Member[] {
+  const address = clientAddress(ensemble);
   return ensemble.servers.map((s) => {
     if (s.publishedClientPort === undefined) throw new Error(`internal error: server ${s.name} of ensemble ${ensemble.name} publishes no client port`);
     return { id: s.id, role: s.role, address, port: s.publishedClientPort };
