@@ -18,7 +18,7 @@ import type { MembershipMember } from '../../rollout/membership.js';
 import { desiredServers } from '../../rollout/server-specs.js';
 import { LABEL_SERVER } from '../../rollout/spec.js';
 import type { ConfServer } from '../../verify/four-letter-parse.js';
-import { clientAddress, ownerLabels } from './desired.js';
+import { clientAddress, localContainers, ownerLabels } from './desired.js';
 
 export function localMembershipSupport(ensemble: EnsemblePlan): MembershipSupport {
   return {
@@ -71,18 +71,23 @@ interface FormerInspect {
   State: { Running: boolean };
   Config: { Labels: Record<string, string> | null };
   HostConfig?: { PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null };
-  Mounts?: { Type: string; Name?: string }[] | null;
+  Mounts?: { Type: string; Name?: string; Destination?: string }[] | null;
 }
 
-/** Containers of the ensemble (by label) whose server id the plan does not have. Pure: the inspect JSON is given. */
+/**
+ * Containers of the ensemble (by label) whose server id the plan does not have, with the named
+ * volumes mounted where the plan keeps data (not the image's anonymous ones). Pure: the inspect
+ * JSON is given.
+ */
 export function formerFromInspect(inspect: readonly FormerInspect[], plannedIds: ReadonlySet<number>, ensemble: EnsemblePlan): LocalFormer[] {
   const client = ensemble.servers[0]?.ports.client;
   const address = clientAddress(ensemble);
+  const dataTargets = new Set(localContainers(ensemble)[0]?.spec.mounts.map((m) => m.target));
   return inspect.flatMap((c) => {
     const serverId = Number(c.Config.Labels?.[LABEL_SERVER]);
     if (!Number.isInteger(serverId) || serverId < 1 || plannedIds.has(serverId)) return [];
     const published = client !== undefined ? Number(c.HostConfig?.PortBindings?.[`${client}/tcp`]?.[0]?.HostPort) : NaN;
-    const volumes = (c.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => m.Name!);
+    const volumes = (c.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name && m.Destination !== undefined && dataTargets.has(m.Destination)).map((m) => m.Name!);
     return [
       {
         serverId,
