@@ -184,9 +184,21 @@ async function handOver(ctx: Ctx, change: MembershipChange, step: MembershipStep
       throw await stopMessage(ctx, change, current, `server.${step.serverId} leads and leaves the membership; ${attempt > 3 ? 'it led again after 3 restarts' : 'zkplan cannot restart it to hand leadership over'}`, probes);
     }
     ctx.progress.step(former.host, 'change', 'start', `${former.name}: restarted as it is, so that another server leads before it leaves`);
-    await ctx.driver.restartFormer(former);
+    await ctx.driver.restartFormer(former, () => otherLeader(ctx, change, current, step.serverId));
     ctx.progress.step(former.host, 'change', 'ok', former.name);
     await settled(ctx, change, current, `after server.${step.serverId} handed leadership over`);
+  }
+}
+
+/** Waits until a server other than `leaving` leads the others (it is down meanwhile). */
+async function otherLeader(ctx: Ctx, change: MembershipChange, current: readonly MembershipMember[], leaving: number): Promise<void> {
+  const others = current.filter((m) => m.id !== leaving);
+  const deadline = Date.now() + ctx.timeoutMs;
+  for (;;) {
+    const probes = await probeAll(ctx, change, others);
+    if (probes.filter((p) => p.mode === 'leader').length === 1) return;
+    if (Date.now() >= deadline) throw await stopMessage(ctx, change, current, `no other server led within ${Math.round(ctx.timeoutMs / 1000)} s while server.${leaving} was stopped to hand leadership over`, probes);
+    await sleep(Math.max(ctx.timing.pollMs, 200));
   }
 }
 

@@ -66,6 +66,17 @@ describe('engine membership changes (static method)', () => {
     assert.ok(progress.lines.some((l) => l.includes(`data moved aside to /data/zk/5.removed-20261129T144107Z-server5`)));
   });
 
+  it('a driver that stops and starts a leaving leader in two moves starts it again only once another server leads', async () => {
+    const target = new MembershipFake();
+    target.runWith([1, 2, 3, 4, 5]);
+    target.leader = 5;
+    target.stopThenStart = true;
+    const report = await apply(contextFor(target, [1, 2, 3], recordingProgress()), OPTS);
+    assert.equal(report.ok, true);
+    assert.deepEqual(target.ops.filter((o) => /^(stop|start|retire)/.test(o)), ['stop 5', 'start 5 (server.4 leads)', 'retire 5', 'stop 4', 'start 4 (server.3 leads)', 'retire 4']);
+    assert.deepEqual(membersOf(target), ['1:1,2,3', '2:1,2,3', '3:1,2,3']);
+  });
+
   it('a dry run prints the steps and changes nothing', async () => {
     const target = new MembershipFake();
     target.runWith([1, 2, 3]);

@@ -6,15 +6,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultInventory } from '../../src/drivers/local/default-inventory.js';
 import { localContainers } from '../../src/drivers/local/desired.js';
+import { LocalDriver } from '../../src/drivers/local/driver.js';
 import { formerFromInspect, localMembershipSupport, localStepPlan, moveVolumesAside } from '../../src/drivers/local/membership.js';
 import type { FormerServer } from '../../src/engine/driver.js';
 import type { Host, SingleHostNetwork } from '../../src/inventory/types.js';
 import { planInventory } from '../../src/plan/plan.js';
-import { copyVolume, inspectVolume, restartContainer } from '../../src/remote/commands/docker-local.js';
+import { copyVolume, inspectVolume, stopContainer } from '../../src/remote/commands/docker-local.js';
 import type { HostSession, RunResult } from '../../src/remote/session.js';
 import { asideSuffix } from '../../src/rollout/aside.js';
 import { desiredServers } from '../../src/rollout/server-specs.js';
 import type { ConfServer } from '../../src/verify/four-letter-parse.js';
+import { recordingProgress } from './helpers/fake-target.js';
 
 const IMAGE = 'zkplan-lab/zookeeper:3.8.0';
 
@@ -36,7 +38,7 @@ const former = (id: number): FormerServer => ({ serverId: id, host: 'local', nam
 const members = (ids: number[]) => ids.map((id) => ({ id, role: 'participant' as const }));
 
 describe('local membership command builders', () => {
-  it('inspect a volume, copy one into another with the ensemble\'s image, restart a container', () => {
+  it('inspect a volume, copy one into another with the ensemble\'s image, stop a container', () => {
     assert.deepEqual(inspectVolume('zk4-data'), ['docker', 'volume', 'inspect', '--', 'zk4-data']);
     assert.deepEqual(copyVolume(IMAGE, 'zk4-data', 'zk4-data.removed-20261129T174100Z-server4'), [
       'docker', 'run', '--rm', '--network', 'none', '--user', '0:0', '--entrypoint', 'cp',
@@ -45,7 +47,7 @@ describe('local membership command builders', () => {
       '--', IMAGE, '-a', '/from/.', '/to/',
     ]);
     assert.throws(() => copyVolume('--privileged', 'a', 'b'), /would be read as an option/);
-    assert.deepEqual(restartContainer('zk5'), ['docker', 'restart', '--', 'zk5']);
+    assert.deepEqual(stopContainer('zk5'), ['docker', 'stop', '--', 'zk5']);
   });
 });
 
@@ -145,5 +147,43 @@ describe('moving volumes aside on the local engine', () => {
   it('an engine that cannot say whether a volume exists stops the step, naming it', async () => {
     const { session: s } = session(new Set(), 'Cannot connect to the Docker daemon\n');
     await assert.rejects(moveVolumesAside(s, ensembleOf('bridge', 3), ['zk4-data'], suffix), /docker volume inspect zk4-data failed: Cannot connect to the Docker daemon/);
+  });
+});
+
+describe('the local driver before a membership change', () => {
+  it('refuses up front to remove a server on a links network, changing nothing', async () => {
+    const e = ensembleOf('links', 3);
+    const owner = { 'io.zkplan.ensemble': 'zk', 'io.zkplan.local': 'true' };
+    const changes: string[] = [];
+    const host: Host = { name: 'local', address: '127.0.0.1', labels: {}, ssh: {}, stateDir: '', index: 0 };
+    const ok = (stdout = ''): RunResult => ({ code: 0, stdout, stderr: '' });
+    const run = async (argv: readonly string[]): Promise<RunResult> => {
+      const words = argv.slice(1).join(' ');
+      if (words.startsWith('version')) return ok('27.0.1\n');
+      if (words.startsWith('image inspect')) return ok('sha256:fake\n');
+      if (words.startsWith('network inspect')) return ok(JSON.stringify([{ Name: 'zk-net', Driver: 'bridge', IPAM: { Config: [] }, Labels: owner }]));
+      if (words.startsWith('ps --all')) return ok('zk1\nzk2\nzk3\nzk4\n');
+      if (words.startsWith('container inspect')) {
+        const ids = argv.slice(3).map((n) => Number(n.replace('zk', '')));
+        return ok(JSON.stringify(ids.map((id) => ({ Name: `/zk${id}`, State: { Running: true, Status: 'running', ExitCode: 0 }, Config: { Image: IMAGE, Env: [], Labels: { ...owner, 'io.zkplan.server-id': String(id) } }, HostConfig: { PortBindings: { '2181/tcp': [{ HostPort: String(2180 + id) }] } }, Mounts: [] }))));
+      }
+      changes.push(words);
+      return ok();
+    };
+    const session: HostSession = { host, run, putFiles: async () => {}, readFile: async () => undefined, dial: async () => Promise.reject(new Error('no dial')), close: async () => {} };
+    const driver = new LocalDriver(e, session, recordingProgress());
+    const desired = localContainers(e);
+    const observed = await driver.observe(desired);
+    assert.deepEqual((await driver.formerServers(desired)).map((f) => f.name), ['zk4']);
+    const [checks] = await driver.preflight(desired, observed, { dryRun: false });
+    assert.equal(checks!.ok, false);
+    assert.match(checks!.checks.find((c) => c.name === 'membership')!.detail, /on a links network zkplan cannot remove zk4 from the running membership yet/);
+    assert.deepEqual(changes, []);
+
+    // bridge: the same engine is fine
+    const bridge = new LocalDriver(ensembleOf('bridge', 3), session, recordingProgress());
+    await bridge.observe(desired);
+    await bridge.formerServers(desired);
+    assert.equal((await bridge.preflight(desired, observed, { dryRun: false }))[0]!.ok, true);
   });
 });

@@ -7,7 +7,7 @@ import { OperationalError } from '../../common/problems.js';
 import type { Check, DesiredServer, Driver, FormerServer, HeldLock, HostChecks, ObservedServer, Progress } from '../../engine/driver.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { containerLogsTail, dockerRun, dockerServerVersion, imageId, pullImage, startContainer } from '../../remote/commands/docker.js';
-import { createNetwork, createVolume, forceRemoveContainers, listContainers, listNetworks, listVolumes, removeNetwork, removeVolumes, restartContainer } from '../../remote/commands/docker-local.js';
+import { createNetwork, createVolume, forceRemoveContainers, listContainers, listNetworks, listVolumes, removeNetwork, removeVolumes, stopContainer } from '../../remote/commands/docker-local.js';
 import { mapLimit } from '../../remote/concurrency.js';
 import { runChecked, type HostSession } from '../../remote/session.js';
 import { directDialWithTimeout, type Dial } from '../../verify/dial.js';
@@ -88,6 +88,15 @@ export class LocalDriver implements Driver {
       });
     }
     checks.push(await this.imageCheck(desired, observed, opts.dryRun));
+    if (this.ensemble.network === 'links' && this.formerVolumes.size > 0) {
+      // A server restarted without the link to one that still runs cannot resolve its alias:
+      // each lookup then waits for the engine's DNS to give up, longer than ZooKeeper's initLimit.
+      checks.push({
+        name: 'membership',
+        ok: false,
+        detail: `on a links network zkplan cannot remove ${[...this.formerVolumes.keys()].join(', ')} from the running membership yet (the servers that stay would lose the link alias of a server still running); use network bridge or static-ip, or down and up`,
+      });
+    }
     return [{ host: this.host, ok: checks.every((c) => c.ok), checks }];
   }
 
@@ -137,8 +146,14 @@ export class LocalDriver implements Driver {
     });
   }
 
-  async restartFormer(f: FormerServer): Promise<void> {
-    await runChecked(this.session, restartContainer(f.name));
+  /** Stopped, then started once `whileDown` says another server leads: a quick restart would often lead again. */
+  async restartFormer(f: FormerServer, whileDown?: () => Promise<void>): Promise<void> {
+    await runChecked(this.session, stopContainer(f.name));
+    try {
+      await whileDown?.();
+    } finally {
+      await runChecked(this.session, startContainer(f.name));
+    }
   }
 
   async retire(f: FormerServer, suffix: string): Promise<string[]> {

@@ -81,6 +81,6 @@ export function copyVolume(image: string, from: string, to: string): string[] {
   return ['docker', 'run', '--rm', '--network', 'none', '--user', '0:0', '--entrypoint', 'cp', '--mount', `type=volume,source=${from},target=/from,readonly`, '--mount', `type=volume,source=${to},target=/to`, '--', image, '-a', '/from/.', '/to/'];
 }
 
-export function restartContainer(name: string): string[] {
-  return ['docker', 'restart', '--', name];
+export function stopContainer(name: string): string[] {
+  return ['docker', 'stop', '--', name];
 }
