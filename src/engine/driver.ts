@@ -89,6 +89,11 @@ export interface Driver<Extra extends object = object> {
   members(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>): Member[];
   /** How verify connects to a member (an SSH tunnel, or a direct socket). */
   readonly dial: Dial;
+  /**
+   * Every server runs on one Docker engine (local): none can move to another host, and the
+   * addresses servers name each other by (container names, IPs) are not where verify reaches them.
+   */
+  readonly singleEngine?: boolean;
   /** A direct socket from this machine, where `dial` has no way to an address (a replaced host that is not connected). */
   readonly directDial?: Dial;
   /**
@@ -112,8 +117,12 @@ export interface Driver<Extra extends object = object> {
   formerServers?(desired: readonly DesiredServer[]): Promise<FormerServer[]>;
   /** Membership changes: stops and removes a former server, moves its data to `<dir><suffix>`; returns where it went. */
   retire?(server: FormerServer, suffix: string): Promise<string[]>;
-  /** Membership changes: restarts a former server as it is (the leader that leaves hands leadership over first). */
-  restartFormer?(server: FormerServer): Promise<void>;
+  /**
+   * Membership changes: restarts a former server as it is (the leader that leaves hands leadership
+   * over first). A driver that stops and starts it in two moves calls `whileDown` between them, so
+   * the others elect a leader among themselves before it is back (a quick restart can win again).
+   */
+  restartFormer?(server: FormerServer, whileDown?: () => Promise<void>): Promise<void>;
   /** Membership changes: moves a joining server's leftover data (an earlier member with its id) to `<dir><suffix>`; returns what moved. */
   setAsideData?(serverId: number, host: string, suffix: string): Promise<string[]>;
   /** After every server step of an apply, before the final verification (Swarm: prune stale services). */

@@ -70,8 +70,15 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
       );
     }
     const hosts = [...new Set(desired.map((d) => d.host))];
-    const running = ctx.membership ? await readMembership({ ensemble, desired, driver, progress, timing, ...(ctx.znodeCheck ? { znodeCheck: ctx.znodeCheck } : {}) }, observed) : undefined;
-    const change = running?.change;
+    // Read on every target: one that cannot change a running membership must refuse to, not roll
+    // joiners in together with the final membership (they could form a majority of their own).
+    const running = await readMembership({ ensemble, desired, driver, progress, timing, ...(ctx.znodeCheck ? { znodeCheck: ctx.znodeCheck } : {}) }, observed, { moves: Boolean(ctx.membership) });
+    const change = running.change;
+    if (change && !ctx.membership) {
+      throw new OperationalError(
+        `refusing to apply ${ensemble}: membership ${describeMembership(change.running)} runs, the plan has ${describeMembership(change.planned)}, and target ${driver.target} cannot change a running membership one server at a time yet; nothing was changed`,
+      );
+    }
     const method = ctx.membership?.reconfig ? 'reconfig' : 'static';
     if (method === 'reconfig' && running?.moved.length) throw new OperationalError(movedUnderReconfig(ensemble, running.moved));
     const membership = change ? describeChange(ensemble, change, method) : undefined;

@@ -75,7 +75,11 @@ export interface Ctx {
  * nothing serves yet (a fresh ensemble is created whole), or the membership is the planned one.
  * Without a leader among servers that run, the running membership is unknown: refused.
  */
-export async function readMembership(ctx: Omit<Ctx, 'support' | 'timeoutMs'>, observed: ReadonlyMap<number, ObservedServer>): Promise<RunningMembership> {
+/**
+ * `moves: false` where the target places servers itself (Swarm): a server the running membership
+ * names at another address has simply been rescheduled there, nothing to prove gone.
+ */
+export async function readMembership(ctx: Omit<Ctx, 'support' | 'timeoutMs'>, observed: ReadonlyMap<number, ObservedServer>, opts: { moves: boolean } = { moves: true }): Promise<RunningMembership> {
   const { driver, desired } = ctx;
   const former = (await driver.formerServers?.(desired)) ?? [];
   const planned: MembershipMember[] = desired.map((d) => ({ id: d.serverId, role: d.role }));
@@ -95,7 +99,7 @@ export async function readMembership(ctx: Omit<Ctx, 'support' | 'timeoutMs'>, ob
       : probes.filter((p) => p.mode !== null).map((p) => ({ id: p.id, address: p.address, quorumPort: 0, role: p.role, clientPort: p.port }));
   const mode = new Map(probes.filter((p) => p.mode !== null).map((p) => [p.id, p.mode!]));
   const runningMembers: RunningMember[] = reported.map((r) => ({ id: r.id, role: r.role, ...(mode.has(r.id) ? { mode: mode.get(r.id)! } : {}) }));
-  const moved: MovedServer[] = reported.flatMap((r) => {
+  const moved: MovedServer[] = driver.singleEngine || !opts.moves ? [] : reported.flatMap((r) => {
     const m = members.find((x) => x.id === r.id);
     const d = desired.find((x) => x.serverId === r.id);
     return m && d && r.quorumPort !== 0 && r.address !== m.address ? [{ serverId: r.id, host: d.host, oldAddress: r.address, oldPort: r.clientPort ?? m.port }] : [];
@@ -194,9 +198,21 @@ async function handOver(ctx: Ctx, change: MembershipChange, step: MembershipStep
       throw await stopMessage(ctx, change, current, `server.${step.serverId} leads and leaves the membership; ${attempt > 3 ? 'it led again after 3 restarts' : 'zkplan cannot restart it to hand leadership over'}`, probes);
     }
     ctx.progress.step(former.host, 'change', 'start', `${former.name}: restarted as it is, so that another server leads before it leaves`);
-    await ctx.driver.restartFormer(former);
+    await ctx.driver.restartFormer(former, () => otherLeader(ctx, change, current, step.serverId));
     ctx.progress.step(former.host, 'change', 'ok', former.name);
     await settled(ctx, change, current, `after server.${step.serverId} handed leadership over`);
+  }
+}
+
+/** Waits until a server other than `leaving` leads the others (it is down meanwhile). */
+async function otherLeader(ctx: Ctx, change: MembershipChange, current: readonly MembershipMember[], leaving: number): Promise<void> {
+  const others = current.filter((m) => m.id !== leaving);
+  const deadline = Date.now() + ctx.timeoutMs;
+  for (;;) {
+    const probes = await probeAll(ctx, change, others);
+    if (probes.filter((p) => p.mode === 'leader').length === 1) return;
+    if (Date.now() >= deadline) throw await stopMessage(ctx, change, current, `no other server led within ${Math.round(ctx.timeoutMs / 1000)} s while server.${leaving} was stopped to hand leadership over`, probes);
+    await sleep(Math.max(ctx.timing.pollMs, 200));
   }
 }
 

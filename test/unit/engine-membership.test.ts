@@ -66,6 +66,17 @@ describe('engine membership changes (static method)', () => {
     assert.ok(progress.lines.some((l) => l.includes(`data moved aside to /data/zk/5.removed-20261129T144107Z-server5`)));
   });
 
+  it('a driver that stops and starts a leaving leader in two moves starts it again only once another server leads', async () => {
+    const target = new MembershipFake();
+    target.runWith([1, 2, 3, 4, 5]);
+    target.leader = 5;
+    target.stopThenStart = true;
+    const report = await apply(contextFor(target, [1, 2, 3], recordingProgress()), OPTS);
+    assert.equal(report.ok, true);
+    assert.deepEqual(target.ops.filter((o) => /^(stop|start|retire)/.test(o)), ['stop 5', 'start 5 (server.4 leads)', 'retire 5', 'stop 4', 'start 4 (server.3 leads)', 'retire 4']);
+    assert.deepEqual(membersOf(target), ['1:1,2,3', '2:1,2,3', '3:1,2,3']);
+  });
+
   it('a dry run prints the steps and changes nothing', async () => {
     const target = new MembershipFake();
     target.runWith([1, 2, 3]);
@@ -96,6 +107,29 @@ describe('engine membership changes (static method)', () => {
     target.runWith([1, 2, 3]);
     target.servers.get(1)!.running = false;
     await assert.rejects(apply(contextFor(target, [1, 2, 3, 4]), OPTS), /refusing to apply zk: voter server\.1 of the running membership is not serving.*nothing was changed/s);
+    assert.deepEqual(target.ops, []);
+  });
+});
+
+describe('engine: a target that cannot change a running membership (Swarm)', () => {
+  it('refuses a grow and a shrink, changing nothing, on a dry run too', async () => {
+    for (const [runs, planned] of [[[1, 2, 3], [1, 2, 3, 4, 5]], [[1, 2, 3, 4, 5], [1, 2, 3]]] as const) {
+      for (const dryRun of [false, true]) {
+        const target = new MembershipFake();
+        target.runWith([...runs]);
+        const { membership: _none, ...ctx } = contextFor(target, [...planned]);
+        await assert.rejects(apply(ctx, { ...OPTS, dryRun }), /refusing to apply zk: membership \{[\d,]+\} runs, the plan has \{[\d,]+\}, and target .* cannot change a running membership one server at a time yet; nothing was changed/);
+        assert.deepEqual(target.ops, [], `${runs} → ${planned}${dryRun ? ' (dry run)' : ''} changed something`);
+      }
+    }
+  });
+
+  it('applies as before when the running membership is the planned one', async () => {
+    const target = new MembershipFake();
+    target.runWith([1, 2, 3]);
+    const { membership: _none, ...ctx } = contextFor(target, [1, 2, 3]);
+    const report = await apply(ctx, OPTS);
+    assert.equal(report.ok, true);
     assert.deepEqual(target.ops, []);
   });
 });

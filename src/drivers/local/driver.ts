@@ -4,15 +4,16 @@
 // dials the published client ports directly. Everything zkplan makes carries the owner labels,
 // so `down` removes exactly that, servers dropped from the inventory since included.
 import { OperationalError } from '../../common/problems.js';
-import type { Check, DesiredServer, Driver, HeldLock, HostChecks, ObservedServer, Progress } from '../../engine/driver.js';
+import type { Check, DesiredServer, Driver, FormerServer, HeldLock, HostChecks, ObservedServer, Progress } from '../../engine/driver.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { containerLogsTail, dockerRun, dockerServerVersion, imageId, pullImage, startContainer } from '../../remote/commands/docker.js';
-import { createNetwork, createVolume, forceRemoveContainers, listContainers, listNetworks, listVolumes, removeNetwork, removeVolumes } from '../../remote/commands/docker-local.js';
+import { createNetwork, createVolume, forceRemoveContainers, listContainers, listNetworks, listVolumes, removeNetwork, removeVolumes, stopContainer } from '../../remote/commands/docker-local.js';
 import { mapLimit } from '../../remote/concurrency.js';
 import { runChecked, type HostSession } from '../../remote/session.js';
 import { directDialWithTimeout, type Dial } from '../../verify/dial.js';
 import type { Member } from '../../verify/types.js';
-import { localMembers, ownerLabels } from './desired.js';
+import { localContainers, localMembers, ownerLabels } from './desired.js';
+import { findFormerServers, moveVolumesAside } from './membership.js';
 import { networkMismatches, observeContainers, observeNetwork, type ObservedNetwork } from './observe.js';
 
 const PROBE_TIMEOUT_MS = 2000;
@@ -31,6 +32,9 @@ export interface LocalResult {
 export class LocalDriver implements Driver {
   readonly target = 'local' as const;
   readonly dial: Dial;
+  readonly singleEngine = true;
+  /** the named volumes of each former server's container, by container name (formerServers) */
+  private readonly formerVolumes = new Map<string, string[]>();
   private network: ObservedNetwork | { error: string } | undefined;
   private engineVersion: string | undefined;
   private readonly result: LocalResult;
@@ -87,6 +91,15 @@ export class LocalDriver implements Driver {
       });
     }
     checks.push(await this.imageCheck(desired, observed, opts.dryRun));
+    if (this.ensemble.network === 'links' && this.formerVolumes.size > 0) {
+      // A server restarted without the link to one that still runs cannot resolve its alias:
+      // each lookup then waits for the engine's DNS to give up, longer than ZooKeeper's initLimit.
+      checks.push({
+        name: 'membership',
+        ok: false,
+        detail: `on a links network zkplan cannot remove ${[...this.formerVolumes.keys()].join(', ')} from the running membership yet (the servers that stay would lose the link alias of a server still running); use network bridge or static-ip, or down and up`,
+      });
+    }
     return [{ host: this.host, ok: checks.every((c) => c.ok), checks }];
   }
 
@@ -125,6 +138,37 @@ export class LocalDriver implements Driver {
 
   async remove(server: DesiredServer): Promise<void> {
     await runChecked(this.session, forceRemoveContainers([server.name]));
+  }
+
+  /** Membership changes (src/drivers/local/membership.ts): containers of the ensemble whose id the plan does not have. */
+  async formerServers(desired: readonly DesiredServer[]): Promise<FormerServer[]> {
+    const found = await findFormerServers(this.session, this.ensemble, new Set(desired.map((d) => d.serverId)));
+    return found.map(({ volumes, ...former }) => {
+      this.formerVolumes.set(former.name, volumes);
+      return former;
+    });
+  }
+
+  /** Stopped, then started once `whileDown` says another server leads: a quick restart would often lead again. */
+  async restartFormer(f: FormerServer, whileDown?: () => Promise<void>): Promise<void> {
+    await runChecked(this.session, stopContainer(f.name));
+    try {
+      await whileDown?.();
+    } finally {
+      await runChecked(this.session, startContainer(f.name));
+    }
+  }
+
+  async retire(f: FormerServer, suffix: string): Promise<string[]> {
+    await runChecked(this.session, forceRemoveContainers([f.name]));
+    return moveVolumesAside(this.session, this.ensemble, this.formerVolumes.get(f.name) ?? [], suffix);
+  }
+
+  /** A joining server's volumes, when an earlier member with its id left them. */
+  async setAsideData(serverId: number, _host: string, suffix: string): Promise<string[]> {
+    const planned = localContainers(this.ensemble).find((d) => d.serverId === serverId);
+    const volumes = planned?.spec.mounts.filter((m) => m.kind === 'volume').map((m) => m.source) ?? [];
+    return moveVolumesAside(this.session, this.ensemble, volumes, suffix);
   }
 
   async teardown(desired: readonly DesiredServer[], opts: { purgeData: boolean }): Promise<void> {

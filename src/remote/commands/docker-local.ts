@@ -66,3 +66,21 @@ export function listContainers(labels: Record<string, string>): string[] {
 export function forceRemoveContainers(names: readonly string[]): string[] {
   return ['docker', 'rm', '--force', '--volumes', '--', ...names];
 }
+
+/** Exits 1 when the volume does not exist (the JSON of the volume otherwise). */
+export function inspectVolume(name: string): string[] {
+  return ['docker', 'volume', 'inspect', '--', name];
+}
+
+/**
+ * Docker cannot rename a volume: its content is copied, owners and modes kept, by a throwaway
+ * container of the ensemble's own image (it has `cp`; nothing else is pulled), with no network.
+ */
+export function copyVolume(image: string, from: string, to: string): string[] {
+  if (image.startsWith('-')) throw new Error(`internal error: image ${JSON.stringify(image)} would be read as an option`);
+  return ['docker', 'run', '--rm', '--network', 'none', '--user', '0:0', '--entrypoint', 'cp', '--mount', `type=volume,source=${from},target=/from,readonly`, '--mount', `type=volume,source=${to},target=/to`, '--', image, '-a', '/from/.', '/to/'];
+}
+
+export function stopContainer(name: string): string[] {
+  return ['docker', 'stop', '--', name];
+}

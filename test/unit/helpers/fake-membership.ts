@@ -69,6 +69,8 @@ export class MembershipFake implements Driver {
   /** serving voters (by the leader's membership) when each replace began */
   readonly servingAtReplace: number[] = [];
   leader: number | undefined;
+  /** restartFormer stops, calls whileDown, then starts (the local driver) instead of one restart */
+  stopThenStart = false;
 
   /** `ids` running, each naming `ids`. */
   runWith(ids: readonly number[]): void {
@@ -194,9 +196,18 @@ export class MembershipFake implements Driver {
       .map(([id, s]) => ({ serverId: id, host: s.host, name: `zk${id}`, running: s.running, member: { id, role: 'participant' as const, address: s.host, port: clientPort(id) } }));
   }
 
-  async restartFormer(f: FormerServer): Promise<void> {
-    this.ops.push(`restart ${f.serverId}`);
+  async restartFormer(f: FormerServer, whileDown?: () => Promise<void>): Promise<void> {
     const s = this.servers.get(f.serverId)!;
+    if (this.stopThenStart) {
+      // as the local driver does: stopped, the engine waits, then started
+      this.ops.push(`stop ${f.serverId}`);
+      s.running = false;
+      await whileDown?.();
+      this.ops.push(`start ${f.serverId} (server.${this.leader} leads)`);
+      s.running = true;
+      return;
+    }
+    this.ops.push(`restart ${f.serverId}`);
     s.running = false;
     this.currentLeader(); // the others elect while it is down
     s.running = true;
