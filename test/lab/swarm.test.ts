@@ -219,6 +219,18 @@ describe('swarm target on a lab Swarm', () => {
     hostInv = moved;
   });
 
+  it('refuses to change the running membership (3 → 4 servers), changing nothing', async () => {
+    const grown = await writeInventory('host-grown.yml', { name: 'zk', pins: { 1: 1, 2: 2, 4: 3, 3: 4 }, extra: { admin_server: false, servers: 4 } });
+    const tasks = await taskIds('zk');
+    const labels = await nodeLabels();
+    const r = await zkplan('apply', grown, '--target', 'swarm', '--timeout', '180');
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.err, /refusing to apply zk: membership \{1,2,3\} runs, the plan has \{1,2,3,4\}, and target swarm cannot change a running membership one server at a time yet; nothing was changed/);
+    assert.deepEqual(await taskIds('zk'), tasks, 'no task restarted');
+    assert.deepEqual(await placement('zk'), { zk_zk1: 'h1', zk_zk2: 'h2', zk_zk3: 'h4' });
+    assert.deepEqual(await nodeLabels(), labels, 'no node label changed');
+  });
+
   it('status: whole and as planned; drift named against an inventory it does not match', async () => {
     const ok = await zkplan('status', hostInv, '--target', 'swarm');
     assert.equal(ok.code, 0, ok.out + ok.err);
