@@ -7,17 +7,26 @@ import { planForMembership } from '../../rollout/membership-plan.js';
 import { desiredServers } from '../../rollout/server-specs.js';
 import { addressingFor, serverLine } from '../../render/server-line.js';
 import type { SuperCredential } from '../../security/super-digest.js';
+import type { EnsembleMaterial } from '../../security/material.js';
+import { hostSpecSecrets } from './spec-secrets.js';
 
-/** `superUser`: a reconfig ensemble's super credential (src/security/super-digest.ts); the method is then dynamic reconfiguration. */
-export function hostMembershipSupport(ensemble: EnsemblePlan, sessions: Sessions, superUser?: SuperCredential): MembershipSupport {
+/**
+ * `superUser`: a reconfig ensemble's super credential (src/security/super-digest.ts); the method is
+ * then dynamic reconfiguration. `material`: a secured ensemble's key material, the HostDriver's
+ * (each step's servers mount the same secrets as the planned ones; a joiner's are pushed before
+ * it starts). `refusal`: why this apply must not change the membership.
+ */
+export function hostMembershipSupport(ensemble: EnsemblePlan, sessions: Sessions, superUser?: SuperCredential, material?: EnsembleMaterial, refusal?: string): MembershipSupport {
+  const secrets = material && hostSpecSecrets(ensemble.name, (h) => sessions.get(h)!.host.stateDir, material);
   return {
+    ...(refusal !== undefined ? { refusal } : {}),
     ...(superUser ? { reconfig: { superPassword: superUser.password, serverLine: (id) => plannedServerLine(ensemble, id) } } : {}),
     desiredFor: (members, reported, former) => {
       const places = former.map((f) => {
         const h = sessions.get(f.host)!.host;
         return { id: f.serverId, name: f.name, host: { name: h.name, address: h.address, labels: {} } };
       });
-      return desiredServers(planForMembership(ensemble, members, reported, places), { kind: 'host', ...(superUser ? { superDigest: superUser.digest } : {}) });
+      return desiredServers(planForMembership(ensemble, members, reported, places), { kind: 'host', ...(secrets ? { secrets } : {}), ...(superUser ? { superDigest: superUser.digest } : {}) });
     },
     now: () => new Date(),
   };
