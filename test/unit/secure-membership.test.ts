@@ -78,6 +78,18 @@ describe('membership steps of a secured ensemble (host target)', () => {
     assert.equal(step.find((d) => d.serverId === 1)!.spec.labels['io.zkplan.security'], material.servers.get('zk1')!.fingerprint);
   });
 
+  it('a join by reconfig is refused for a TLS-only client port (no plain client port for the joiner\'s line); a leave is not; static joins are not', () => {
+    const tlsOnly = securedPlan(4).e;
+    const e = { ...tlsOnly, security: { ...tlsOnly.security!, clientTls: 'only' as const } };
+    const superUser = { password: 'p', digest: 'super:d' };
+    const join = [{ kind: 'join' as const, serverId: 4, role: 'participant' as const, members: members([1, 2, 3, 4]), restarts: [], voters: 4, servingDuring: 4, majority: 3 }];
+    const leave = [{ ...join[0]!, kind: 'leave' as const, members: members([1, 2, 3]) }];
+    assert.match(hostMembershipSupport(e, sessions, superUser).refusal!(join) ?? '', /reconfig -add only with a plain client port/);
+    assert.equal(hostMembershipSupport(e, sessions, superUser).refusal!(leave), undefined);
+    assert.equal(hostMembershipSupport(e, sessions).refusal!(join), undefined);
+    assert.equal(hostMembershipSupport(securedPlan(4).e, sessions, superUser).refusal!(join), undefined, 'client_tls: both');
+  });
+
   it('without the material a secured step is refused, never made without its secrets', () => {
     const { e } = securedPlan(4);
     assert.throws(() => hostMembershipSupport(e, sessions).desiredFor(members([1, 2, 3, 4]), reported.slice(0, 3), []), /security block/);
@@ -91,7 +103,7 @@ describe('engine: membership and security changes in one apply', () => {
   it('a membership change is refused up front, nothing changed, when the support says so', async () => {
     const target = new MembershipFake();
     target.runWith([1, 2, 3]);
-    const ctx = { ensemble: 'zk', desired: plannedServers([1, 2, 3, 4]), driver: target, progress: recordingProgress(), timing: TINY_TIMING, znodeCheck: target.znodeCheck, membership: { ...fakeSupport([1, 2, 3, 4], new Date(0)), refusal } };
+    const ctx = { ensemble: 'zk', desired: plannedServers([1, 2, 3, 4]), driver: target, progress: recordingProgress(), timing: TINY_TIMING, znodeCheck: target.znodeCheck, membership: { ...fakeSupport([1, 2, 3, 4], new Date(0)), refusal: () => refusal } };
     await assert.rejects(apply(ctx, OPTS), /refusing to apply zk: change membership or security, not both in one apply; nothing was changed/);
     assert.deepEqual(target.ops, []);
   });
@@ -99,7 +111,7 @@ describe('engine: membership and security changes in one apply', () => {
   it('the same refusal lets an apply without a membership change through', async () => {
     const target = new MembershipFake();
     target.runWith([1, 2, 3]);
-    const ctx = { ensemble: 'zk', desired: plannedServers([1, 2, 3]), driver: target, progress: recordingProgress(), timing: TINY_TIMING, znodeCheck: target.znodeCheck, membership: { ...fakeSupport([1, 2, 3], new Date(0)), refusal } };
+    const ctx = { ensemble: 'zk', desired: plannedServers([1, 2, 3]), driver: target, progress: recordingProgress(), timing: TINY_TIMING, znodeCheck: target.znodeCheck, membership: { ...fakeSupport([1, 2, 3], new Date(0)), refusal: () => refusal } };
     const report = await apply(ctx, OPTS);
     assert.equal(report.ok, true);
     assert.equal(report.membership, undefined);

@@ -19,7 +19,7 @@ import { hostSpecSecrets } from './spec-secrets.js';
 export function hostMembershipSupport(ensemble: EnsemblePlan, sessions: Sessions, superUser?: SuperCredential, material?: EnsembleMaterial, refusal?: string): MembershipSupport {
   const secrets = material && hostSpecSecrets(ensemble.name, (h) => sessions.get(h)!.host.stateDir, material);
   return {
-    ...(refusal !== undefined ? { refusal } : {}),
+    refusal: (steps) => refusal ?? (superUser && steps.some((s) => s.kind === 'join') && ensemble.security?.clientTls === 'only' ? RECONFIG_JOIN_TLS_ONLY : undefined),
     ...(superUser ? { reconfig: { superPassword: superUser.password, serverLine: (id) => plannedServerLine(ensemble, id) } } : {}),
     desiredFor: (members, reported, former) => {
       const places = former.map((f) => {
@@ -31,6 +31,14 @@ export function hostMembershipSupport(ensemble: EnsemblePlan, sessions: Sessions
     now: () => new Date(),
   };
 }
+
+/**
+ * ZooKeeper takes a `reconfig -add` only with all three ports in the joiner's line (its leader
+ * answers BadArguments otherwise, seen in the lab), and a TLS-only client port is not one a
+ * server line can name: it would open a plain-text port.
+ */
+const RECONFIG_JOIN_TLS_ONLY =
+  'a server joins by dynamic reconfiguration, and ZooKeeper takes a reconfig -add only with a plain client port in the joining server\'s line, which client_tls: only has none of; grow with client_tls: both (then apply only), or without reconfig: true';
 
 /** A planned server's own line, as its peers' configuration names it. */
 function plannedServerLine(ensemble: EnsemblePlan, id: number): string {
