@@ -63,7 +63,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
           if (steps.length > 1) note(`${e.name}: step ${i + 1}/${steps.length}: ${step.name}`);
           const driver = new HostDriver(ensemble, sessions, concurrency, plan.ensembles, material, superUser?.digest);
           const report = await apply(
-            { ensemble: e.name, desired: driver.desired(), driver, progress, membership: hostMembershipSupport(ensemble, sessions, superUser) },
+            { ensemble: e.name, desired: driver.desired(), driver, progress, membership: hostMembershipSupport(ensemble, sessions, superUser, material, steps.length > 1 ? BOTH_CHANGES : undefined) },
             { dryRun: Boolean(flags.dryRun), timeoutMs, concurrency, forceUnlock: Boolean(flags.forceUnlock), command: `zkplan apply ${file}` },
           );
           reports.push(report);
@@ -80,6 +80,9 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     setExit(0);
   });
 }
+
+/** Security phases roll the planned servers; a membership change in between would mix two rollouts. */
+const BOTH_CHANGES = 'change membership or security, not both in one apply: apply the security change with the running membership first (or the membership change with the running security), then the other';
 
 function summary(reports: ApplyReport<HostReport>[]): string {
   const lines: string[] = [];

@@ -83,7 +83,8 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
     if (method === 'reconfig' && running?.moved.length) throw new OperationalError(movedUnderReconfig(ensemble, running.moved));
     const membership = change ? describeChange(ensemble, change, method) : undefined;
     for (const line of membership ?? []) progress.note(line);
-    if (change?.plan.refusal) throw new OperationalError(`refusing to apply ${ensemble}: ${change.plan.refusal}; nothing was changed`);
+    const refusal = change ? (change.plan.refusal ?? ctx.membership?.refusal?.(change.plan.steps)) : undefined;
+    if (refusal) throw new OperationalError(`refusing to apply ${ensemble}: ${refusal}; nothing was changed`);
     // Ports, images, directories and clocks matter only to what is about to be made.
     let preflight = change ? await runPreflight(ctx, observed, hosts, opts.dryRun) : undefined;
     if (change && !opts.dryRun) {

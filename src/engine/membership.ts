@@ -21,6 +21,8 @@ import type { Timing } from './timing.js';
 export interface MembershipSupport {
   /** The planned servers of a step's membership, each configured with exactly that membership. */
   desiredFor(members: readonly MembershipMember[], reported: readonly ConfServer[], former: readonly FormerServer[]): DesiredServer[];
+  /** Why this apply must not make these steps (refused up front, nothing changed), or undefined. */
+  refusal?(steps: readonly MembershipStep[]): string | undefined;
   /** The time that names data moved aside (an effect: the edge passes the clock in). */
   now(): Date;
   /**

@@ -18,6 +18,13 @@ import type { EnsemblePlan, ServerPlan } from '../plan/types.js';
 import { jaasFile } from './jaas.js';
 import { caCertificate, certificateRequest, extensionFile, genKey, runOpenssl, signRequest } from './openssl.js';
 
+
+/**
+ * The fingerprint label of a server the plan no longer has (it leaves later in a membership
+ * change): zkplan holds no material for it and writes none; it keeps the files it runs with until
+ * it is retired.
+ */
+export const KEPT_MATERIAL = 'kept';
 export const CA_DAYS = 3650;
 export const CERT_DAYS = 825;
 /** A certificate that expires sooner is issued again (and rolled out) by the next apply. */

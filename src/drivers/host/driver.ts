@@ -27,6 +27,7 @@ import { HostEngine } from './host-engine.js';
 import { gatherPreflight, judgePreflight, type HostPreflight } from './preflight.js';
 import { tunnelDial, type Sessions } from '../sessions.js';
 import { reachabilityMatrix, type ReachabilityRow } from './reachability.js';
+import { hostSpecSecrets } from './spec-secrets.js';
 
 export interface HostReport {
   reachability: ReachabilityRow[];
@@ -54,10 +55,7 @@ export class HostDriver implements Driver<HostReport> {
     superDigest?: string,
   ) {
     this.dial = clientPortDial(tunnelDial(sessions), ensemble.security, material?.client);
-    const secrets = material && {
-      sourceOf: (host: string, server: string) => secretsDirPath(this.stateDir(host), ensemble.name, server),
-      fingerprintOf: (server: string) => material.servers.get(server)!.fingerprint,
-    };
+    const secrets = material && hostSpecSecrets(ensemble.name, (h) => this.stateDir(h), material);
     this.containers = new Map(desiredContainers(ensemble, (h) => this.stateDir(h), {}, secrets, superDigest).map((c) => [c.serverId, c]));
   }
 
@@ -190,8 +188,14 @@ export class HostDriver implements Driver<HostReport> {
     phase.end(`${this.hosts(servers).length} host(s)`);
   }
 
-  /** The servers' key material and secrets, by SFTP (never a command line), into root-only directories. */
-  private async pushSecrets(host: string, servers: readonly DesiredServer[]): Promise<void> {
+  /**
+   * The servers' key material and secrets, by SFTP (never a command line), into root-only
+   * directories. A server the plan no longer has (it leaves later in a membership change) keeps
+   * the files it was given.
+   */
+  private async pushSecrets(host: string, given: readonly DesiredServer[]): Promise<void> {
+    const servers = given.filter((d) => this.material!.servers.has(d.name));
+    if (servers.length === 0) return;
     const stateDir = this.stateDir(host);
     const dirs = servers.map((d) => secretsDirPath(stateDir, this.ensemble.name, d.name));
     const files = servers.flatMap((d, i) => this.material!.servers.get(d.name)!.files.map((f) => ({ path: `${dirs[i]}/${f.name}`, content: f.content, mode: 0o600 })));
@@ -247,7 +251,8 @@ export class HostDriver implements Driver<HostReport> {
 
   async retire(f: FormerServer, suffix: string): Promise<string[]> {
     await (await this.engine(f.host)).remove(f.name);
-    await runChecked(this.sessions.get(f.host)!, removePaths([envFilePath(this.stateDir(f.host), this.ensemble.name, f.name)]));
+    // Its key material goes with it: a retired server's key stays on no host.
+    await runChecked(this.sessions.get(f.host)!, removePaths([envFilePath(this.stateDir(f.host), this.ensemble.name, f.name), secretsDirPath(this.stateDir(f.host), this.ensemble.name, f.name)]));
     return this.setAsideData(f.serverId, f.host, suffix);
   }
 

@@ -10,7 +10,7 @@ import type { Inventory } from '../../inventory/types.js';
 import { secretsOwner } from '../../plan/security.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import type { SpecSecrets } from '../../rollout/server-specs.js';
-import { materialOf } from '../../security/material.js';
+import { KEPT_MATERIAL, materialOf } from '../../security/material.js';
 import { writeServerSecrets, type WrittenSecrets } from '../../security/secrets-dir.js';
 import type { Dial } from '../../verify/dial.js';
 import { clientPortDial } from '../../verify/tls-dial.js';
@@ -37,7 +37,7 @@ export async function prepareLocalSecrets(inventory: Inventory, e: EnsemblePlan,
   if (written.chownHint) note(`${e.name}: the image reads its secrets as another uid than zkplan runs as: ${written.chownHint}`);
   const security = e.security;
   return {
-    secrets: { sourceOf: (_host, server) => path.join(root, server), fingerprintOf: (server) => material.servers.get(server)!.fingerprint },
+    secrets: { sourceOf: (_host, server) => path.join(root, server), fingerprintOf: (server) => material.servers.get(server)?.fingerprint ?? KEPT_MATERIAL },
     written,
     dial: (plain) => clientPortDial(plain, security, material.client),
   };
