@@ -7,8 +7,10 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import type { Dial } from '../../src/verify/dial.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const LAB_SH = path.join(HERE, 'lab.sh');
@@ -527,4 +529,43 @@ export async function writingApply(args: readonly string[], label: string, write
   assert.ok(writer.acknowledged.length > 0, 'the writer wrote during the apply');
   const line = `${label}: ${took.toFixed(1)} s, longest write outage ${(writer.longestGapMs / 1000).toFixed(1)} s, ${writer.acknowledged.length} acknowledged writes checked (${writer.retries} retried attempts)`;
   return { result, line };
+}
+
+/** zkplan from the sources (no stale dist), inside the host's network namespace, talking to its dockerd (`up --local`, `down`). */
+export function zkplanInNetns(host: LabHost, args: string[]): Promise<ExecResult> {
+  const entry = `const m = await import(${JSON.stringify(path.join(REPO_ROOT, 'src/cli/main.ts'))}); process.exitCode = await m.runCli(process.argv.slice(1));`;
+  return run(['nsenter', `--net=/run/netns/${host.netns}`, 'node', '--import', 'tsx', '--input-type=module', '-e', entry, '--', ...args], {
+    allowFail: true,
+    env: { ...process.env, DOCKER_HOST: `unix://${host.dockerSocket}` },
+    timeoutMs: 400_000,
+  });
+}
+
+/** A TCP stream to address:port as seen from inside the host's namespace (nc's stdio as a Duplex). */
+export function netnsDial(host: LabHost): Dial {
+  return async (address, port) => {
+    const child = spawn('nsenter', [`--net=/run/netns/${host.netns}`, 'nc', address, String(port)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
+    stream.on('close', () => child.kill());
+    child.on('exit', () => stream.destroy());
+    return stream;
+  };
+}
+
+/** Sends a four-letter word over a stream from `dial` (e.g. a TLS one); '' when nothing answered. */
+export async function wordOver(dial: Dial, address: string, port: number, word: string): Promise<string> {
+  const stream = await dial(address, port);
+  return new Promise((resolve) => {
+    let reply = '';
+    const timer = setTimeout(() => done(), 5000);
+    const done = () => {
+      clearTimeout(timer);
+      stream.destroy();
+      resolve(reply);
+    };
+    stream.on('data', (d: Buffer) => (reply += d.toString()));
+    stream.on('end', done);
+    stream.on('error', done);
+    stream.write(word);
+  });
 }

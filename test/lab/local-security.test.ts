@@ -7,43 +7,18 @@
 // password, private keys, fingerprint key) is in `docker inspect`, `ps`, zkplan's output or the
 // compose body rendered for the same inventory; `down` removes the servers' copies.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { LocalUpReport } from '../../src/cli/up.js';
-import type { Dial } from '../../src/verify/dial.js';
 import { tlsDial } from '../../src/verify/tls-dial.js';
 import { writeAndReadBack } from '../../src/verify/znode.js';
-import { IMAGES, labUp, run, type ExecResult, type Lab, type LabHost } from './lab.js';
+import { IMAGES, labUp, run, type ExecResult, type Lab, type LabHost, netnsDial, zkplanInNetns as zkplan } from './lab.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const HOST = 1;
 const METHODS = ['bridge', 'links', 'static-ip'] as const;
 const OWNED = ['--filter', 'label=io.zkplan.local=true'];
-
-function zkplan(host: LabHost, args: string[]): Promise<ExecResult> {
-  const entry = `const m = await import(${JSON.stringify(path.join(ROOT, 'src/cli/main.ts'))}); process.exitCode = await m.runCli(process.argv.slice(1));`;
-  return run(['nsenter', `--net=/run/netns/${host.netns}`, 'node', '--import', 'tsx', '--input-type=module', '-e', entry, '--', ...args], {
-    allowFail: true,
-    env: { ...process.env, DOCKER_HOST: `unix://${host.dockerSocket}` },
-    timeoutMs: 400_000,
-  });
-}
-
-/** A TCP stream to address:port as seen from inside the host's namespace (nc's stdio as a Duplex). */
-function netnsDial(host: LabHost): Dial {
-  return async (address, port) => {
-    const child = spawn('nsenter', [`--net=/run/netns/${host.netns}`, 'nc', address, String(port)], { stdio: ['pipe', 'pipe', 'ignore'] });
-    const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
-    stream.on('close', () => child.kill());
-    child.on('exit', () => stream.destroy());
-    return stream;
-  };
-}
 
 function show(r: ExecResult): string {
   return `exit ${r.code}\n--- stderr\n${r.stderr}\n--- stdout\n${r.stdout}`;

@@ -7,19 +7,15 @@
 // it reaches the loopback ports through `nsenter … nc` as a Dial for src/verify, writes a znode
 // through one server and reads it through another, and inspects the engine with docker.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { LocalDownReport } from '../../src/cli/down.js';
 import type { LocalUpReport } from '../../src/cli/up.js';
 import type { Dial } from '../../src/verify/dial.js';
 import { writeAndReadBack } from '../../src/verify/znode.js';
 import { openSession } from '../../src/verify/zk-session.js';
-import { IMAGES, labUp, run, type ExecResult, type Lab, type LabHost } from './lab.js';
+import { IMAGES, labUp, run, type ExecResult, type Lab, type LabHost, netnsDial, zkplanInNetns as zkplan } from './lab.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const HOST = 1;
 const METHODS = ['bridge', 'links', 'static-ip'] as const;
 const OWNED = ['--filter', 'label=io.zkplan.local=true'];
@@ -29,27 +25,6 @@ const RETAGGED = 'zkplan-lab/zookeeper-retagged:3.8.0';
 /** Progress lines of one step (`local  verify  ok  …`) on stderr. */
 function stepsOf(stderr: string, step: string): string[] {
   return stderr.split('\n').filter((l) => new RegExp(`^\\s*[\\d.]+s\\s+local\\s+${step}\\s`).test(l));
-}
-
-/** zkplan from the sources (no stale dist), inside the host's network namespace, talking to its dockerd. */
-function zkplan(host: LabHost, args: string[]): Promise<ExecResult> {
-  const entry = `const m = await import(${JSON.stringify(path.join(ROOT, 'src/cli/main.ts'))}); process.exitCode = await m.runCli(process.argv.slice(1));`;
-  return run(['nsenter', `--net=/run/netns/${host.netns}`, 'node', '--import', 'tsx', '--input-type=module', '-e', entry, '--', ...args], {
-    allowFail: true,
-    env: { ...process.env, DOCKER_HOST: `unix://${host.dockerSocket}` },
-    timeoutMs: 300_000,
-  });
-}
-
-/** A TCP stream to address:port as seen from inside the host's namespace (nc's stdio as a Duplex). */
-function netnsDial(host: LabHost): Dial {
-  return async (address, port) => {
-    const child = spawn('nsenter', [`--net=/run/netns/${host.netns}`, 'nc', address, String(port)], { stdio: ['pipe', 'pipe', 'ignore'] });
-    const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
-    stream.on('close', () => child.kill());
-    child.on('exit', () => stream.destroy());
-    return stream;
-  };
 }
 
 function show(r: ExecResult): string {

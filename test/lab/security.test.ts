@@ -19,31 +19,13 @@ import { ensureMaterial, type ClientMaterial } from '../../src/security/material
 import { directDial } from '../../src/verify/dial.js';
 import { tlsDial } from '../../src/verify/tls-dial.js';
 import { openSession } from '../../src/verify/zk-session.js';
-import { ensureBuilt, fourLetterWord, type Lab, labUp, run, zkplanCli, type ExecResult } from './lab.js';
+import { ensureBuilt, fourLetterWord, type Lab, labUp, run, zkplanCli, type ExecResult, wordOver } from './lab.js';
 
 const ENSEMBLE = 'zksec';
 const SECURITY = { quorum_tls: true, client_tls: 'only', quorum_sasl: true };
 
 function explain(r: ExecResult): string {
   return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
-}
-
-/** Sends a four-letter word over a stream from `dial`; '' when nothing answered. */
-async function wordOver(dial: ReturnType<typeof tlsDial>, address: string, port: number, word: string): Promise<string> {
-  const stream = await dial(address, port);
-  return new Promise((resolve) => {
-    let reply = '';
-    const timer = setTimeout(() => done(), 5000);
-    const done = () => {
-      clearTimeout(timer);
-      stream.destroy();
-      resolve(reply);
-    };
-    stream.on('data', (d: Buffer) => (reply += d.toString()));
-    stream.on('end', done);
-    stream.on('error', done);
-    stream.write(word);
-  });
 }
 
 describe('a secured ensemble on 3 lab hosts (quorum TLS, client TLS only, quorum SASL; zkplan apply)', { timeout: 600_000 }, () => {

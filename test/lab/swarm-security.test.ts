@@ -22,7 +22,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ClientMaterial } from '../../src/security/material.js';
 import { directDial } from '../../src/verify/dial.js';
 import { tlsDial } from '../../src/verify/tls-dial.js';
-import { ensureBuilt, type ExecResult, type Lab, labUp, run, startZnodeWriter, swarmUp, zkplanCli, znodeChildren } from './lab.js';
+import { ensureBuilt, type ExecResult, type Lab, labUp, run, startZnodeWriter, swarmUp, zkplanCli, znodeChildren, wordOver } from './lab.js';
 
 const ENSEMBLE = 'zks';
 const SECURED = { quorum_tls: true, client_tls: 'only', quorum_sasl: true };
@@ -31,24 +31,6 @@ const PIN = 'aliyun.node_index';
 
 function explain(r: ExecResult): string {
   return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
-}
-
-/** Sends a four-letter word over a stream from `dial`; '' when nothing answered. */
-async function wordOver(dial: ReturnType<typeof tlsDial>, address: string, port: number, word: string): Promise<string> {
-  const stream = await dial(address, port);
-  return new Promise((resolve) => {
-    let reply = '';
-    const timer = setTimeout(() => done(), 5000);
-    const done = () => {
-      clearTimeout(timer);
-      stream.destroy();
-      resolve(reply);
-    };
-    stream.on('data', (d: Buffer) => (reply += d.toString()));
-    stream.on('end', done);
-    stream.on('error', done);
-    stream.write(word);
-  });
 }
 
 function stepTimes(stderr: string): string[] {
