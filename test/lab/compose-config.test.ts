@@ -10,7 +10,7 @@
 // compose file; every other target refuses it with the reason.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -258,6 +258,29 @@ async function checkSecretsBeside(r: Rendered, file: string, inventory: string):
   for (const v of values) assert.ok(!text.includes(v) && !plain.stdout.includes(v), `${file}: a secret from ${tls} is in the compose file or its config`);
 }
 
+/**
+ * A secured Swarm stack: every service names its Docker secrets (mounted under /zkplan-secrets,
+ * mode 0400), each declared external (apply --target swarm, or the operator, creates them); the
+ * render makes no material and writes no secrets directory, so nothing secret can be in it.
+ */
+async function checkSwarmSecrets(r: Rendered, file: string): Promise<void> {
+  const plain = await compose(r.dir, file);
+  const config = YAML.parse(plain.stdout) as {
+    services: Record<string, { secrets?: { source: string; target: string; mode?: number }[] }>;
+    secrets?: Record<string, { external?: boolean | { name: string } }>;
+  };
+  for (const [name, svc] of Object.entries(config.services)) {
+    const secrets = svc.secrets ?? [];
+    assert.ok(secrets.length >= 2, `${file}: service ${name} names no secrets: ${JSON.stringify(svc)}`);
+    for (const sec of secrets) {
+      assert.match(sec.target, /^\/zkplan-secrets\//, `${file}: service ${name}: secret ${sec.source}`);
+      assert.equal(sec.mode, 0o400, `${file}: service ${name}: secret ${sec.source} mode`);
+      assert.ok(config.secrets?.[sec.source]?.external, `${file}: secret ${sec.source} is not declared external`);
+    }
+  }
+  assert.ok(!existsSync(path.join(r.dir, 'secrets')), `${file}: a Swarm render wrote a secrets directory`);
+}
+
 /** The classic-Swarm placement stays an environment entry `constraint:<label>==<n>`. */
 function checkAliyunConfig(services: Record<string, Record<string, unknown>>, file: string, network: string): void {
   for (const [name, svc] of Object.entries(services)) {
@@ -363,8 +386,8 @@ describe('rendered files pass docker-compose config and sh -n', { timeout: 300_0
           } else {
             assert.ok(yml.length >= 1, `${target} wrote no .yml file: ${r.files.join(', ')}`);
             await Promise.all(yml.map((f) => checkComposeFile(r, f, target, c.network)));
-            if (c.secured) await Promise.all(yml.map((f) => checkSecretsBeside(r, f, c.file)));
-            t.diagnostic(`docker-compose config ok: ${yml.join(', ')}${c.secured ? '; secrets mounted read-only from beside it' : ''}`);
+            if (c.secured) await Promise.all(yml.map((f) => (target === 'swarm' ? checkSwarmSecrets(r, f) : checkSecretsBeside(r, f, c.file))));
+            t.diagnostic(`docker-compose config ok: ${yml.join(', ')}${c.secured ? (target === 'swarm' ? '; secrets named as external Docker secrets' : '; secrets mounted read-only from beside it') : ''}`);
           }
         });
       }
