@@ -569,3 +569,12 @@ export async function wordOver(dial: Dial, address: string, port: number, word: 
     stream.write(word);
   });
 }
+
+/** `openssl s_client` to address:port with zkplan's client certificate, verified against its CA and the address; stdout + stderr. */
+export async function opensslHandshake(tlsDir: string, address: string, port: number): Promise<string> {
+  const r = await run(
+    ['openssl', 's_client', '-connect', `${address}:${port}`, '-CAfile', path.join(tlsDir, 'ca.pem'), '-verify_ip', address, '-verify_return_error', '-cert', path.join(tlsDir, 'zkplan-client.pem'), '-key', path.join(tlsDir, 'zkplan-client.key')],
+    { input: '', allowFail: true, timeoutMs: 20_000 },
+  );
+  return r.stdout + r.stderr;
+}

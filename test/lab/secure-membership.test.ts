@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { directDial } from '../../src/verify/dial.js';
 import { fourLetterWord as wordVia } from '../../src/verify/four-letter.js';
 import { tlsDial } from '../../src/verify/tls-dial.js';
-import { ensureBuilt, fourLetterWord, type Lab, labUp, run, writingApply, zkplanCli, type ExecResult } from './lab.js';
+import { ensureBuilt, fourLetterWord, type Lab, labUp, writingApply, zkplanCli, type ExecResult, opensslHandshake } from './lab.js';
 
 const STATIC = 'zksecmem';
 const RECONFIG = 'zksecrec';
@@ -62,11 +62,7 @@ async function applyWhileWriting(file: string, label: string): Promise<ExecResul
 async function assertJoinerSecured(ensemble: string): Promise<void> {
   const tlsDir = path.join(dir, '.zkplan', ensemble, 'tls');
   const address = lab.host(4).address;
-  const s = await run(
-    ['openssl', 's_client', '-connect', `${address}:3888`, '-CAfile', path.join(tlsDir, 'ca.pem'), '-verify_ip', address, '-verify_return_error', '-cert', path.join(tlsDir, 'zkplan-client.pem'), '-key', path.join(tlsDir, 'zkplan-client.key')],
-    { input: '', allowFail: true, timeoutMs: 20_000 },
-  );
-  const out = s.stdout + s.stderr;
+  const out = await opensslHandshake(tlsDir, address, 3888);
   assert.match(out, /Verify return code: 0 \(ok\)/, out);
   assert.match(out, new RegExp(`subject=CN = ${ensemble}4`), out);
   const logs = await lab.docker(4, ['logs', `${ensemble}4`]);

@@ -19,7 +19,7 @@ import { ensureMaterial, type ClientMaterial } from '../../src/security/material
 import { directDial } from '../../src/verify/dial.js';
 import { tlsDial } from '../../src/verify/tls-dial.js';
 import { openSession } from '../../src/verify/zk-session.js';
-import { ensureBuilt, fourLetterWord, type Lab, labUp, run, zkplanCli, type ExecResult, wordOver } from './lab.js';
+import { ensureBuilt, fourLetterWord, type Lab, labUp, run, zkplanCli, type ExecResult, opensslHandshake, wordOver } from './lab.js';
 
 const ENSEMBLE = 'zksec';
 const SECURITY = { quorum_tls: true, client_tls: 'only', quorum_sasl: true };
@@ -86,11 +86,7 @@ describe('a secured ensemble on 3 lab hosts (quorum TLS, client TLS only, quorum
     assert.ok(leader, 'a leader answers srvr over TLS');
     const endpoints = [...lab.hosts.map((h) => [h.address, 3888] as const), [leader, 2888] as const];
     for (const [address, port] of endpoints) {
-      const r = await run(
-        ['openssl', 's_client', '-connect', `${address}:${port}`, '-CAfile', path.join(tlsDir, 'ca.pem'), '-verify_ip', address, '-verify_return_error', '-cert', path.join(tlsDir, 'zkplan-client.pem'), '-key', path.join(tlsDir, 'zkplan-client.key')],
-        { input: '', allowFail: true, timeoutMs: 20_000 },
-      );
-      const out = r.stdout + r.stderr;
+      const out = await opensslHandshake(tlsDir, address, port);
       assert.match(out, /Verify return code: 0 \(ok\)/, `${address}:${port}\n${out}`);
       assert.match(out, /subject=CN = zksec\d/, `${address}:${port}`);
     }

@@ -22,7 +22,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ClientMaterial } from '../../src/security/material.js';
 import { directDial } from '../../src/verify/dial.js';
 import { tlsDial } from '../../src/verify/tls-dial.js';
-import { ensureBuilt, type ExecResult, type Lab, labUp, run, startZnodeWriter, swarmUp, zkplanCli, znodeChildren, wordOver } from './lab.js';
+import { ensureBuilt, type ExecResult, type Lab, labUp, run, startZnodeWriter, swarmUp, zkplanCli, znodeChildren, opensslHandshake, wordOver } from './lab.js';
 
 const ENSEMBLE = 'zks';
 const SECURED = { quorum_tls: true, client_tls: 'only', quorum_sasl: true };
@@ -155,11 +155,7 @@ describe('a secured ensemble on a 3-node lab Swarm (zkplan apply --target swarm,
     assert.ok(leader, 'a leader answers srvr over TLS');
     const endpoints = [...lab.hosts.map((h) => [h.address, 3888] as const), [leader, 2888] as const];
     for (const [address, port] of endpoints) {
-      const r = await run(
-        ['openssl', 's_client', '-connect', `${address}:${port}`, '-CAfile', path.join(tlsDir, 'ca.pem'), '-verify_ip', address, '-verify_return_error', '-cert', path.join(tlsDir, 'zkplan-client.pem'), '-key', path.join(tlsDir, 'zkplan-client.key')],
-        { input: '', allowFail: true, timeoutMs: 20_000 },
-      );
-      const out = r.stdout + r.stderr;
+      const out = await opensslHandshake(tlsDir, address, port);
       assert.match(out, /Verify return code: 0 \(ok\)/, `${address}:${port}\n${out}`);
       assert.match(out, new RegExp(`subject=CN = ${ENSEMBLE}\\d`), `${address}:${port}`);
     }
