@@ -87,6 +87,8 @@ export interface Driver<Extra extends object = object> {
   preflight(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>, opts: { dryRun: boolean }): Promise<HostChecks[]>;
   /** Where verify reaches each server's client port now (a Swarm server not yet moved: where it runs). */
   members(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>): Member[];
+  /** members() does not depend on what is observed (each server has a fixed address): probes need not wait for observe(). */
+  readonly membersFixed?: boolean;
   /** How verify connects to a member (an SSH tunnel, or a direct socket). */
   readonly dial: Dial;
   /**
@@ -125,8 +127,12 @@ export interface Driver<Extra extends object = object> {
   restartFormer?(server: FormerServer, whileDown?: () => Promise<void>): Promise<void>;
   /** Membership changes: moves a joining server's leftover data (an earlier member with its id) to `<dir><suffix>`; returns what moved. */
   setAsideData?(serverId: number, host: string, suffix: string): Promise<string[]>;
-  /** After every server step of an apply, before the final verification (Swarm: prune stale services). */
-  finish?(desired: readonly DesiredServer[]): Promise<void>;
+  /**
+   * After every server step of an apply, before the final verification (Swarm: prune stale
+   * services). Resolves to false when it changed nothing the ensemble runs; anything else makes
+   * the engine observe and prove the ensemble again.
+   */
+  finish?(desired: readonly DesiredServer[]): Promise<boolean | void>;
   /** After destroy removed every server: records, networks, and the data when purging. */
   teardown?(desired: readonly DesiredServer[], opts: { purgeData: boolean }): Promise<void>;
   /** What the target adds to the apply report, after verification (not on a dry run). */

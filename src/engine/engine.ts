@@ -7,7 +7,7 @@ import { OperationalError } from '../common/problems.js';
 import { majorityOf } from '../plan/quorum.js';
 import { mapLimit } from '../remote/concurrency.js';
 import { nextStep, planRollout, type RolloutInput, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
-import { judgeEnsemble, probeEnsemble, probeServer, waitForEnsemble, type EnsembleHealth, type WaitOptions } from '../verify/ensemble.js';
+import { judgeEnsemble, probeEnsemble, probeServer, waitForEnsemble, type EnsembleHealth, type EnsembleProbe, type WaitOptions } from '../verify/ensemble.js';
 import { describeHealth, indent } from './describe.js';
 import { asideSuffix } from '../rollout/aside.js';
 import { describeMembership, sameMembership } from '../rollout/membership.js';
@@ -15,6 +15,7 @@ import { changeMembership, describeChange, readMembership, type MembershipSuppor
 import { changeByReconfig, movedUnderReconfig } from './reconfig.js';
 import type { DesiredServer, Driver, HostChecks, ObservedServer, Progress } from './driver.js';
 import { REAL_TIMING, type Timing } from './timing.js';
+import { tracePhase } from '../remote/trace.js';
 
 export { REAL_TIMING, type Timing };
 
@@ -62,7 +63,13 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
   const timing = { ...REAL_TIMING, ...ctx.timing };
   const lock = await driver.lock(desired, opts);
   try {
-    let observed = await observeWithModes(ctx, timing);
+    // Servers the plan no longer has are looked for while the planned ones are observed.
+    const former = driver.formerServers?.(desired);
+    former?.catch(() => undefined);
+    const first = await observeAndProbe(ctx, timing);
+    let observed = first.observed;
+    // The first probe stands for the ensemble as found until something is changed or looked at again.
+    let asFound: EnsembleProbe | undefined = first.probe;
     const foreign = desired.filter((d) => observed.get(d.serverId)?.foreign);
     if (foreign.length > 0) {
       throw new OperationalError(
@@ -72,7 +79,9 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
     const hosts = [...new Set(desired.map((d) => d.host))];
     // Read on every target: one that cannot change a running membership must refuse to, not roll
     // joiners in together with the final membership (they could form a majority of their own).
-    const running = await readMembership({ ensemble, desired, driver, progress, timing, ...(ctx.znodeCheck ? { znodeCheck: ctx.znodeCheck } : {}) }, observed, { moves: Boolean(ctx.membership) });
+    const reading = tracePhase('membership');
+    const running = await readMembership({ ensemble, desired, driver, progress, timing, ...(ctx.znodeCheck ? { znodeCheck: ctx.znodeCheck } : {}) }, observed, { moves: Boolean(ctx.membership), probed: first.probe.servers, former });
+    reading.end(running.change ? 'changes' : 'as planned');
     const change = running.change;
     if (change && !ctx.membership) {
       throw new OperationalError(
@@ -93,11 +102,13 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
       const changeBy = method === 'reconfig' ? changeByReconfig : changeMembership;
       await changeBy({ ensemble, desired, driver, progress, timing, support: ctx.membership!, timeoutMs: opts.timeoutMs, ...(ctx.znodeCheck ? { znodeCheck: ctx.znodeCheck } : {}) }, change);
       observed = await observeWithModes(ctx, timing);
+      asFound = undefined;
     }
 
     let rollout = planRollout(desired.map(rolloutInput), observed);
     if (rollout.refusal && startingServers(desired, observed).length > 0) {
       observed = await waitForStarting(ctx, timing, observed, started + opts.timeoutMs);
+      asFound = undefined;
       rollout = planRollout(desired.map(rolloutInput), observed);
     }
     preflight ??= rollout.parallel.length + rollout.rolling.length > 0 ? await runPreflight(ctx, observed, hosts, opts.dryRun) : [];
@@ -126,14 +137,18 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
       if (rollout.rolling.length === 0) await settle(roll, rollout.parallel, observed, { atDeadline: 'return' });
     }
     await rollOneByOne(roll);
-    await driver.finish?.(desired);
+    // A driver that does not say finish() changed nothing is taken to have changed something.
+    const finishChanged = driver.finish ? (await driver.finish(desired)) !== false : false;
 
     for (const h of hosts) progress.step(h, 'verify', 'start', 'one leader, followers synced, znode read back');
     // The proof the last step's wait just gave stands, unless finish() changed something since.
-    let health = driver.finish ? undefined : roll.proven;
+    let health = finishChanged ? undefined : roll.proven;
     if (!health) {
-      roll.current = await driver.observe(desired);
-      health = await verify(roll, remaining(roll));
+      // Nothing changed since the first probe: it is the first round of the proof (the znode
+      // round trip still runs), and what was observed then is what runs.
+      const untouched = changing.length === 0 && !finishChanged ? asFound : undefined;
+      if (!untouched) roll.current = await driver.observe(desired);
+      health = await verify(roll, remaining(roll), untouched);
     }
     for (const d of desired) {
       const seen = health.servers.find((x) => x.id === d.serverId);
@@ -210,12 +225,13 @@ function servers(desired: readonly DesiredServer[], actions: readonly ServerActi
 // At least a second: a verification that starts just before the deadline still gets to look.
 const remaining = (roll: Roll<object>) => Math.max(1000, roll.deadline - Date.now());
 
-function verify(roll: Roll<object>, timeoutMs: number): Promise<EnsembleHealth> {
+function verify(roll: Roll<object>, timeoutMs: number, firstProbe?: EnsembleProbe): Promise<EnsembleHealth> {
   const { pollMs, requestTimeoutMs } = roll.timing;
   return waitForEnsemble(roll.driver.members(roll.desired, roll.current), roll.driver.dial, {
     timeoutMs,
     pollMs,
     requestTimeoutMs,
+    ...(firstProbe ? { firstProbe } : {}),
     ...(roll.znodeCheck ? { znodeCheck: roll.znodeCheck } : {}),
   });
 }
@@ -227,14 +243,36 @@ async function observeWithModes(ctx: EngineContext<object>, timing: Timing): Pro
   await Promise.all(
     members
       .filter((m) => observed.get(m.id)?.running)
-      .map(async (m) => {
-        const probe = await probeServer(m, ctx.driver.dial, timing.probeTimeoutMs);
-        const o = observed.get(m.id)!;
-        if (probe.mode) o.mode = probe.mode;
-        else delete o.mode;
-      }),
+      .map(async (m) => setMode(observed, await probeServer(m, ctx.driver.dial, timing.probeTimeoutMs))),
   );
   return observed;
+}
+
+/**
+ * The start of an apply: what runs, each running server probed once (`srvr`, `conf`) and a single
+ * leader's `mntr`, which is all that reading the membership and a first verification round need.
+ * Where the members are known before observing (membersFixed), the probes go out with it.
+ */
+async function observeAndProbe(ctx: EngineContext<object>, timing: Timing): Promise<{ observed: Map<number, ObservedServer>; probe: EnsembleProbe }> {
+  const { driver, desired } = ctx;
+  let observed: Map<number, ObservedServer>;
+  let probe: EnsembleProbe;
+  if (driver.membersFixed) {
+    [observed, probe] = await Promise.all([driver.observe(desired), probeEnsemble(driver.members(desired, new Map()), driver.dial, timing.probeTimeoutMs)]);
+    // A server that answers where no container of it runs is not this ensemble's.
+    probe = { ...probe, servers: probe.servers.filter((p) => observed.get(p.id)?.running) };
+  } else {
+    observed = await driver.observe(desired);
+    probe = await probeEnsemble(driver.members(desired, observed).filter((m) => observed.get(m.id)?.running), driver.dial, timing.probeTimeoutMs);
+  }
+  for (const p of probe.servers) setMode(observed, p);
+  return { observed, probe };
+}
+
+function setMode(observed: Map<number, ObservedServer>, probe: { id: number; mode: ObservedServer['mode'] | null }): void {
+  const o = observed.get(probe.id)!;
+  if (probe.mode) o.mode = probe.mode;
+  else delete o.mode;
 }
 
 /**
@@ -417,9 +455,12 @@ export interface EnsembleStatus {
 /** Per server: container, mode, zxid, latency, connections and drift from the plan. Whole and as planned → ok. */
 export async function status(ctx: EngineContext<object>, timeoutMs: number): Promise<EnsembleStatus> {
   const { desired, driver } = ctx;
+  // Where the members are known before observing, the servers are probed at the same time.
+  const probing = driver.membersFixed ? probeEnsemble(driver.members(desired, new Map()), driver.dial, timeoutMs) : undefined;
+  probing?.catch(() => undefined);
   const [observed, unexpected] = await Promise.all([driver.observe(desired), driver.unexpected(desired)]);
   const members = driver.members(desired, observed);
-  const probe = await probeEnsemble(members, driver.dial, timeoutMs);
+  const probe = await (probing ?? probeEnsemble(members, driver.dial, timeoutMs));
   const verdict = judgeEnsemble(members, probe);
   const servers: ServerStatus[] = desired.map((d) => {
     const o = observed.get(d.serverId) ?? { exists: false, running: false };

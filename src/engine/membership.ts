@@ -81,12 +81,27 @@ export interface Ctx {
  * `moves: false` where the target places servers itself (Swarm): a server the running membership
  * names at another address has simply been rescheduled there, nothing to prove gone.
  */
-export async function readMembership(ctx: Omit<Ctx, 'support' | 'timeoutMs'>, observed: ReadonlyMap<number, ObservedServer>, opts: { moves: boolean } = { moves: true }): Promise<RunningMembership> {
+export async function readMembership(
+  ctx: Omit<Ctx, 'support' | 'timeoutMs'>,
+  observed: ReadonlyMap<number, ObservedServer>,
+  opts: {
+    moves: boolean;
+    /** planned servers' probes taken with `observed`: not probed again */
+    probed?: readonly ServerProbe[];
+    /** driver.formerServers() already asked, alongside observing */
+    former?: Promise<FormerServer[] | undefined>;
+  } = { moves: true },
+): Promise<RunningMembership> {
   const { driver, desired } = ctx;
-  const former = (await driver.formerServers?.(desired)) ?? [];
+  const former = (await (opts.former ?? driver.formerServers?.(desired))) ?? [];
   const planned: MembershipMember[] = desired.map((d) => ({ id: d.serverId, role: d.role }));
   const members = driver.members(desired, observed);
-  const probes = await Promise.all([...members, ...former.flatMap((f) => (f.member ? [f.member] : []))].map((m) => probeServer(m, driver.dial, ctx.timing.probeTimeoutMs)));
+  const known = new Map((opts.probed ?? []).map((p) => [p.id, p]));
+  const probes = await Promise.all(
+    [...members, ...former.flatMap((f) => (f.member ? [f.member] : []))].map((m, i) =>
+      i < members.length && known.has(m.id) ? known.get(m.id)! : probeServer(m, driver.dial, ctx.timing.probeTimeoutMs),
+    ),
+  );
   // The leader's view, or a follower's when the leader is not where the plan looks (it moved).
   const leader = probes.find((p) => p.mode === 'leader') ?? probes.find((p) => p.mode !== null && p.membership && p.membership.length > 0);
   const running = [...observed.values()].some((o) => o.running) || former.some((f) => f.running);

@@ -84,6 +84,10 @@ export async function connectTarget(target: SshTarget, opts: ConnectOptions): Pr
     client.once('close', () => fail(refusal ?? new OperationalError(`${label}: connection closed before authentication completed`)));
     try {
       client.connect(config);
+      // Small packets go out at once: with Nagle, a request written right after another (the
+      // pipelined ZooKeeper reads of verify, an SFTP write after an open) waits for the peer's
+      // delayed ACK, tens of milliseconds each time.
+      client.setNoDelay(true);
     } catch (err) {
       fail(new OperationalError(`${label}: ${(err as Error).message}`));
     }

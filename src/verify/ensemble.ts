@@ -94,6 +94,11 @@ export interface WaitOptions {
   znodeCheck?: typeof writeAndReadBack;
   /** Kinds of issue that do not count (a membership change resumed midway: servers' memberships differ). */
   ignore?: readonly IssueKind[];
+  /**
+   * A probe of these members taken moments ago with nothing changed since (an apply that changes
+   * nothing): judged as the first round instead of probing again. The znode round trip still runs.
+   */
+  firstProbe?: EnsembleProbe;
 }
 
 /** For JSON.stringify: zxids are bigint, which JSON cannot carry; print them as ZooKeeper does. */
@@ -116,10 +121,12 @@ export async function waitForEnsemble(members: readonly Member[], dial: Dial, op
   const budget = (): number => Math.max(1, Math.min(reqTimeout, deadline - Date.now()));
   let znode: ZnodeCheck | null = null;
   let last: { probe: EnsembleProbe; verdict: Verdict };
+  let given = opts.firstProbe;
 
   for (;;) {
-    const probing = tracePhase('verify probe');
-    last = await probeAndJudge(members, dial, budget(), opts.ignore);
+    const probing = tracePhase(given ? 'verify probe (given)' : 'verify probe');
+    last = given ? judged(members, given, opts.ignore) : await probeAndJudge(members, dial, budget(), opts.ignore);
+    given = undefined;
     probing.end(last.verdict.issues.map((i) => i.kind).join(',') || 'ok');
     if (last.verdict.issues.every((i) => i.kind === 'epoch') && Date.now() < deadline) {
       const writing = tracePhase('verify znode');
@@ -144,7 +151,10 @@ export async function waitForEnsemble(members: readonly Member[], dial: Dial, op
 }
 
 async function probeAndJudge(members: readonly Member[], dial: Dial, timeoutMs: number, ignore: readonly IssueKind[] = []): Promise<{ probe: EnsembleProbe; verdict: Verdict }> {
-  const probe = await probeEnsemble(members, dial, timeoutMs);
+  return judged(members, await probeEnsemble(members, dial, timeoutMs), ignore);
+}
+
+function judged(members: readonly Member[], probe: EnsembleProbe, ignore: readonly IssueKind[] = []): { probe: EnsembleProbe; verdict: Verdict } {
   const verdict = judgeEnsemble(members, probe);
   if (ignore.length === 0) return { probe, verdict };
   const issues = verdict.issues.filter((i) => !ignore.includes(i.kind));

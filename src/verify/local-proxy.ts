@@ -21,7 +21,8 @@ export async function localProxy(dial: Dial, address: string, port: number): Pro
   let lastError: Error | undefined;
   let closed = false;
 
-  const server = net.createServer((local) => {
+  // No Nagle on the client's leg: replies written back to back reach it at once.
+  const server = net.createServer({ noDelay: true }, (local) => {
     open.add(local);
     local.on('close', () => open.delete(local));
     local.on('error', () => local.destroy());

@@ -30,6 +30,7 @@ declare module 'node-zookeeper-client' {
     getChildren(path: string, callback: Callback<string[]>): void;
     mkdirp(path: string, callback: Callback<string>): void;
     getData(path: string, callback: (error: Exception | Error | null, data: Buffer | undefined, stat: Stat) => void): void;
+    remove(path: string, callback: (error: Exception | Error | null) => void): void;
     removeRecursive(path: string, callback: (error: Exception | Error | null) => void): void;
     on(event: 'connected' | 'disconnected' | 'expired' | 'authenticationFailed', listener: () => void): this;
     once(event: 'connected' | 'disconnected' | 'expired' | 'authenticationFailed', listener: () => void): this;

@@ -9,6 +9,8 @@ export interface Session {
   create(path: string, data: Buffer): Promise<void>;
   mkdirp(path: string): Promise<void>;
   getData(path: string): Promise<Buffer>;
+  /** One znode without children; a znode that is not there is no error. */
+  remove(path: string): Promise<void>;
   removeRecursive(path: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -73,6 +75,8 @@ function makeSession(client: Client, proxy: LocalProxy, where: string, timeoutMs
     mkdirp: (path) => call<void>(`mkdirp ${path}`, (cb) => client.mkdirp(path, (e) => cb(e))),
     getData: (path) =>
       call<Buffer>(`getData ${path}`, (cb) => client.getData(path, (e, data) => cb(e, data ?? Buffer.alloc(0)))),
+    remove: (path) =>
+      call<void>(`delete ${path}`, (cb) => client.remove(path, (e) => cb(e instanceof zookeeper.Exception && e.getCode() === zookeeper.Exception.NO_NODE ? null : e))),
     removeRecursive: (path) => call<void>(`delete ${path}`, (cb) => client.removeRecursive(path, (e) => cb(e))),
     close: () =>
       (closing ??= (async () => {

@@ -34,6 +34,8 @@ export interface ZnodeOptions {
 
 export const DEFAULT_VERIFY_PATH = '/zkplan/verify';
 const NODE_EXISTS = -110;
+const NO_NODE = -101;
+const NOT_EMPTY = -111;
 
 export async function writeAndReadBack(
   servers: readonly ZnodeTarget[],
@@ -71,7 +73,7 @@ export async function writeAndReadBack(
     result.readVia = await Promise.all(readers.map((s) => readBack(s, () => sessionOf(s), path, token)));
     result.ok = result.readVia.every((r) => r.ok);
     try {
-      await writer.removeRecursive(path);
+      await removeVerifyNode(writer, path, readers.map((s) => readerPath(path, s.id)));
     } catch (err) {
       result.cleanupError = message(err);
     }
@@ -88,23 +90,47 @@ function settle(p: Promise<Session>): Promise<{ session: Session } | { error: un
   return p.then((session) => ({ session }), (error: unknown) => ({ error }));
 }
 
-/** A znode left behind by an interrupted run must not make this run fail or read stale data. */
+/**
+ * A znode left behind by an interrupted run must not make this run fail or read stale data.
+ * The parent is made only when it is missing (the first verification ever): one round trip less.
+ */
 async function createFresh(session: Session, path: string, data: Buffer): Promise<void> {
   const parent = path.slice(0, path.lastIndexOf('/'));
-  if (parent !== '') await session.mkdirp(parent);
   try {
     await session.create(path, data);
   } catch (err) {
+    if (err instanceof SessionError && err.code === NO_NODE && parent !== '') {
+      await session.mkdirp(parent);
+      await session.create(path, data);
+      return;
+    }
     if (!(err instanceof SessionError && err.code === NODE_EXISTS)) throw err;
     await session.removeRecursive(path);
     await session.create(path, data);
   }
 }
 
+const readerPath = (path: string, id: number): string => `${path}/read-${id}`;
+
+/**
+ * The readers' children, then the znode, sent together: a session's requests are applied in
+ * order, so this is one round trip, not a listing and a delete per znode. A child nobody
+ * expected (a reader of an interrupted run) leaves the znode in place: removed with its subtree then.
+ */
+async function removeVerifyNode(session: Session, path: string, children: readonly string[]): Promise<void> {
+  const removed = await Promise.allSettled([...children.map((c) => session.remove(c)), session.remove(path)]);
+  const failed = removed.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (!failed) return;
+  if (failed.reason instanceof SessionError && failed.reason.code === NOT_EMPTY) await session.removeRecursive(path);
+  else throw failed.reason;
+}
+
 // node-zookeeper-client 1.1.3 has no sync(): its reply handler does not know the SYNC opcode
 // and drops the connection. A write through the reader serves the same purpose: the server
 // applies committed transactions in order, so once its own write is acknowledged it has
 // applied the earlier create. It also proves the reader can forward writes to the leader.
+// The read is sent with the write, not after its answer: ZooKeeper answers a session's
+// requests in the order sent, and a read waits for the session's earlier write to be applied.
 async function readBack(
   s: ZnodeTarget,
   session: () => Promise<Session>,
@@ -113,8 +139,10 @@ async function readBack(
 ): Promise<ZnodeCheck['readVia'][number]> {
   try {
     const reader = await session();
-    await reader.create(`${path}/read-${s.id}`, Buffer.from(token));
-    const data = (await reader.getData(path)).toString('utf8');
+    const [written, read] = await Promise.allSettled([reader.create(readerPath(path, s.id), Buffer.from(token)), reader.getData(path)]);
+    if (written.status === 'rejected') throw written.reason;
+    if (read.status === 'rejected') throw read.reason;
+    const data = read.value.toString('utf8');
     if (data !== token) return { id: s.id, ok: false, error: `read ${JSON.stringify(data)}, expected ${JSON.stringify(token)}` };
     return { id: s.id, ok: true };
   } catch (err) {

@@ -3,7 +3,30 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { apply, type ApplyOptions } from '../../src/engine/engine.js';
+import { Duplex } from 'node:stream';
+import type { Dial } from '../../src/verify/dial.js';
 import { contextFor, desiredServers, FakeTarget, recordingProgress, rolesOf } from './helpers/fake-target.js';
+
+/** A connection to the fake server behind `real` whose answer `replace` may give instead (undefined: the server's). */
+function intercepted(real: Duplex, replace: (word: string) => string | undefined): Duplex {
+  const out: Duplex = new Duplex({
+    read() {},
+    write(chunk: Buffer, _enc, cb) {
+      const fake = replace(chunk.toString('utf8'));
+      if (fake !== undefined) {
+        real.destroy();
+        out.push(fake);
+        out.push(null);
+        cb();
+        return;
+      }
+      real.on('data', (d: Buffer) => out.push(d));
+      real.on('end', () => out.push(null));
+      real.write(chunk, cb);
+    },
+  });
+  return out;
+}
 
 const OPTS: ApplyOptions = { dryRun: false, timeoutMs: 3000, concurrency: 4, forceUnlock: false, command: 'zkplan apply test.yaml' };
 
@@ -33,6 +56,49 @@ describe('engine apply', () => {
     assert.deepEqual(report.rollout.counts, { create: 0, change: 0, unchanged: 3 });
     assert.deepEqual(target.changesMade(), []);
     assert.ok(!target.ops.some((o) => o.startsWith('prepare')), 'nothing is prepared when nothing changes');
+  });
+
+  it('a no-op apply probes each server once: membership and the first verification round reuse the start probe', async () => {
+    const { after, target } = scene();
+    target.run(after);
+    const report = await apply(contextFor(target, after), OPTS);
+    assert.equal(report.ok, true);
+    assert.equal(report.health?.znode?.ok, true, 'the znode round trip still proves the ensemble');
+    const count = (word: string) => target.words.filter((w) => w.endsWith(` ${word}`)).length;
+    assert.equal(count('srvr'), 3, target.words.join(', '));
+    assert.equal(count('conf'), 3);
+    assert.equal(count('mntr'), 1, 'the leader only');
+    assert.equal(target.observations, 1, 'what was observed under the lock is what runs');
+  });
+
+  it('a no-op apply whose first probe finds the ensemble unsettled probes again before it is proven', async () => {
+    const { after, target } = scene();
+    target.run(after);
+    // The leader's first mntr counts one synced follower of two (one still syncing), later both.
+    const real = target.dial;
+    let mntrs = 0;
+    (target as { dial: Dial }).dial = async (address, port) =>
+      intercepted(await real(address, port), (word) =>
+        word === 'mntr' && mntrs++ === 0 ? 'zk_version\t3.8.4-fake\nzk_server_state\tleader\nzk_synced_followers\t1\nzk_synced_non_voting_followers\t0\nzk_synced_observers\t0\n' : undefined,
+      );
+    const report = await apply(contextFor(target, after), OPTS);
+    assert.equal(report.ok, true);
+    assert.ok(mntrs >= 2, 'the leader was asked again');
+    assert.ok(target.words.filter((w) => w.endsWith(' srvr')).length >= 6, 'verification probed again');
+    assert.deepEqual(target.changesMade(), []);
+  });
+
+  it('verifies afresh after a finish() that changed something', async () => {
+    const { after, target } = scene();
+    target.run(after);
+    target.finish = async () => {
+      target.ops.push('finish');
+      return true;
+    };
+    const report = await apply(contextFor(target, after), OPTS);
+    assert.equal(report.ok, true);
+    assert.equal(target.words.filter((w) => w.endsWith(' srvr')).length, 6, 'start probe, then a verification round');
+    assert.equal(target.observations, 2);
   });
 
   it('skips the preflight when nothing changes: a failing probe cannot matter to what is left alone', async () => {

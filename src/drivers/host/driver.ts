@@ -35,6 +35,7 @@ export interface HostReport {
 
 export class HostDriver implements Driver<HostReport> {
   readonly target = 'host';
+  readonly membersFixed = true;
   readonly dial;
   readonly directDial = directDialWithTimeout(2000);
   /** each server's spec with the env file it is run from, by server id */

@@ -31,6 +31,7 @@ export interface LocalResult {
 
 export class LocalDriver implements Driver {
   readonly target = 'local' as const;
+  readonly membersFixed = true;
   readonly dial: Dial;
   readonly singleEngine = true;
   /** the named volumes of each former server's container, by container name (formerServers) */

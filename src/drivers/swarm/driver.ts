@@ -251,7 +251,8 @@ export class SwarmDriver implements Driver<SwarmReport> {
     await this.deploy(server);
   }
 
-  async finish(desired: readonly DesiredServer[]): Promise<void> {
+  /** Changes what runs only when it removes stale services (labels and secrets it touches move no server). */
+  async finish(desired: readonly DesiredServer[]): Promise<boolean> {
     // Labels that move no server and no step needed (a marker missing, a label of a host that runs nothing).
     await this.relabel(this.labelChanges());
     // Secrets of replaced material (or of security turned off) once no service uses them.
@@ -259,11 +260,12 @@ export class SwarmDriver implements Driver<SwarmReport> {
       const keep = new Set(desired.flatMap((d) => (d.spec.secrets ?? []).map((x) => x.name)));
       for (const name of await this.secrets.prune(keep)) this.progress.step(this.manager.host.name, 'secret', 'ok', `${name} removed (no longer used)`);
     }
-    if (this.stale.length === 0) return;
+    if (this.stale.length === 0) return false;
     await this.deployFile(`${stackDir(this.manager, this.ensemble.name)}/docker-stack.yml`, this.stack.content, true);
     for (const s of this.stale) this.progress.step(this.manager.host.name, 'remove', 'ok', `${s} (no longer in the plan)`);
     this.pruned.push(...this.stale);
     this.stale = [];
+    return true;
   }
 
   async report(): Promise<SwarmReport> {

@@ -85,7 +85,13 @@ export class FakeTarget implements Driver {
     return id === this.leader ? 'leader' : 'follower';
   }
 
+  /** every four-letter word asked, as `<server id> <word>`, in order */
+  readonly words: string[] = [];
+  /** how many times observe() was called */
+  observations = 0;
+
   private answer(id: number, word: string): string {
+    this.words.push(`${id} ${word}`);
     const mode = this.modeOf(id);
     if (word === 'ruok') return 'imok';
     if (mode === undefined) return NOT_SERVING;
@@ -142,6 +148,7 @@ export class FakeTarget implements Driver {
   }
 
   async observe(desired: readonly DesiredServer[]): Promise<Map<number, ObservedServer>> {
+    this.observations++;
     const observed = new Map<number, ObservedServer>();
     for (const d of desired) {
       const c = this.containers.get(d.serverId);
@@ -241,8 +248,10 @@ export class FakeTarget implements Driver {
     return this.strays;
   }
 
-  async finish(): Promise<void> {
+  /** Changes nothing that runs (like a Swarm with no stale service). */
+  async finish(): Promise<boolean> {
     this.ops.push('finish');
+    return false;
   }
 
   async teardown(_desired: readonly DesiredServer[], opts: { purgeData: boolean }): Promise<void> {
