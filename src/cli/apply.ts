@@ -28,15 +28,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     if (isSwarmTarget(flags.target)) return (await import('./swarm.js')).applySwarm(file, flags, io, setExit);
     const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
-    const [{ readPlan }, { hostsOf, openSessions, openSpareSessions }, { HostDriver }, { apply }, { hostMembershipSupport }, { materialOf, maySecure }, { ensembleInStep, phaseSteps }] = await Promise.all([
-      import('./inventory-file.js'),
-      import('../drivers/sessions.js'),
-      import('../drivers/host/driver.js'),
-      import('../engine/engine.js'),
-      import('../drivers/host/membership.js'),
-      import('../security/material.js'),
-      import('../plan/security-phases.js'),
-    ]);
+    const [{ readPlan }, { hostsOf, openSessions, openSpareSessions }] = await Promise.all([import('./inventory-file.js'), import('../drivers/sessions.js')]);
     const { inventory, plan } = readPlan(file, io);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'apply');
     const progress = progressFor(io);
@@ -44,7 +36,17 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     const reports: ApplyReport<HostReport>[] = [];
     try {
       const used = hostsOf(inventory.hosts, ensembles);
-      const sessions = await openSessions(executor, used, concurrency, progress);
+      // The SSH handshakes go on while the engine and the drivers load.
+      const connecting = openSessions(executor, used, concurrency, progress);
+      connecting.catch(() => undefined);
+      const [{ HostDriver }, { apply }, { hostMembershipSupport }, { materialOf, maySecure }, { ensembleInStep, phaseSteps }] = await Promise.all([
+        import('../drivers/host/driver.js'),
+        import('../engine/engine.js'),
+        import('../drivers/host/membership.js'),
+        import('../security/material.js'),
+        import('../plan/security-phases.js'),
+      ]);
+      const sessions = await connecting;
       const spare = inventory.hosts.filter((h) => !used.includes(h));
       for (const [name, session] of await openSpareSessions(executor, spare, concurrency, progress)) sessions.set(name, session);
       for (const e of ensembles) {
