@@ -40,27 +40,50 @@ async function withSwarm<T>(file: string, flags: RemoteFlags, io: Io, command: s
   const { inventory, plan } = readPlan(file, io);
   const ensembles = selectEnsembles(plan, flags.ensemble, MULTI_HOST_NETWORKS, `${command} --target swarm`);
   if (inventory.swarmManager === undefined) throw new UsageError(`${command} --target swarm needs a Swarm manager: flag one host \`swarm: manager\` (or set swarm.manager) in ${file}`);
-  const templates = loadTemplates();
   const executor = await executorFor(flags, io);
   const results: T[] = [];
   try {
-    const sessions = await openSessions(executor, inventory.hosts, concurrency, progress);
+    // The stacks are rendered while the SSH handshakes go on.
+    const connecting = openSessions(executor, inventory.hosts, concurrency, progress);
+    connecting.catch(() => undefined);
+    const templates = loadTemplates();
+    const prepared: { e: EnsemblePlan; material: EnsembleMaterial | undefined; specs: SwarmSpecs }[] = [];
     for (const e of ensembles) {
       // A secured ensemble's services mount Docker secrets named by its material (made or reused here).
       const material = e.security ? await materialOf(inventory, e, command === 'apply' ? (m) => progress.note(m) : () => undefined) : undefined;
-      results.push(await each(swarmEnsemble(inventory, e, sessions, templates, progress, timeoutMs, material)));
+      prepared.push({ e, material, specs: swarmSpecs(e, templates, material) });
     }
+    const sessions = await connecting;
+    for (const { e, material, specs } of prepared) results.push(await each(swarmEnsemble(inventory, e, sessions, templates, progress, timeoutMs, material, specs)));
   } finally {
     await executor.closeAll();
   }
   return results;
 }
 
-function swarmEnsemble(inventory: Inventory, ensemble: EnsemblePlan, sessions: Sessions, templates: ReturnType<typeof loadTemplates>, progress: Progress, timeoutMs: number, material?: EnsembleMaterial): SwarmEnsemble {
+interface SwarmSpecs {
+  stack: ReturnType<typeof desiredStack>;
+  desired: DesiredServer[];
+}
+
+/** The stack file and the servers of an ensemble, with the secrets its material names. */
+function swarmSpecs(ensemble: EnsemblePlan, templates: ReturnType<typeof loadTemplates>, material: EnsembleMaterial | undefined): SwarmSpecs {
   const secrets = material && ensemble.security ? specSecretsOf(material) : undefined;
-  const stack = desiredStack(ensemble, templates, secrets);
+  return { stack: desiredStack(ensemble, templates, secrets), desired: desiredServers(ensemble, { kind: 'swarm', ...(secrets ? { swarmSecrets: secrets } : {}) }) };
+}
+
+function swarmEnsemble(
+  inventory: Inventory,
+  ensemble: EnsemblePlan,
+  sessions: Sessions,
+  templates: ReturnType<typeof loadTemplates>,
+  progress: Progress,
+  timeoutMs: number,
+  material?: EnsembleMaterial,
+  specs: SwarmSpecs = swarmSpecs(ensemble, templates, material),
+): SwarmEnsemble {
+  const { stack, desired } = specs;
   const driver = new SwarmDriver(inventory, ensemble, stack, sessions, progress, { timeoutMs, ...(material ? { material } : {}) });
-  const desired = desiredServers(ensemble, { kind: 'swarm', ...(secrets ? { swarmSecrets: secrets } : {}) });
   return {
     ensemble,
     driver,

@@ -17,6 +17,7 @@ import {
   type LockDetails,
 } from '../remote/commands/lock.js';
 import type { HostSession, RunResult } from '../remote/session.js';
+import { acquireLockFiles, releaseOwnLockFiles } from '../remote/sftp-lock.js';
 import type { Sessions } from './sessions.js';
 
 export interface HeldLock {
@@ -91,8 +92,7 @@ export async function lockAndRun(
     const reasons = refused.map(({ h, results }) => {
       const r = results.get('lock') ?? { code: 1, stdout: '', stderr: 'the lock command did not run' };
       if (r.code !== LOCK_EXIT.held) return `${h}: cannot take the lock in ${dirOf(h)}: ${r.stderr.trim()}`;
-      const holder = parseLockDetails(r.stdout);
-      return `${h}: ensemble "${ensemble}" is locked by ${holder?.lockedBy ?? 'someone'} since ${holder?.since ?? 'an unknown time'} (${holder?.command ?? 'unknown command'}, pid ${holder?.pid ?? '?'})`;
+      return lockedBy(h, ensemble, parseLockDetails(r.stdout));
     });
     if (failures.length > 0 && refused.length === 0) {
       throw new OperationalError(`${failures.join('\n')}\nnothing was changed`);
@@ -106,6 +106,40 @@ export async function lockAndRun(
     byHost: new Map(running.map((x) => [x.h, { results: x.results, startedAt: x.startedAt, answeredAt: x.answeredAt }])),
     run,
   };
+}
+
+/** Why a lock was refused: who holds it, since when, for what. */
+export function lockedBy(host: string, ensemble: string, holder: Partial<LockDetails> | undefined): string {
+  return `${host}: ensemble "${ensemble}" is locked by ${holder?.lockedBy ?? 'someone'} since ${holder?.since ?? 'an unknown time'} (${holder?.command ?? 'unknown command'}, pid ${holder?.pid ?? '?'})`;
+}
+
+/**
+ * The lock on one host over SFTP (src/remote/sftp-lock.ts: the same directory and details file
+ * as the exec's, so either excludes the other): no process starts on the host. Refuses naming
+ * the holder, nothing changed.
+ */
+export async function lockOverSftp(session: HostSession, ensemble: string, opts: { command: string; forceUnlock: boolean }): Promise<HeldLock> {
+  const host = session.host.name;
+  const files = await session.files!();
+  const dir = ensembleLockDir(session.host.stateDir, ensemble);
+  const details: LockDetails = { lockedBy: `${userInfo().username}@${hostname()}`, pid: process.pid, since: new Date().toISOString(), command: opts.command };
+  const attempt = await acquireLockFiles(files, dir, details, { force: opts.forceUnlock }).catch((err: Error) => {
+    throw new OperationalError(`${host}: cannot take the lock in ${dir}: ${err.message}\nnothing was changed`);
+  });
+  if (!attempt.acquired) throw new OperationalError(`${lockedBy(host, ensemble, attempt.holder)}\nnothing was changed; if no zkplan is running, retry with --force-unlock`);
+  return { release: () => releaseOwnLockFiles(files, dir, details) };
+}
+
+/**
+ * One exec kept open on the host that runs commands sent to it one at a time, so the login
+ * shell starts once for all of them; released (ended) with the lock. A transport without held
+ * commands runs each as an exec of its own.
+ */
+export async function heldShell(session: HostSession): Promise<{ run(argv: readonly string[]): Promise<RunResult>; release(): Promise<void> }> {
+  const own = { run: (argv: readonly string[]) => session.run(argv), release: async () => {} };
+  if (!session.runHeld) return own;
+  const held = await runLocked(session, [], { onEnd: ['true'] }, ['true']);
+  return { run: held.run ?? own.run, release: held.release };
 }
 
 async function runLocked(

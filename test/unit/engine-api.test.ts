@@ -18,6 +18,9 @@ import {
   imageInspectRequest,
   inspectContainerRequest,
   listByLabelRequest,
+  listNodesRequest,
+  listRunningTasksRequest,
+  listServicesRequest,
   logsTailRequest,
   removeContainerRequest,
   restartContainerRequest,
@@ -27,6 +30,8 @@ import { formatLockDetails, type LockDetails } from '../../src/remote/commands/l
 import { demuxLogs, EngineClient } from '../../src/remote/engine-client.js';
 import type { RemoteFiles } from '../../src/remote/sftp-files.js';
 import { acquireLockFiles, releaseOwnLockFiles } from '../../src/remote/sftp-lock.js';
+import type { HostSession } from '../../src/remote/session.js';
+import { lockOverSftp } from '../../src/drivers/lock.js';
 import { dialStdioCommand, engineAddressCommand, sessionEngineAddress, socketPath } from '../../src/drivers/host/engine-address.js';
 import type { ContainerSpec } from '../../src/rollout/spec.js';
 import { bridge, host } from './helpers/container-specs.js';
@@ -127,6 +132,18 @@ describe('Engine API requests', () => {
       path: `/containers/json?all=1&filters=${encodeURIComponent('{"label":["io.zkplan.ensemble=zk"]}')}`,
     });
     assert.deepEqual(imageInspectRequest('registry.example:5000/zk/zookeeper:3.9'), { method: 'GET', path: '/images/registry.example%3A5000/zk/zookeeper%3A3.9/json' });
+  });
+
+  it('the Swarm manager\'s reads are exact: nodes, a stack\'s services, its tasks that should run', () => {
+    assert.deepEqual(listNodesRequest(), { method: 'GET', path: '/nodes' });
+    assert.deepEqual(listServicesRequest('com.docker.stack.namespace', 'zk'), {
+      method: 'GET',
+      path: `/services?filters=${encodeURIComponent('{"label":["com.docker.stack.namespace=zk"]}')}`,
+    });
+    assert.deepEqual(listRunningTasksRequest('com.docker.stack.namespace', 'zk'), {
+      method: 'GET',
+      path: `/tasks?filters=${encodeURIComponent('{"label":["com.docker.stack.namespace=zk"],"desired-state":["running"]}')}`,
+    });
   });
 
   it('the engine is found by the docker CLI of the login session, or reached through it', () => {
@@ -284,6 +301,21 @@ describe('the deploy lock over file operations (SFTP)', () => {
     assert.match(readFileSync(path.join(dir, 'lock', 'details'), 'utf8'), /other@desk/);
     await releaseOwnLockFiles(fs, dir, theirs);
     assert.ok(!existsSync(path.join(dir, 'lock')));
+  });
+
+  it('lockOverSftp takes it on a host session, refuses a second naming the holder (nothing left behind), and releases it', async () => {
+    const stateDir = path.join(root, 'state');
+    const session = { host: { name: 'h1', stateDir }, files: async () => fs } as unknown as HostSession;
+    const held = await lockOverSftp(session, 'zk', { command: 'zkplan apply --target swarm inv.yml', forceUnlock: false });
+    const lockFile = path.join(stateDir, 'locks', 'zk', 'lock', 'details');
+    assert.match(readFileSync(lockFile, 'utf8'), /zkplan apply --target swarm inv\.yml/);
+    await assert.rejects(lockOverSftp(session, 'zk', { command: 'zkplan apply other.yml', forceUnlock: false }), (err: Error) => {
+      assert.match(err.message, /^h1: ensemble "zk" is locked by .+ since .+ \(zkplan apply --target swarm inv\.yml, pid \d+\)\nnothing was changed; if no zkplan is running, retry with --force-unlock$/);
+      return true;
+    });
+    assert.match(readFileSync(lockFile, 'utf8'), /inv\.yml/, 'the refused attempt left the holder\'s lock as it was');
+    await held.release();
+    assert.ok(!existsSync(path.join(stateDir, 'locks', 'zk', 'lock')));
   });
 
   it('a lock the shell script made (details being written: none yet) is held by someone unknown', async () => {

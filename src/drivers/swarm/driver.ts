@@ -4,10 +4,13 @@
 // then waits until the service's task with the new configuration runs on the node the plan chose.
 // Node labels pin the services: a label that moves a running server is moved in that server's
 // step (stopped first), every other label before the first step.
-// Every exec starts the remote user's login shell, so the manager gets one: the exec that takes
-// the lock also reads the Swarm, the stack and the manager's image, and stays open to run every
-// later manager command (src/drivers/lock.ts); reads and label changes run as one batch each;
-// servers created together (a fresh ensemble) are deployed as one stack file.
+// Every exec starts the remote user's login shell, so the manager starts as few as it can: the
+// lock is taken over SFTP and the Swarm, the stack and the images are read through the Engine API
+// over the SSH connections (manager-api.ts), so an apply that changes nothing starts no process
+// on any node; the commands only the docker CLI has (stack deploy, node labels, scale) share one
+// exec on the manager, opened when the first of them runs (src/drivers/lock.ts heldShell). A
+// session without SFTP or forwarded channels takes the lock in that exec and reads through it in
+// batches. Servers created together (a fresh ensemble) are deployed as one stack file.
 import { sleep } from '../../common/sleep.js';
 import { OperationalError } from '../../common/problems.js';
 import type { Check, DesiredServer, Driver, HeldLock, HostChecks, LockOptions, ObservedServer, Progress } from '../../engine/driver.js';
@@ -36,7 +39,10 @@ import { traced } from '../../remote/trace.js';
 import { ensembleStateDir, LABEL_HASH } from '../../rollout/desired.js';
 import type { Dial } from '../../verify/dial.js';
 import type { Member } from '../../verify/types.js';
-import { lockAndRun } from '../lock.js';
+import { heldShell, lockAndRun, lockOverSftp } from '../lock.js';
+import type { EngineClient } from '../../remote/engine-client.js';
+import { engineFor } from '../host/engine-address.js';
+import { imageThroughApi, readThroughApi } from './manager-api.js';
 import { tunnelDial, type Sessions } from '../sessions.js';
 import type { EnsembleMaterial } from '../../security/material.js';
 import { clientPortDial } from '../../verify/tls-dial.js';
@@ -94,6 +100,7 @@ export class SwarmDriver implements Driver<SwarmReport> {
   private creating: StackService[] = [];
   private createDeploy: Promise<void> | undefined;
   private readonly secrets: SwarmSecrets;
+  private api: Promise<EngineClient | undefined> | undefined;
 
   constructor(
     private readonly inventory: Inventory,
@@ -113,6 +120,7 @@ export class SwarmDriver implements Driver<SwarmReport> {
   async lock(desired: readonly DesiredServer[], opts: LockOptions): Promise<HeldLock> {
     const manager = this.manager.host.name;
     const serverHosts = [...new Set(desired.map((d) => d.host))];
+    if (this.manager.files && this.manager.dialUnix) return this.lockThroughApi(serverHosts, opts);
     // Read-only, one exec per node, side by side with the lock: preflight needs them only if
     // something changes, but waiting for them then would cost a round trip.
     const nodes = this.checkImages(serverHosts.filter((h) => h !== manager));
@@ -134,6 +142,45 @@ export class SwarmDriver implements Driver<SwarmReport> {
     const managerImage = found?.get('image');
     this.images = nodes.then((m) => (managerImage ? new Map([...m, [manager, managerImage]]) : m));
     return { release: async () => locked.lock?.release() };
+  }
+
+  /**
+   * The lock over SFTP and the first reading through the manager's Engine API: no process starts
+   * on the manager, so an apply that changes nothing starts none there. Later manager commands
+   * (labels, stack deploys) share one exec, opened when the first of them runs.
+   */
+  private async lockThroughApi(serverHosts: readonly string[], opts: LockOptions): Promise<HeldLock> {
+    const manager = this.manager.host.name;
+    // Read-only, side by side with the lock: preflight needs them only if something changes.
+    this.images = this.checkImages(serverHosts);
+    const lock = await traced('swarm lock+observe', async () => {
+      const api = this.engineApi();
+      const held = opts.dryRun ? undefined : await lockOverSftp(this.manager, this.ensemble.name, opts);
+      try {
+        const client = await api;
+        if (client) this.found = await readThroughApi(client, this.stack.stack);
+      } catch (err) {
+        await held?.release();
+        throw err;
+      }
+      return held;
+    });
+    type Shell = Awaited<ReturnType<typeof heldShell>>;
+    let shell: Promise<Shell> | undefined;
+    const own: Shell = { run: (argv) => this.manager.run(argv), release: async () => {} };
+    this.run = (host, argv) => (host === manager ? (shell ??= heldShell(this.manager).catch(() => own)).then((x) => x.run(argv)) : this.sessions.get(host)!.run(argv));
+    return {
+      release: async () => {
+        await Promise.allSettled([lock?.release(), shell?.then((x) => x.release())]);
+      },
+    };
+  }
+
+  /** The manager's Engine API over its SSH connection, found once; undefined where it cannot be reached that way. */
+  private engineApi(): Promise<EngineClient | undefined> {
+    if (!this.manager.files || !this.manager.dialUnix) return Promise.resolve(undefined);
+    this.api ??= engineFor(this.manager).then((a) => a.client, () => undefined);
+    return this.api;
   }
 
   async observe(desired: readonly DesiredServer[]): Promise<Map<number, ObservedServer>> {
@@ -428,7 +475,12 @@ export class SwarmDriver implements Driver<SwarmReport> {
   private async read(): Promise<Observation> {
     const found = this.found;
     this.found = undefined;
-    const results = found ?? (await traced('swarm observe', () => this.managerBatch(observeCommands(this.stack.stack))));
+    const results =
+      found ??
+      (await traced('swarm observe', async () => {
+        const api = await this.engineApi();
+        return api ? readThroughApi(api, this.stack.stack) : this.managerBatch(observeCommands(this.stack.stack));
+      }));
     return readObservation(results, this.manager.host.name, this.inventory, this.ensemble, this.stack);
   }
 
@@ -451,14 +503,20 @@ export class SwarmDriver implements Driver<SwarmReport> {
     return checkResult(host, argv, await this.run(host, argv));
   }
 
-  /** Whether each host has the ensemble's image, one exec per host, side by side; never rejects. */
+  /** Whether each host has the ensemble's image, through its Engine API where it can (else one exec), side by side; never rejects. */
   private checkImages(hosts: readonly string[]): Promise<Map<string, RunResult>> {
     return Promise.all(
       hosts.map(async (h) => {
-        const r = await this.sessions.get(h)!.run(imageId(this.ensemble.image)).catch((e: Error): RunResult => ({ code: 255, stdout: '', stderr: e.message }));
+        const r = await this.imageOn(h).catch((e: Error): RunResult => ({ code: 255, stdout: '', stderr: e.message }));
         return [h, r] as const;
       }),
     ).then((entries) => new Map(entries));
+  }
+
+  private async imageOn(host: string): Promise<RunResult> {
+    const session = this.sessions.get(host)!;
+    const api = session === this.manager ? await this.engineApi() : session.files && session.dialUnix ? await engineFor(session).then((a) => a.client, () => undefined) : undefined;
+    return api ? imageThroughApi(api, this.ensemble.image) : session.run(imageId(this.ensemble.image));
   }
 
   /** Polls until `done`, for at most the apply's timeout; then fails saying what did not happen. */

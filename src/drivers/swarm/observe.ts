@@ -1,6 +1,7 @@
 // What the Swarm runs now for an ensemble, seen from the manager: the Swarm itself, its nodes,
-// the stack's services (with zkplan's labels) and where their tasks run. The four reads are one
-// batch, run in one exec on the manager (the first one in the exec that takes the lock).
+// the stack's services (with zkplan's labels) and where their tasks run. The four reads come
+// through the manager's Engine API (manager-api.ts gives them the CLI's shape), or, where the
+// session has no forwarded channels, as one batch in one exec on the manager.
 import type { Inventory } from '../../inventory/types.js';
 import type { EnsemblePlan } from '../../plan/types.js';
 import { inspectNodes, inspectStackServices, stackTasks, swarmInfo } from '../../remote/commands/swarm.js';

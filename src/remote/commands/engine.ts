@@ -131,6 +131,21 @@ export function infoRequest(): EngineRequest {
   return { method: 'GET', path: '/info' };
 }
 
+/** `docker node inspect` of every node (on a manager): `[{ ID, Spec, Description, Status }]`. */
+export function listNodesRequest(): EngineRequest {
+  return { method: 'GET', path: '/nodes' };
+}
+
+/** `docker service inspect` of the services carrying label key=value (on a manager). */
+export function listServicesRequest(key: string, value: string): EngineRequest {
+  return { method: 'GET', path: `/services?filters=${encodeURIComponent(JSON.stringify({ label: [`${key}=${value}`] }))}` };
+}
+
+/** The tasks carrying label key=value that should be running, as `docker stack ps --filter desired-state=running` lists them. */
+export function listRunningTasksRequest(key: string, value: string): EngineRequest {
+  return { method: 'GET', path: `/tasks?filters=${encodeURIComponent(JSON.stringify({ label: [`${key}=${value}`], 'desired-state': ['running'] }))}` };
+}
+
 /** Swarm secrets (on a manager) carrying label key=value: `[{ ID, Spec: { Name, Labels } }]`. */
 export function listSecretsRequest(key: string, value: string): EngineRequest {
   return { method: 'GET', path: `/secrets?filters=${encodeURIComponent(JSON.stringify({ label: [`${key}=${value}`] }))}` };
