@@ -3,7 +3,7 @@
 // Swarm, the same services and where their tasks run, whichever way they were read.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { imageThroughApi, readThroughApi, stackPsLines } from '../../src/drivers/swarm/manager-api.js';
+import { humanDuration, imageThroughApi, readThroughApi, stackPsLines } from '../../src/drivers/swarm/manager-api.js';
 import { readObservation } from '../../src/drivers/swarm/observe.js';
 import { desiredStack } from '../../src/drivers/swarm/stack.js';
 import type { EngineRequest } from '../../src/remote/commands/engine.js';
@@ -58,7 +58,7 @@ describe('the Swarm manager through its Engine API', () => {
     assert.deepEqual([...seen.swarm.matched].map(([h, n]) => `${h}=${n.id}`), ['h1=node1', 'h2=node2', 'h3=node3']);
     const by = (id: number) => seen.stack!.byServer.get(id)!;
     assert.deepEqual([by(1).running, by(1).runningOn, by(1).configHash], [true, 'h1', 'h1']);
-    assert.deepEqual([by(2).running, by(2).runningOn, by(2).taskState], [false, 'h2', 'starting']);
+    assert.deepEqual([by(2).running, by(2).runningOn, by(2).taskState], [false, 'h2', 'Starting']);
     assert.deepEqual([by(3).running, by(3).taskError], [false, 'No such image: zookeeper:3.9.4']);
     assert.deepEqual(seen.stack!.stale, []);
   });
@@ -81,11 +81,14 @@ describe('the Swarm manager through its Engine API', () => {
     assert.deepEqual([...seen.stack!.byServer.values()].map((s) => s.exists), [false, false, false]);
   });
 
-  it('tasks as `docker stack ps --format {{json .}}` lines: <service>.<slot>, the node by ID, the state and its error', () => {
+  it('tasks as `docker stack ps --format {{json .}}` lines: <service>.<slot>, the node by ID, the state worded as the CLI does, its error', () => {
+    const now = Date.parse('2026-11-29T21:00:00Z');
     assert.equal(
-      stackPsLines([{ ServiceID: 'svc1', Slot: 1, NodeID: 'node1', DesiredState: 'running', Status: { State: 'running' } }], [{ ID: 'svc1', Spec: { Name: 'zk_zk1' } }]),
-      '{"Name":"zk_zk1.1","Node":"node1","CurrentState":"running","DesiredState":"running","Error":""}\n',
+      stackPsLines([{ ServiceID: 'svc1', Slot: 1, NodeID: 'node1', DesiredState: 'running', Status: { State: 'running', Timestamp: '2026-11-29T20:55:00.123456789Z' } }], [{ ID: 'svc1', Spec: { Name: 'zk_zk1' } }], now),
+      '{"Name":"zk_zk1.1","Node":"node1","CurrentState":"Running 4 minutes ago","DesiredState":"running","Error":""}\n',
     );
+    assert.match(stackPsLines([{ ServiceID: 'x', Status: { State: 'rejected', Err: 'no such image' } }], [], now), /"Name":"x.1".*"CurrentState":"Rejected".*"Error":"no such image"/);
+    assert.deepEqual([0, 1000, 59_000, 61_000, 30 * 60_000, 3600_000, 5 * 3600_000, 3 * 86400_000].map(humanDuration), ['Less than a second', '1 second', '59 seconds', 'About a minute', '30 minutes', 'About an hour', '5 hours', '3 days']);
   });
 
   it('the image check answers like `docker image inspect --format {{.Id}}`', async () => {

@@ -20,7 +20,7 @@ export interface TaskListed {
   Slot?: number;
   NodeID?: string;
   DesiredState?: string;
-  Status?: { State?: string; Err?: string };
+  Status?: { State?: string; Err?: string; Timestamp?: string };
 }
 
 /** `docker info`, `docker node inspect`, the stack's services and its running tasks, read at once. */
@@ -33,7 +33,7 @@ export async function readThroughApi(engine: EngineClient, stack: string): Promi
   ]);
   const swarm: RunResult = info.code === 0 ? { ...info, stdout: JSON.stringify((JSON.parse(info.stdout) as { Swarm?: unknown }).Swarm ?? {}) } : info;
   const taskLines: RunResult =
-    tasks.code === 0 && services.code === 0 ? { ...tasks, stdout: stackPsLines(JSON.parse(tasks.stdout) as TaskListed[], JSON.parse(services.stdout) as ServiceListed[]) } : tasks.code === 0 ? services : tasks;
+    tasks.code === 0 && services.code === 0 ? { ...tasks, stdout: stackPsLines(JSON.parse(tasks.stdout) as TaskListed[], JSON.parse(services.stdout) as ServiceListed[], Date.now()) } : tasks.code === 0 ? services : tasks;
   return new Map([
     ['swarm', swarm],
     ['nodes', nodes],
@@ -42,13 +42,39 @@ export async function readThroughApi(engine: EngineClient, stack: string): Promi
   ]);
 }
 
-/** `docker stack ps --no-trunc --format '{{json .}}'`'s fields zkplan reads, one line per task. */
-export function stackPsLines(tasks: readonly TaskListed[], services: readonly ServiceListed[]): string {
+/**
+ * `docker stack ps --no-trunc --format '{{json .}}'`'s fields zkplan reads, one line per task;
+ * the current state as the CLI words it (`Running 5 minutes ago`), since status shows it.
+ */
+export function stackPsLines(tasks: readonly TaskListed[], services: readonly ServiceListed[], now: number): string {
   const names = new Map(services.map((s) => [s.ID, s.Spec.Name]));
   return tasks
-    .map((t) => JSON.stringify({ Name: `${names.get(t.ServiceID) ?? t.ServiceID}.${t.Slot ?? 1}`, Node: t.NodeID ?? '', CurrentState: t.Status?.State ?? '', DesiredState: t.DesiredState ?? '', Error: t.Status?.Err ?? '' }))
+    .map((t) => {
+      const state = t.Status?.State ?? '';
+      const since = t.Status?.Timestamp ? Date.parse(t.Status.Timestamp) : NaN;
+      const current = state === '' ? '' : `${state[0]!.toUpperCase()}${state.slice(1)}${Number.isNaN(since) ? '' : ` ${humanDuration(now - since)} ago`}`;
+      return JSON.stringify({ Name: `${names.get(t.ServiceID) ?? t.ServiceID}.${t.Slot ?? 1}`, Node: t.NodeID ?? '', CurrentState: current, DesiredState: t.DesiredState ?? '', Error: t.Status?.Err ?? '' });
+    })
     .map((l) => `${l}\n`)
     .join('');
+}
+
+/** A duration as the docker CLI words it (go-units HumanDuration). */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  const minutes = Math.floor(seconds / 60);
+  const hours = Math.round(seconds / 3600);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
+  return `${Math.floor(hours / 24 / 365)} years`;
 }
 
 /** Whether the engine has the image, as `docker image inspect --format {{.Id}}` answers (exit 0 with the ID). */
