@@ -71,12 +71,13 @@ export function resolveSecurity(spec: EnsembleSpec, report: Report): SecurityPla
     );
     return undefined;
   }
-  if (spec.profile === 'bitnami' && isSecured(plan)) {
+  if (spec.profile === 'bitnami' && plan.clientTls === 'only') {
+    // libzookeeper.sh always writes clientPort=$ZOO_PORT_NUMBER and appends ;$ZOO_PORT_NUMBER to
+    // every server line, and ZooKeeper refuses a clientPortAddress that differs from that line's.
     refuse(
-      at(),
-      `security is not rendered for profile bitnami yet (its ZOO_TLS_*, ZOO_ENABLE_AUTH, ZOO_ENABLE_QUORUM_AUTH variables and their *_FILE forms are not written by zkplan); use profile official`,
+      at('client_tls'),
+      `client_tls: only cannot be rendered for profile bitnami: its libzookeeper.sh always opens a plain client port (clientPort and ;port on every server line); use client_tls: both, or profile official`,
     );
-    return undefined;
   }
   if (plan.quorumTls) requireTlsVersion(version, at('quorum_tls'), 'quorum_tls', spec.name, refuse);
   if (plan.clientTls !== 'off') requireTlsVersion(version, at('client_tls'), `client_tls: ${plan.clientTls}`, spec.name, refuse);
