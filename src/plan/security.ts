@@ -144,12 +144,25 @@ export function securityConfig(s: SecurityPlan, securePort: number | undefined):
     lines.push(['sslQuorum', String(step !== 'unify')]);
     if (step !== undefined) lines.push(['portUnification', 'true']);
     lines.push(...stores('ssl.quorum'), ['ssl.quorum.hostnameVerification', 'true']);
+    // renewed quorum certificates are taken from the files without a restart (3.5.5+, ZOOKEEPER-3174)
+    lines.push(['sslQuorumReloadCertFiles', 'true']);
   }
   if (s.quorumSasl) {
     lines.push(['quorum.auth.enableSasl', 'true'], ['quorum.auth.learnerRequireSasl', String(step !== 'unify')], ['quorum.auth.serverRequireSasl', String(step === undefined)]);
   }
   if (s.clientSasl) lines.push(['authProvider.1', SASL_PROVIDER]);
   return lines;
+}
+
+/**
+ * Whether a server takes a renewed certificate of its own without a restart: the quorum's key
+ * and trust stores are reloaded when their files change (sslQuorumReloadCertFiles, which
+ * securityConfig sets). The client port's are reloaded only from 3.8.5 and 3.9.x
+ * (client.certReload, ZOOKEEPER-4546), which zkplan does not rely on: with client TLS, or with a
+ * new CA (every peer must trust it before any presents a certificate from it), it restarts.
+ */
+export function reloadsCertificates(s: SecurityPlan | undefined): boolean {
+  return s !== undefined && s.quorumTls && s.clientTls === 'off' && s.phase === undefined;
 }
 
 /** The JVM flag that points the server at its JAAS file (SASL only). */
