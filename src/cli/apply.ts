@@ -8,6 +8,7 @@ import type { ApplyReport } from '../engine/engine.js';
 import { progressFor } from './progress.js';
 import type { Io } from './io.js';
 import { tableLines } from '../common/table.js';
+import { allActions } from '../rollout/rollout.js';
 import { addRemoteOptions, executorFor, isSwarmTarget, positiveInt, selectEnsembles, TARGET_OPTION, type RemoteFlags } from './remote-options.js';
 
 interface ApplyFlags extends RemoteFlags {
@@ -92,7 +93,7 @@ function summary(reports: ApplyReport<HostReport>[]): string {
     const c = r.rollout.counts;
     if (r.membership) lines.push(...r.membership);
     lines.push(`${r.ensemble}: ${r.dryRun ? 'would have ' : ''}${c.create} to create, ${c.change} to change, ${c.unchanged} unchanged${r.dryRun ? ' (dry run: nothing was changed)' : ''}`);
-    const rows = [...r.rollout.parallel, ...r.rollout.rolling, ...r.rollout.unchanged].sort((a, b) => a.serverId - b.serverId);
+    const rows = allActions(r.rollout);
     const mode = (id: number) => r.health?.servers.find((s) => s.id === id)?.mode ?? '-';
     const table = [['SERVER', 'HOST', 'NAME', 'ACTION', 'MODE', 'REASON'], ...rows.map((a) => [String(a.serverId), a.host, a.name, a.kind, mode(a.serverId), a.reason])];
     lines.push(...tableLines(table));

@@ -21,6 +21,7 @@ import { ensembleInStep, phaseSteps } from '../plan/security-phases.js';
 import { materialOf, maySecure, type EnsembleMaterial } from '../security/material.js';
 import type { Io } from './io.js';
 import { tableLines } from '../common/table.js';
+import { allActions } from '../rollout/rollout.js';
 import { executorFor, positiveInt, selectEnsembles, type RemoteFlags } from './remote-options.js';
 
 export type SwarmApplyReport = ApplyReport<SwarmReport> & { target: 'swarm' };
@@ -133,7 +134,7 @@ function applySummary(r: SwarmApplyReport): string {
   const lines = [`${r.ensemble}: stack ${r.ensemble}${r.manager ? ` via manager ${r.manager}` : ''}: ${r.dryRun ? 'would have ' : ''}${c.create} to create, ${c.change} to change, ${c.unchanged} unchanged${pruned.length ? `, removed ${pruned.join(', ')}` : ''}${r.dryRun ? ' (dry run: nothing was changed)' : ''}`];
   if (c.create + c.change === 0 && labels.length === 0 && pruned.length === 0 && !r.dryRun) lines.push('  nothing changed; no service was updated');
   for (const l of labels) lines.push(`  node labels ${l}`);
-  const rows = [...r.rollout.parallel, ...r.rollout.rolling, ...r.rollout.unchanged].sort((a, b) => a.serverId - b.serverId);
+  const rows = allActions(r.rollout);
   const mode = (id: number) => r.health?.servers.find((s) => s.id === id)?.mode ?? '-';
   lines.push(...tableLines([['SERVER', 'HOST', 'SERVICE', 'ACTION', 'MODE', 'REASON'], ...rows.map((a) => [String(a.serverId), a.host, a.name, a.kind, mode(a.serverId), a.reason])]));
   if (r.health) lines.push(`  ${r.health.ok ? 'verified' : 'NOT verified'} in ${(r.elapsedMs / 1000).toFixed(1)} s`);

@@ -12,6 +12,7 @@ import type { Io } from './io.js';
 import { addLocalOptions, type LocalFlags } from './local-options.js';
 import { positiveInt } from './remote-options.js';
 import { tableLines } from '../common/table.js';
+import { allActions } from '../rollout/rollout.js';
 
 interface UpFlags extends LocalFlags {
   timeout: string;
@@ -76,7 +77,7 @@ function summary(reports: LocalUpReport[]): string {
     const c = r.rollout.counts;
     if (r.membership) lines.push(...r.membership);
     lines.push(`${r.ensemble}: network ${r.network.name} ${r.network.action}; ${r.dryRun ? 'would have ' : ''}${c.create} to create, ${c.change} to change, ${c.unchanged} unchanged${r.dryRun ? ' (dry run: nothing was changed)' : ''}`);
-    const rows = [...r.rollout.parallel, ...r.rollout.rolling, ...r.rollout.unchanged].sort((a, b) => a.serverId - b.serverId);
+    const rows = allActions(r.rollout);
     const server = (id: number) => r.health?.servers.find((s) => s.id === id);
     const table = [
       ['SERVER', 'NAME', 'ACTION', 'MODE', 'CLIENT'],

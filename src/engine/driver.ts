@@ -21,6 +21,11 @@ export interface DesiredServer {
   /** what runs, its config-hash label included (withHashLabel) */
   spec: ContainerSpec;
   configHash: string;
+  /**
+   * A server that takes a renewed certificate without a restart (host target, quorum TLS only;
+   * src/plan/security.ts reloadsCertificates): the HMAC of the certificate it must present.
+   */
+  certificate?: string;
 }
 
 /** What runs now for one server (defined with the rollout decisions that read it). */
@@ -107,6 +112,12 @@ export interface Driver<Extra extends object = object> {
   create(server: DesiredServer): Promise<void>;
   /** Replaces what runs (possibly elsewhere: observed.runningOn) with the desired server. */
   replace(server: DesiredServer, observed: ObservedServer): Promise<void>;
+  /**
+   * Puts a running server's renewed certificate in place for it to reload (no restart) and
+   * returns once the server presents it, within timeoutMs; drivers whose desired servers carry a
+   * `certificate` implement it.
+   */
+  reloadCertificate?(server: DesiredServer, timeoutMs: number): Promise<void>;
   /** Starts a stopped server whose configuration matches. */
   start(server: DesiredServer): Promise<void>;
   /** Removes the server's container or service (destroy); its data stays. */

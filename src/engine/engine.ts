@@ -6,7 +6,7 @@ import { sleep } from '../common/sleep.js';
 import { OperationalError } from '../common/problems.js';
 import { majorityOf } from '../plan/quorum.js';
 import { mapLimit } from '../remote/concurrency.js';
-import { nextStep, planRollout, type RolloutInput, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
+import { allActions, nextStep, planRollout, type RolloutInput, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
 import { judgeEnsemble, probeEnsemble, probeServer, waitForEnsemble, type EnsembleHealth, type EnsembleProbe, type WaitOptions } from '../verify/ensemble.js';
 import { describeHealth, indent } from './describe.js';
 import { asideSuffix } from '../rollout/aside.js';
@@ -54,7 +54,7 @@ export type ApplyReport<Extra extends object = object> = {
 
 /** What the rollout decisions need of a desired server. */
 export function rolloutInput(d: DesiredServer): RolloutInput {
-  return { serverId: d.serverId, role: d.role, host: d.host, name: d.name, configHash: d.configHash, image: d.spec.image, env: d.spec.env };
+  return { serverId: d.serverId, role: d.role, host: d.host, name: d.name, configHash: d.configHash, image: d.spec.image, env: d.spec.env, ...(d.certificate !== undefined ? { certificate: d.certificate } : {}) };
 }
 
 export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opts: ApplyOptions): Promise<ApplyReport<Extra>> {
@@ -113,7 +113,7 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
     }
     preflight ??= rollout.parallel.length + rollout.rolling.length > 0 ? await runPreflight(ctx, observed, hosts, opts.dryRun) : [];
 
-    for (const a of [...rollout.parallel, ...rollout.rolling, ...rollout.unchanged]) progress.step(a.host, 'plan', 'info', `${a.name}: ${a.kind} (${a.reason})`);
+    for (const a of allActions(rollout)) progress.step(a.host, 'plan', 'info', `${a.name}: ${a.kind} (${a.reason})`);
     progress.note(`${ensemble}: ${rollout.counts.create} to create, ${rollout.counts.change} to change, ${rollout.counts.unchanged} unchanged`);
     if (rollout.refusal) throw new OperationalError(`refusing to apply ${ensemble}: ${rollout.refusal}; nothing was changed`);
     const report = { ensemble, dryRun: opts.dryRun, preflight, rollout, ...(membership ? { membership } : {}), elapsedMs: 0, ok: true } as ApplyReport<Extra>;
@@ -127,7 +127,7 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
       }
     }
     const roll: Roll<Extra> = { ...ctx, timing, deadline: started + opts.timeoutMs, current: observed, done: new Set(), pending: [...rollout.rolling] };
-    const changing = [...rollout.parallel, ...rollout.rolling];
+    const changing = [...rollout.parallel, ...rollout.rolling, ...rollout.reload];
     if (rollout.parallel.length > 0) {
       await driver.prepare(servers(desired, rollout.parallel), desired);
       await mapLimit(rollout.parallel, opts.concurrency, (a) => execute(roll, a));
@@ -137,6 +137,7 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
       if (rollout.rolling.length === 0) await settle(roll, rollout.parallel, observed, { atDeadline: 'return' });
     }
     await rollOneByOne(roll);
+    await reloadCertificates(roll, rollout.reload);
     // A driver that does not say finish() changed nothing is taken to have changed something.
     const finishChanged = driver.finish ? (await driver.finish(desired)) !== false : false;
 
@@ -307,6 +308,33 @@ async function rollOneByOne(roll: Roll<object>): Promise<void> {
     roll.done.add(step.serverId);
     progress.step(step.host, 'verify', 'start', `waiting for the ensemble to be whole again after replacing ${step.name}`);
     await settle(roll, [step], now, { atDeadline: 'stop' });
+  }
+}
+
+/**
+ * Renewed certificates of servers that reload them: one server at a time, each presenting its
+ * new certificate before the next gets its own. Nothing restarts, so the ensemble stays whole;
+ * the final verification proves it.
+ */
+/** ZooKeeper reloads within a second of the files changing; one that has not after this will not. */
+const RELOAD_WAIT_MS = 30_000;
+
+async function reloadCertificates(roll: Roll<object>, reloads: readonly ServerAction[]): Promise<void> {
+  const { driver, desired, progress } = roll;
+  for (const a of reloads) {
+    const d = desired.find((x) => x.serverId === a.serverId)!;
+    if (!driver.reloadCertificate) throw new Error(`internal error: target ${driver.target} cannot reload ${d.name}'s certificate`);
+    progress.step(a.host, 'reload', 'start', `${d.name}: new certificate`);
+    const started = Date.now();
+    try {
+      await driver.reloadCertificate(d, Math.min(RELOAD_WAIT_MS, remaining(roll)));
+    } catch (e) {
+      progress.step(a.host, 'reload', 'fail', `${d.name}: ${(e as Error).message}`);
+      throw new OperationalError(`${a.host}: reload ${d.name} failed: ${(e as Error).message}`);
+    }
+    roll.done.add(a.serverId);
+    roll.proven = undefined;
+    progress.step(a.host, 'reload', 'ok', `${d.name} presents its new certificate after ${((Date.now() - started) / 1000).toFixed(1)} s, without a restart`);
   }
 }
 

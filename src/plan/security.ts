@@ -71,12 +71,13 @@ export function resolveSecurity(spec: EnsembleSpec, report: Report): SecurityPla
     );
     return undefined;
   }
-  if (spec.profile === 'bitnami' && isSecured(plan)) {
+  if (spec.profile === 'bitnami' && plan.clientTls === 'only') {
+    // libzookeeper.sh always writes clientPort=$ZOO_PORT_NUMBER and appends ;$ZOO_PORT_NUMBER to
+    // every server line, and ZooKeeper refuses a clientPortAddress that differs from that line's.
     refuse(
-      at(),
-      `security is not rendered for profile bitnami yet (its ZOO_TLS_*, ZOO_ENABLE_AUTH, ZOO_ENABLE_QUORUM_AUTH variables and their *_FILE forms are not written by zkplan); use profile official`,
+      at('client_tls'),
+      `client_tls: only cannot be rendered for profile bitnami: its libzookeeper.sh always opens a plain client port (clientPort and ;port on every server line); use client_tls: both, or profile official`,
     );
-    return undefined;
   }
   if (plan.quorumTls) requireTlsVersion(version, at('quorum_tls'), 'quorum_tls', spec.name, refuse);
   if (plan.clientTls !== 'off') requireTlsVersion(version, at('client_tls'), `client_tls: ${plan.clientTls}`, spec.name, refuse);
@@ -143,12 +144,25 @@ export function securityConfig(s: SecurityPlan, securePort: number | undefined):
     lines.push(['sslQuorum', String(step !== 'unify')]);
     if (step !== undefined) lines.push(['portUnification', 'true']);
     lines.push(...stores('ssl.quorum'), ['ssl.quorum.hostnameVerification', 'true']);
+    // renewed quorum certificates are taken from the files without a restart (3.5.5+, ZOOKEEPER-3174)
+    lines.push(['sslQuorumReloadCertFiles', 'true']);
   }
   if (s.quorumSasl) {
     lines.push(['quorum.auth.enableSasl', 'true'], ['quorum.auth.learnerRequireSasl', String(step !== 'unify')], ['quorum.auth.serverRequireSasl', String(step === undefined)]);
   }
   if (s.clientSasl) lines.push(['authProvider.1', SASL_PROVIDER]);
   return lines;
+}
+
+/**
+ * Whether a server takes a renewed certificate of its own without a restart: the quorum's key
+ * and trust stores are reloaded when their files change (sslQuorumReloadCertFiles, which
+ * securityConfig sets). The client port's are reloaded only from 3.8.5 and 3.9.x
+ * (client.certReload, ZOOKEEPER-4546), which zkplan does not rely on: with client TLS, or with a
+ * new CA (every peer must trust it before any presents a certificate from it), it restarts.
+ */
+export function reloadsCertificates(s: SecurityPlan | undefined): boolean {
+  return s !== undefined && s.quorumTls && s.clientTls === 'off' && s.phase === undefined;
 }
 
 /** The JVM flag that points the server at its JAAS file (SASL only). */

@@ -29,12 +29,14 @@ export interface ObservedServer {
   foreign?: boolean;
   /** its io.zkplan.security-phase label: where a secured server is on the way to its security */
   securityPhase?: string;
+  /** a server that reloads its certificates: the HMAC of the one it was last proven to present (host target) */
+  certificate?: string;
 }
 
 /** @deprecated the old name, until every user says ObservedServer */
 export type ObservedContainer = ObservedServer;
 
-export type ActionKind = 'create' | 'change' | 'start' | 'unchanged';
+export type ActionKind = 'create' | 'change' | 'start' | 'reload' | 'unchanged';
 
 export interface ServerAction {
   serverId: number;
@@ -49,6 +51,8 @@ export interface RolloutPlan {
   parallel: ServerAction[];
   /** running servers to replace one by one, in this order */
   rolling: ServerAction[];
+  /** running servers that take a renewed certificate from its files, without a restart, one by one */
+  reload: ServerAction[];
   unchanged: ServerAction[];
   counts: { create: number; change: number; unchanged: number };
   /** set when a step would break the quorum budget; apply then changes nothing */
@@ -64,11 +68,19 @@ export interface RolloutInput {
   configHash: string;
   image: string;
   env: EnvPair[];
+  /** a server that reloads its certificates: the HMAC of the one it must present */
+  certificate?: string;
+}
+
+/** Every server's action, in server id order. */
+export function allActions(plan: RolloutPlan): ServerAction[] {
+  return [...plan.parallel, ...plan.rolling, ...plan.reload, ...plan.unchanged].sort((a, b) => a.serverId - b.serverId);
 }
 
 export function planRollout(desired: readonly RolloutInput[], observed: ReadonlyMap<number, ObservedServer>): RolloutPlan {
   const parallel: ServerAction[] = [];
   const rolling: (ServerAction & { order: number })[] = [];
+  const reload: ServerAction[] = [];
   const unchanged: ServerAction[] = [];
   for (const d of desired) {
     const o = observed.get(d.serverId) ?? { exists: false, running: false };
@@ -81,16 +93,19 @@ export function planRollout(desired: readonly RolloutInput[], observed: Readonly
     else if (!same || moves) {
       const what = same ? `moves from ${o.runningOn}` : `configuration ${o.configHash ?? 'unknown'} → ${d.configHash}${whatChanged(d, o)}${moves ? `, moves from ${o.runningOn}` : ''}`;
       rolling.push({ ...base, kind: 'change', reason: `${what}${o.mode ? ` (${o.mode})` : ''}`, order: rollOrder(d, o) });
+    } else if (d.certificate !== undefined && o.certificate !== d.certificate) {
+      reload.push({ ...base, kind: 'reload', reason: `new certificate, taken from its files without a restart${o.mode ? ` (${o.mode})` : ''}` });
     } else unchanged.push({ ...base, kind: 'unchanged', reason: 'configuration matches' });
   }
   rolling.sort((a, b) => a.order - b.order || a.serverId - b.serverId);
   const plan: RolloutPlan = {
     parallel,
     rolling: rolling.map(({ order: _order, ...a }) => a),
+    reload,
     unchanged,
     counts: {
       create: parallel.filter((a) => a.kind === 'create').length,
-      change: parallel.filter((a) => a.kind !== 'create').length + rolling.length,
+      change: parallel.filter((a) => a.kind !== 'create').length + rolling.length + reload.length,
       unchanged: unchanged.length,
     },
   };

@@ -48,6 +48,13 @@ export interface ServerMaterial {
    * rolled), tells nothing about them (no password can be tried against it).
    */
   fingerprint: string;
+  /**
+   * HMAC of its own key and certificate (server.pem) alone, when it speaks TLS: what a server
+   * that reloads its quorum certificates takes without a restart (src/plan/security.ts).
+   */
+  certificate?: string;
+  /** HMAC of the other files (the CA, the JAAS file): what a running server takes only by a restart */
+  restartFingerprint: string;
 }
 
 export interface ClientMaterial {
@@ -146,9 +153,18 @@ export async function ensureMaterial(spec: EnsembleSpec, ensemble: EnsemblePlan,
     const files: SecretFile[] = [];
     if (tls) files.push(file(SECRET_FILES.keyStore, await tls.server(s)), file(SECRET_FILES.trustStore, tls.ca));
     if (jaas) files.push(file(SECRET_FILES.jaas, jaas));
-    const mac = createHmac('sha256', fingerprintKey);
-    for (const f of files) mac.update(f.name).update('\0').update(f.content).update('\0');
-    servers.set(s.name, { files, fingerprint: mac.digest('hex').slice(0, 16) });
+    const mac = (of: readonly SecretFile[]) => {
+      const h = createHmac('sha256', fingerprintKey);
+      for (const f of of) h.update(f.name).update('\0').update(f.content).update('\0');
+      return h.digest('hex').slice(0, 16);
+    };
+    const own = files.find((f) => f.name === SECRET_FILES.keyStore);
+    servers.set(s.name, {
+      files,
+      fingerprint: mac(files),
+      ...(own ? { certificate: mac([own]) } : {}),
+      restartFingerprint: mac(files.filter((f) => f !== own)),
+    });
   }
   const client = tls && security.clientTls !== 'off' ? await tls.client() : undefined;
   return { dir, servers, ...(client ? { client } : {}), made };

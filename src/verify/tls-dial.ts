@@ -4,7 +4,7 @@
 // by. The four-letter words and the ZooKeeper session (node-zookeeper-client, through
 // localProxy) then run unchanged over the decrypted stream: the local proxy becomes a
 // TLS-terminating one without knowing it.
-import { checkServerIdentity, connect, type PeerCertificate } from 'node:tls';
+import { checkServerIdentity, connect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { SecurityPlan } from '../plan/types.js';
 import { DialError, type Dial } from './dial.js';
@@ -65,4 +65,20 @@ export function tlsDial(inner: Dial, material: TlsClientMaterial, timeoutMs = TL
 export function clientPortDial(plain: Dial, security: SecurityPlan | undefined, client: TlsClientMaterial | undefined): Dial {
   if (!client || security?.clientTls !== 'only' || security.phase === 'unify') return plain;
   return security.phase === 'tls' ? tlsOrPlainDial(plain, client) : tlsDial(plain, client);
+}
+
+/**
+ * The certificate (DER) a TLS port presents to `material`'s client certificate, checked against
+ * its CA and the address it is reached by: how apply sees that a server reloaded a renewed one.
+ */
+export async function presentedCertificate(inner: Dial, address: string, port: number, material: TlsClientMaterial, timeoutMs = TLS_HANDSHAKE_TIMEOUT_MS): Promise<Buffer> {
+  // A one-shot probe: what either stream reports once it is being closed cannot matter.
+  const quiet: Dial = async (a, p) => (await inner(a, p)).on('error', () => undefined);
+  const stream = (await tlsDial(quiet, material, timeoutMs)(address, port)) as TLSSocket;
+  stream.on('error', () => undefined);
+  try {
+    return stream.getPeerCertificate().raw;
+  } finally {
+    stream.destroy();
+  }
 }

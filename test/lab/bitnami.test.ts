@@ -2,18 +2,26 @@
 // libzookeeper.sh (uid 1001, /bitnami/zookeeper/data, ZOO_SERVERS with `::id`, the login gate of
 // its line), so what zkplan renders for profile bitnami is proven against it: the image refuses
 // what the real one refuses, zkplan's apply hands the host data directories to uid 1001 and the
-// ensemble is verified, and its data survive the containers being re-created.
+// ensemble is verified, and its data survive the containers being re-created. Then the running
+// ensemble is secured by one apply (quorum TLS, client TLS beside the plain port, quorum SASL)
+// with writes going on, through bitnami's ZOO_CFG_* variables and a JVMFLAGS JAAS flag: the
+// uid-1001 server reads the secrets zkplan mounted, openssl completes TLS handshakes with its
+// ports, no secret is in docker inspect; and one more apply takes it back to plain text.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureBuilt, IMAGES, type ExecResult, type Lab, labUp, startZnodeWriter, waitForQuorum, zkplanCli, znodeChildren } from './lab.js';
+import { ensureBuilt, IMAGES, type ExecResult, type Lab, labUp, opensslHandshake, startZnodeWriter, waitForQuorum, wordOver, writingApply, zkplanCli, znodeChildren } from './lab.js';
+import { directDial } from '../../src/verify/dial.js';
+import { tlsDial } from '../../src/verify/tls-dial.js';
 
 const CLI_TIMEOUT = ['--timeout', '180'];
 const ENSEMBLE = 'zkbn';
 const LINE_38 = IMAGES.bitnami.replace(/:3\.9$/, ':3.8');
+// client_tls: only is refused for bitnami (its scripts always open a plain client port)
+const SECURITY = { quorum_tls: true, client_tls: 'both', quorum_sasl: true };
 
 function explain(r: ExecResult): string {
   return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
@@ -122,6 +130,59 @@ describe('bitnami contract on 3 lab hosts', { timeout: 900_000 }, () => {
       assert.equal(statSync(mount).uid, 1001);
       assert.equal(statSync(path.join(mount, 'data', 'myid')).uid, 1001);
       assert.ok(existsSync(path.join(mount, 'data', 'version-2')));
+    }
+  });
+
+  it('a running bitnami ensemble is secured by one apply, writes going on; the uid-1001 server reads its mounted secrets', async () => {
+    await lab.writeInventory(inventory, { profile: 'bitnami', ensembleName: ENSEMBLE, extra: { security: SECURITY } });
+    const { result: r, line } = await writingApply(['apply', inventory, '--timeout', '900'], 'bitnami plain → secured', servers, '/bitnami-secure-on');
+    console.log(`# ${line}; steps: ${[...r.stderr.matchAll(/step (\d+\/\d+) (\w+) verified after ([\d.]+) s/g)].map((m) => `${m[2]} ${m[3]} s`).join(', ')}`);
+    for (const step of ['1/3: unify', '2/3: tls', '3/3: secured']) assert.match(r.stderr, new RegExp(`step ${step}`));
+    assert.match(r.stderr, /verified in [\d.]+ s: one leader, followers synced/);
+
+    const tlsDir = path.join(dir, '.zkplan', ENSEMBLE, 'tls');
+    const client = { key: readFileSync(path.join(tlsDir, 'zkplan-client.key')), cert: readFileSync(path.join(tlsDir, 'zkplan-client.pem')), ca: readFileSync(path.join(tlsDir, 'ca.pem')) };
+    const secrets = [
+      readFileSync(path.join(tlsDir, 'quorum-sasl.password'), 'utf8').trim(),
+      ...[1, 2, 3].map((i) => readFileSync(path.join(tlsDir, `${ENSEMBLE}${i}.key`), 'utf8').split('\n')[1]!),
+    ];
+    let leader: string | undefined;
+    for (const id of [1, 2, 3]) {
+      const [cid] = await containerIds(id);
+      const cfg = (await lab.docker(id, ['exec', cid!, 'cat', '/opt/bitnami/zookeeper/conf/zoo.cfg'])).stdout;
+      // libzookeeper.sh turned zkplan's ZOO_CFG_* variables into these lines
+      for (const entry of ['sslQuorum=true', 'ssl.quorum.keyStore.location=/zkplan-secrets/server.pem', 'secureClientPort=2281', 'quorum.auth.serverRequireSasl=true']) {
+        assert.ok(cfg.split('\n').includes(entry), `h${id} zoo.cfg lacks ${entry}\n${cfg}`);
+      }
+      const logs = await lab.docker(id, ['logs', cid!]);
+      assert.match(logs.stdout + logs.stderr, /Creating TLS-only quorum server socket/);
+      // the server runs as uid 1001 and reads the root-pushed, 1001-owned secrets
+      assert.equal((await lab.docker(id, ['exec', cid!, 'id', '-u'])).stdout.trim(), '1001');
+      const secretsDir = path.join(stateDirs()[id - 1]!, ENSEMBLE, 'secrets');
+      for (const sub of readdirSync(secretsDir)) assert.equal(statSync(path.join(secretsDir, sub)).uid, 1001, `${secretsDir}/${sub} owner`);
+      const inspect = (await lab.docker(id, ['inspect', cid!])).stdout;
+      for (const secret of secrets) assert.ok(!inspect.includes(secret), `a secret in docker inspect on h${id}`);
+      const address = lab.host(id).address;
+      const srvr = await wordOver(tlsDial(directDial, client), address, 2281, 'srvr');
+      assert.match(srvr, /Mode: (leader|follower)/, `TLS client port on h${id}`);
+      if (/Mode: leader/.test(srvr)) leader = address;
+      const election = await opensslHandshake(tlsDir, address, 3888);
+      assert.match(election, /Verify return code: 0 \(ok\)/, `h${id}:3888\n${election}`);
+    }
+    assert.ok(leader, 'a leader answers srvr over TLS');
+    assert.match(await opensslHandshake(tlsDir, leader, 2888), /Verify return code: 0 \(ok\)/);
+    for (const secret of secrets) assert.ok(!(r.stdout + r.stderr).includes(secret), 'a secret in zkplan\'s output');
+  });
+
+  it('and back to plain text by one apply, writes going on', async () => {
+    await lab.writeInventory(inventory, { profile: 'bitnami', ensembleName: ENSEMBLE });
+    const { result: r, line } = await writingApply(['apply', inventory, '--timeout', '900'], 'bitnami secured → plain', servers, '/bitnami-secure-off');
+    console.log(`# ${line}`);
+    assert.match(r.stderr, /security changes in 3 rolling steps, each verified before the next: tls → unify → plain/);
+    for (const id of [1, 2, 3]) {
+      const [cid] = await containerIds(id);
+      const cfg = (await lab.docker(id, ['exec', cid!, 'cat', '/opt/bitnami/zookeeper/conf/zoo.cfg'])).stdout;
+      assert.doesNotMatch(cfg, /^(sslQuorum|secureClientPort|quorum\.auth\.)/m);
     }
   });
 });

@@ -10,7 +10,9 @@
 // through the plain port (no acknowledged write lost; step times and the longest write outage
 // printed, never asserted on: the machine is shared); renewed certificates become new secrets,
 // rolled one service at a time, the old ones removed; and the way back to plain text, writes
-// going on, leaves no secret.
+// going on, leaves no secret. Last, a fresh secured ensemble of profile bitnami, whose image runs
+// as uid 1001 (not root, not 1000): its tasks get the secrets 0400 for uid 1001, read them, and
+// are verified over the TLS port.
 // Needs root; run with ZKPLAN_LAB_ID set (see test/lab/README.md).
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
@@ -44,8 +46,8 @@ describe('a secured ensemble on a 3-node lab Swarm (zkplan apply --target swarm,
   let applied: ExecResult;
   let tlsDir: string;
   let client: ClientMaterial;
-  const write = (security?: object) =>
-    lab.writeInventory(inventory, { profile: 'official', swarm: true, ensembleName: ENSEMBLE, extra: { heap: '200m', ...(security ? { security } : {}) } });
+  const write = (security?: object, profile: 'official' | 'bitnami' = 'official') =>
+    lab.writeInventory(inventory, { profile, swarm: true, ensembleName: ENSEMBLE, extra: { heap: '200m', ...(security ? { security } : {}) } });
   const secretNames = async () => (await lab.docker(1, ['secret', 'ls', '--filter', `label=io.zkplan.ensemble=${ENSEMBLE}`, '--format', '{{.Name}}'])).stdout.split('\n').filter(Boolean).sort();
   const taskContainers = async (i: number) => (await lab.docker(i, ['ps', '-q', '--filter', `label=com.docker.stack.namespace=${ENSEMBLE}`])).stdout.split('\n').filter(Boolean);
   const phaseLabels = async () =>
@@ -241,5 +243,30 @@ describe('a secured ensemble on a 3-node lab Swarm (zkplan apply --target swarm,
     assert.match(r.stderr, /security changes in 3 rolling steps, each verified before the next: tls → unify → plain/);
     assert.deepEqual(await phaseLabels(), ['', '', '']);
     assert.deepEqual(await secretNames(), [], 'no secret left once no service uses one');
+  });
+
+  it('a secured bitnami ensemble (the image runs as uid 1001) reads its Docker secrets and is verified', async () => {
+    const gone = await zkplanCli(['destroy', inventory, '--target', 'swarm', '--purge-data', '--yes'], { timeoutMs: 300_000 });
+    assert.equal(gone.code, 0, explain(gone));
+    // client_tls: only is refused for bitnami (it always opens a plain client port)
+    await write(ROLLED, 'bitnami');
+    const r = await zkplanCli(['apply', inventory, '--target', 'swarm', '--timeout', '400'], { timeoutMs: 500_000 });
+    assert.equal(r.code, 0, explain(r));
+    assert.match(r.stdout, /verified in [\d.]+ s/);
+    let leader: string | undefined;
+    for (let i = 1; i <= 3; i++) {
+      const [c] = await taskContainers(i);
+      assert.ok(c, `a task container on h${i}`);
+      assert.equal((await lab.docker(i, ['exec', c!, 'id', '-u'])).stdout.trim(), '1001');
+      const ls = await lab.docker(i, ['exec', c!, 'ls', '-ln', '/zkplan-secrets/']);
+      for (const f of ['server.pem', 'ca.pem', 'jaas.conf']) assert.match(ls.stdout, new RegExp(`^-r-------- +\\d+ +1001 +1001 .* ${f.replace('.', '\\.')}$`, 'm'), ls.stdout);
+      const logs = await lab.docker(i, ['logs', c!]);
+      assert.match(logs.stdout + logs.stderr, /Creating TLS-only quorum server socket/);
+      const srvr = await wordOver(tlsDial(directDial, client), lab.hosts[i - 1]!.address, 2281, 'srvr');
+      assert.match(srvr, /Mode: (leader|follower)/, `TLS client port on h${i}`);
+      if (/Mode: leader/.test(srvr)) leader = lab.hosts[i - 1]!.address;
+    }
+    assert.ok(leader, 'a leader answers srvr over TLS');
+    assert.match(await opensslHandshake(tlsDir, leader, 2888), /Verify return code: 0 \(ok\)/);
   });
 });

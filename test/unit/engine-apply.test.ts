@@ -141,6 +141,33 @@ describe('engine apply', () => {
     assert.match(report.rollout.rolling[0]!.reason, /environment JVMFLAGS/);
   });
 
+  it('renewed certificates of servers that reload them: each reloaded in place, one at a time, nothing restarted, then verified', async () => {
+    const { after, target } = scene();
+    const renewed = after.map((d) => ({ ...d, certificate: `new${d.serverId}` }));
+    target.run(after.map((d) => ({ ...d, certificate: `old${d.serverId}` })));
+    const progress = recordingProgress();
+    const report = await apply({ ...contextFor(target, renewed), progress }, OPTS);
+    assert.equal(report.ok, true);
+    assert.deepEqual(report.rollout.counts, { create: 0, change: 3, unchanged: 0 });
+    assert.deepEqual(report.rollout.reload.map((a) => a.kind), ['reload', 'reload', 'reload']);
+    assert.deepEqual(target.ops, ['reload 1', 'reload 2', 'reload 3', 'finish']);
+    assert.deepEqual(target.changesMade(), [], 'no container made, started or replaced');
+    assert.ok(progress.lines.some((l) => /zk2 presents its new certificate after [\d.]+ s, without a restart/.test(l)), progress.lines.join('\n'));
+    // the next apply finds every certificate in place
+    const again = await apply(contextFor(target, renewed), OPTS);
+    assert.deepEqual(again.rollout.counts, { create: 0, change: 0, unchanged: 3 });
+  });
+
+  it('a server that does not take its renewed certificate stops the apply there, naming it', async () => {
+    const { after, target } = scene();
+    const renewed = after.map((d) => ({ ...d, certificate: `new${d.serverId}` }));
+    target.run(after.map((d) => ({ ...d, certificate: `old${d.serverId}` })));
+    target.faults.neverReloads = new Set([2]);
+    await assert.rejects(apply(contextFor(target, renewed), OPTS), /h2: reload zk2 failed: zk2 did not take its new certificate/);
+    assert.deepEqual(target.ops, ['reload 1', 'reload 2']);
+    assert.equal(target.lockHolder, undefined, 'the lock is released');
+  });
+
   it('replaces every server one at a time, observers and followers first, the leader last', async () => {
     const { before, after, target } = scene(3, 1);
     target.run(before);

@@ -63,6 +63,29 @@ test('quorum TLS + client TLS only + quorum SASL: PEM paths under the mount, no 
   assert.doesNotMatch(env.get('ZOO_CFG_EXTRA')!, /password/i);
 });
 
+test('bitnami: the same zoo.cfg entries as ZOO_CFG_<key> variables, the JAAS flag in JVMFLAGS, no password anywhere', () => {
+  const { problems, ensemble } = planText('    image: bitnamilegacy/zookeeper:3.8.4\n    profile: bitnami\n    heap: 256m\n    security: { quorum_tls: true, client_tls: both, quorum_sasl: true, client_sasl: true }\n');
+  assert.deepEqual(problems.filter((p) => !/bitnamilegacy in 2025/.test(p)), []);
+  const s = ensemble!.servers[0]!;
+  const env = new Map(imageProfile('bitnami').environment(s, ensemble!, addressingFor(ensemble!, 'resolved', {})));
+  // every entry the official image gets in ZOO_CFG_EXTRA, with the image's '_' for '.'
+  for (const [key, value] of securityConfig(ensemble!.security!, s.ports.secureClient)) assert.equal(env.get(`ZOO_CFG_${key.replace(/\./g, '_')}`), value, key);
+  assert.equal(env.get('ZOO_CFG_secureClientPort'), '2281');
+  assert.equal(env.get('ZOO_CFG_sslQuorum'), 'true');
+  assert.equal(env.get('ZOO_CFG_quorum_auth_serverRequireSasl'), 'true');
+  assert.equal(env.get('ZOO_CFG_authProvider_1'), 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider');
+  // libzookeeper.sh appends -Xmx/-Xms from ZOO_HEAP_SIZE itself when JVMFLAGS has none
+  assert.equal(env.get('JVMFLAGS'), `-Djava.security.auth.login.config=${SECRETS_MOUNT}/jaas.conf`);
+  assert.equal(env.get('ZOO_HEAP_SIZE'), '256');
+  // the image's own switches would turn every quorum flag on at once: never used
+  for (const name of ['ZOO_TLS_QUORUM_ENABLE', 'ZOO_TLS_CLIENT_ENABLE', 'ZOO_ENABLE_QUORUM_AUTH', 'ZOO_ENABLE_AUTH']) assert.equal(env.has(name), false, name);
+  // (ALLOW_EMPTY_PASSWORD is the 3.9 line's start gate, set without any security too)
+  for (const [name, value] of env) if (name !== 'ALLOW_EMPTY_PASSWORD') assert.doesNotMatch(`${name}=${value}`, /password/i);
+  // zkplan's variables cannot be overridden by the inventory's env
+  const overridden = planText('    image: bitnamilegacy/zookeeper:3.8.4\n    profile: bitnami\n    security: { quorum_sasl: true }\n    env: { JVMFLAGS: -Dx=1 }\n');
+  assert.ok(overridden.problems.some((p) => /env JVMFLAGS is set by zkplan for the bitnami image/.test(p)), overridden.problems.join('\n'));
+});
+
 test('client_tls: both keeps the plain port and allocates a TLS port beside it (2281, or ports.secure_client)', () => {
   const { ensemble } = planText('    image: zookeeper:3.8.4\n    security: { client_tls: both }\n');
   assert.equal(ensemble!.servers[0]!.ports.secureClient, 2281);
@@ -79,7 +102,7 @@ test('refusals with file:line:col: versions, profiles, networks, half a CA, unkn
     ['    image: zookeeper:3.4.14\n    security: { client_tls: only }\n', /client_tls: only needs ZooKeeper 3\.5\.5/],
     ['    image: zookeeper:3.4.9\n    security: { quorum_sasl: true }\n', /quorum_sasl needs ZooKeeper 3\.4\.10/],
     ['    image: registry.aliyuncs.com/acs-sample/zookeeper:3.4.8\n    profile: aliyun\n    security: { client_sasl: true }\n', /profile aliyun \(ZooKeeper 3\.4\.8\) cannot be secured/],
-    ['    image: bitnamilegacy/zookeeper:3.8.4\n    profile: bitnami\n    security: { quorum_tls: true }\n', /not rendered for profile bitnami/],
+    ['    image: bitnamilegacy/zookeeper:3.8.4\n    profile: bitnami\n    security: { client_tls: only }\n', /client_tls: only cannot be rendered for profile bitnami: its libzookeeper\.sh always opens a plain client port/],
     ['    image: zookeeper:3.8.4\n    network: overlay\n    security: { quorum_tls: true }\n', /needs network: host/],
     ['    image: zookeeper:3.8.4\n    network: bridge\n    security: { client_tls: both }\n', /client_tls: both is for host networking; on network bridge only the client port is published, so use client_tls: only/],
     ['    image: zookeeper:3.8.4\n    security: { quorum_tls: true, tls: { ca_cert: ca.pem } }\n', /needs both ca_cert and ca_key/],

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DesiredContainer } from '../../src/rollout/desired.js';
-import { nextStep, planRollout, whatChanged, type ObservedContainer } from '../../src/rollout/rollout.js';
+import { allActions, nextStep, planRollout, whatChanged, type ObservedContainer } from '../../src/rollout/rollout.js';
 
 function desired(n: number, observers = 0): DesiredContainer[] {
   return Array.from({ length: n + observers }, (_, i) => ({
@@ -34,6 +34,24 @@ describe('planRollout', () => {
     const plan = planRollout(desired(3), observed);
     assert.deepEqual(plan.counts, { create: 0, change: 0, unchanged: 3 });
     assert.equal(plan.parallel.length + plan.rolling.length, 0);
+  });
+
+  it('a renewed certificate of a server that reloads them: reloaded when nothing else changed, else replaced or started with it', () => {
+    const d = desired(3).map((x) => ({ ...x, certificate: 'cert-new' }));
+    const observed = new Map<number, ObservedContainer>([
+      [1, { ...running('follower', 'new'), certificate: 'cert-old' }],
+      [2, { ...running('follower', 'old'), certificate: 'cert-old' }],
+      [3, { exists: true, running: false, configHash: 'new', certificate: 'cert-old' }],
+    ]);
+    const plan = planRollout(d, observed);
+    assert.deepEqual(plan.reload.map((a) => [a.serverId, a.kind]), [[1, 'reload']]);
+    assert.match(plan.reload[0]!.reason, /new certificate, taken from its files without a restart/);
+    assert.deepEqual(plan.rolling.map((a) => a.serverId), [2]);
+    assert.deepEqual(plan.parallel.map((a) => [a.serverId, a.kind]), [[3, 'start']]);
+    assert.deepEqual(plan.counts, { create: 0, change: 3, unchanged: 0 });
+    assert.deepEqual(allActions(plan).map((a) => a.serverId), [1, 2, 3]);
+    const proven = new Map([1, 2, 3].map((id) => [id, { ...running('follower', 'new'), certificate: 'cert-new' }]));
+    assert.deepEqual(planRollout(d, proven).counts, { create: 0, change: 0, unchanged: 3 });
   });
 
   it('rolls observers and followers first and the leader last', () => {

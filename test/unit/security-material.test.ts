@@ -97,6 +97,10 @@ test('material: a CA and a certificate per server naming its address, 0700/0600,
     assert.deepEqual(third.made, ['certificate zk3 (names changed: IP:10.9.0.3 → IP:10.9.0.33)']);
     assert.notEqual(third.servers.get('zk3')!.fingerprint, s3.fingerprint);
     assert.equal(third.servers.get('zk1')!.fingerprint, first.servers.get('zk1')!.fingerprint);
+    // a certificate issued again changes only what a reload takes: not the CA's and JAAS file's part
+    assert.notEqual(third.servers.get('zk3')!.certificate, s3.certificate);
+    assert.equal(third.servers.get('zk3')!.restartFingerprint, s3.restartFingerprint);
+    assert.notEqual(s3.restartFingerprint, s3.fingerprint);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -18,6 +18,8 @@ import { desiredContainers, secretsDirPath } from '../../src/rollout/desired.js'
 import { hostRecord } from '../../src/rollout/record.js';
 import { desiredServers } from '../../src/rollout/server-specs.js';
 import { ensureMaterial } from '../../src/security/material.js';
+import { hostSpecSecrets } from '../../src/drivers/host/spec-secrets.js';
+import { reloadsCertificates, securityConfig } from '../../src/plan/security.js';
 import { directDial } from '../../src/verify/dial.js';
 import { tlsDial } from '../../src/verify/tls-dial.js';
 
@@ -44,6 +46,19 @@ describe('secured container specs', () => {
     assert.equal(d!.spec.labels['io.zkplan.security'], 'fp-zk1');
     const [other] = desiredContainers(e, () => '/etc/zkplan', {}, { ...secrets, fingerprintOf: () => 'renewed' });
     assert.notEqual(other!.configHash, d!.configHash, 'new material rolls the server');
+  });
+
+  it('quorum TLS without client TLS: the label is what a reload cannot take (CA, JAAS), so a renewed certificate alone changes no hash', async () => {
+    const where = mkdtempSync(path.join(dir, 'reload-'));
+    const { file, spec, e } = secured('{ quorum_tls: true, quorum_sasl: true }', where);
+    const material = await ensureMaterial(spec, e, e.security!, file);
+    const m = material.servers.get('zk1')!;
+    assert.equal(hostSpecSecrets('zk', () => '/etc/zkplan', material, e.security).fingerprintOf!('zk1'), m.restartFingerprint);
+    // with client TLS the client port cannot reload (3.8.0): the whole fingerprint, a restart
+    assert.equal(hostSpecSecrets('zk', () => '/etc/zkplan', material, { ...e.security!, clientTls: 'both' }).fingerprintOf!('zk1'), m.fingerprint);
+    assert.equal(reloadsCertificates(e.security), true);
+    assert.equal(reloadsCertificates({ ...e.security!, phase: 'tls' }), false, 'not while security is being turned on or off');
+    assert.ok(securityConfig(e.security!, undefined).some(([k, v]) => k === 'sslQuorumReloadCertFiles' && v === 'true'));
   });
 
   it('the pushed record names the mount, never a secret', async () => {

@@ -15,9 +15,11 @@ import { runChecked } from '../../remote/session.js';
 import { acquireLockFiles, releaseOwnLockFiles } from '../../remote/sftp-lock.js';
 import { tracePhase } from '../../remote/trace.js';
 import { desiredContainers, ensembleStateDir, envFilePath, LABEL_ENSEMBLE, secretsDirPath, secretsRootPath, type DesiredContainer } from '../../rollout/desired.js';
-import { secretsOwner } from '../../plan/security.js';
+import { reloadsCertificates, SECRET_FILES, secretsOwner } from '../../plan/security.js';
+import { sleep } from '../../common/sleep.js';
+import { X509Certificate } from 'node:crypto';
 import type { EnsembleMaterial } from '../../security/material.js';
-import { clientPortDial } from '../../verify/tls-dial.js';
+import { clientPortDial, presentedCertificate } from '../../verify/tls-dial.js';
 import { hostRecord } from '../../rollout/record.js';
 import type { EnsembleHealth } from '../../verify/ensemble.js';
 import type { Member } from '../../verify/types.js';
@@ -27,7 +29,7 @@ import { HostEngine } from './host-engine.js';
 import { gatherPreflight, judgePreflight, type HostPreflight } from './preflight.js';
 import { tunnelDial, type Sessions } from '../sessions.js';
 import { reachabilityMatrix, type ReachabilityRow } from './reachability.js';
-import { hostSpecSecrets } from './spec-secrets.js';
+import { CERTIFICATE_MARKER, hostSpecSecrets } from './spec-secrets.js';
 
 export interface HostReport {
   reachability: ReachabilityRow[];
@@ -43,6 +45,8 @@ export class HostDriver implements Driver<HostReport> {
   private readonly engines = new Map<string, Promise<HostEngine>>();
   /** the login's uid on each host, learnt from the lock directory it made */
   private readonly loginUid = new Map<string, number>();
+  /** its servers take renewed certificates without a restart (src/plan/security.ts reloadsCertificates) */
+  private readonly reloads: boolean;
 
   constructor(
     private readonly ensemble: EnsemblePlan,
@@ -56,8 +60,14 @@ export class HostDriver implements Driver<HostReport> {
     superDigest?: string,
   ) {
     this.dial = clientPortDial(tunnelDial(sessions), ensemble.security, material?.client);
-    const secrets = material && hostSpecSecrets(ensemble.name, (h) => this.stateDir(h), material);
-    this.containers = new Map(desiredContainers(ensemble, (h) => this.stateDir(h), {}, secrets, superDigest).map((c) => [c.serverId, c]));
+    const secrets = material && hostSpecSecrets(ensemble.name, (h) => this.stateDir(h), material, ensemble.security);
+    this.reloads = material !== undefined && reloadsCertificates(ensemble.security);
+    this.containers = new Map(
+      desiredContainers(ensemble, (h) => this.stateDir(h), {}, secrets, superDigest).map((c) => {
+        const certificate = this.reloads ? material!.servers.get(c.name)?.certificate : undefined;
+        return [c.serverId, certificate !== undefined ? { ...c, certificate } : c];
+      }),
+    );
   }
 
   /** The servers as the engine sees them. */
@@ -149,9 +159,29 @@ export class HostDriver implements Driver<HostReport> {
 
   async observe(desired: readonly DesiredServer[]): Promise<Map<number, ObservedServer>> {
     const phase = tracePhase('observe');
-    const found = await Promise.all(this.hosts(desired).map(async (h) => (await this.engine(h)).observe(this.mine(desired, h))));
+    const found = await Promise.all(
+      this.hosts(desired).map(async (h) => {
+        const [observed, proven] = await Promise.all([(await this.engine(h)).observe(this.mine(desired, h)), this.provenCertificates(desired.filter((d) => d.host === h))]);
+        for (const [id, certificate] of proven) {
+          const o = observed.get(id);
+          if (o?.exists) o.certificate = certificate;
+        }
+        return observed;
+      }),
+    );
     phase.end();
     return new Map(found.flatMap((m) => [...m]));
+  }
+
+  /** The certificate each server was last proven to present (its marker file, by SFTP), for servers that reload them. */
+  private async provenCertificates(desired: readonly DesiredServer[]): Promise<Map<number, string>> {
+    const reloading = desired.filter((d) => d.certificate !== undefined);
+    const read = await Promise.all(reloading.map(async (d) => [d.serverId, (await this.sessions.get(d.host)!.readFile(this.certificateMarker(d)))?.toString().trim()] as const));
+    return new Map(read.filter((r): r is readonly [number, string] => r[1] !== undefined && r[1] !== ''));
+  }
+
+  private certificateMarker(d: DesiredServer): string {
+    return `${secretsDirPath(this.stateDir(d.host), this.ensemble.name, d.name)}/${CERTIFICATE_MARKER}`;
   }
 
   /** What runs now for every server, outside the deploy lock (apply reads the security steps from it). */
@@ -194,14 +224,53 @@ export class HostDriver implements Driver<HostReport> {
    * directories. A server the plan no longer has (it leaves later in a membership change) keeps
    * the files it was given.
    */
-  private async pushSecrets(host: string, given: readonly DesiredServer[]): Promise<void> {
+  private async pushSecrets(host: string, given: readonly DesiredServer[], opts: { marker: boolean } = { marker: true }): Promise<void> {
     const servers = given.filter((d) => this.material!.servers.has(d.name));
     if (servers.length === 0) return;
     const stateDir = this.stateDir(host);
     const dirs = servers.map((d) => secretsDirPath(stateDir, this.ensemble.name, d.name));
     const files = servers.flatMap((d, i) => this.material!.servers.get(d.name)!.files.map((f) => ({ path: `${dirs[i]}/${f.name}`, content: f.content, mode: 0o600 })));
-    await this.sessions.get(host)!.putFiles(files);
+    // A server (re)started now reads its certificate at start: it presents it from then on (a
+    // membership change's step servers included, which carry no `certificate` of their own).
+    const markers = opts.marker && this.reloads ? servers.flatMap((d) => this.markerFile(d) ?? []) : [];
+    await this.sessions.get(host)!.putFiles([...files, ...markers]);
     await runChecked(this.sessions.get(host)!, privateSecrets(secretsRootPath(stateDir, this.ensemble.name), dirs, secretsOwner(this.ensemble.profile)));
+  }
+
+  private markerFile(d: DesiredServer): { path: string; content: Buffer; mode: number } | undefined {
+    const certificate = this.material?.servers.get(d.name)?.certificate;
+    return certificate === undefined ? undefined : { path: this.certificateMarker(d), content: Buffer.from(`${certificate}\n`), mode: 0o600 };
+  }
+
+  /**
+   * The renewed files go where the running server reads them (ZooKeeper watches them:
+   * sslQuorumReloadCertFiles); its election port is then asked, through the host's SSH
+   * connection and with the server's own key and certificate, which certificate it presents,
+   * until it is the new one. Only then is the marker written.
+   */
+  async reloadCertificate(d: DesiredServer, timeoutMs: number): Promise<void> {
+    const material = this.material!.servers.get(d.name)!;
+    const own = material.files.find((f) => f.name === SECRET_FILES.keyStore)!.content;
+    const ca = material.files.find((f) => f.name === SECRET_FILES.trustStore)!.content;
+    const server = this.ensemble.servers.find((s) => s.id === d.serverId)!;
+    const wanted = new X509Certificate(own).raw;
+    await this.pushSecrets(d.host, [d], { marker: false });
+    // The election port listens on the host's address (not loopback), and the quorum checks a
+    // client certificate against the address it connects from: this server's own, from its host.
+    const fromHost = (address: string, port: number) => this.sessions.get(d.host)!.dial(address, port);
+    const deadline = Date.now() + timeoutMs;
+    let last = 'no answer yet';
+    for (;;) {
+      const presented = await presentedCertificate(fromHost, server.host.address, server.ports.election, { key: own, cert: own, ca }).catch((e: Error) => {
+        last = e.message;
+        return undefined;
+      });
+      if (presented?.equals(wanted)) break;
+      if (presented) last = 'it still presents its previous certificate';
+      if (Date.now() >= deadline) throw new OperationalError(`${d.name} did not take its new certificate on ${server.host.address}:${server.ports.election} within ${Math.round(timeoutMs / 1000)} s (${last}); its files are in place, a restart would load them`);
+      await sleep(250);
+    }
+    await this.sessions.get(d.host)!.putFiles([this.markerFile(d)!]);
   }
 
   // Through the engine's API, the same container the pushed run.sh line makes (see

@@ -17,7 +17,7 @@ import { hostSpecSecrets } from './spec-secrets.js';
  * it starts). `refusal`: why this apply must not change the membership.
  */
 export function hostMembershipSupport(ensemble: EnsemblePlan, sessions: Sessions, superUser?: SuperCredential, material?: EnsembleMaterial, refusal?: string): MembershipSupport {
-  const secrets = material && hostSpecSecrets(ensemble.name, (h) => sessions.get(h)!.host.stateDir, material);
+  const secrets = material && hostSpecSecrets(ensemble.name, (h) => sessions.get(h)!.host.stateDir, material, ensemble.security);
   return {
     refusal: (steps) => refusal ?? (superUser && steps.some((s) => s.kind === 'join') && ensemble.security?.clientTls === 'only' ? RECONFIG_JOIN_TLS_ONLY : undefined),
     ...(superUser ? { reconfig: { superPassword: superUser.password, serverLine: (id) => plannedServerLine(ensemble, id) } } : {}),

@@ -1,4 +1,5 @@
 // bitnami/zookeeper (legacy): libzookeeper.sh generates zoo.cfg from ZOO_* (FACTS §3).
+import { jaasFlag, securityConfig } from '../../plan/security.js';
 import { byId, literal, peerSpec } from '../server-line.js';
 import type { EnvPair, ImageProfile } from './types.js';
 
@@ -49,8 +50,23 @@ export const bitnami: ImageProfile = {
     if (server.ports.metrics !== undefined) {
       env.push(['ZOO_ENABLE_PROMETHEUS_METRICS', 'yes'], ['ZOO_PROMETHEUS_METRICS_PORT_NUMBER', String(server.ports.metrics)]);
     }
-    // ZOO_CFG_<KEY>: the image turns every '_' of KEY into '.' (the planner refuses keys with '_').
-    for (const [key, value] of settings.zooCfg) env.push([`ZOO_CFG_${key.replace(/\./g, '_')}`, literal(value, addressing)]);
+    // Security goes through ZOO_CFG_<KEY> and JVMFLAGS, not the image's ZOO_TLS_* and
+    // ZOO_ENABLE_QUORUM_AUTH: those turn every quorum flag on at once (no port unification, both
+    // SASL "require" flags together) and write the SASL passwords into a JAAS file from variables,
+    // so no phased rollout could be expressed. Paths only: the key material and zkplan's JAAS file
+    // are mounted files (src/plan/security.ts). libzookeeper.sh appends its own flags to JVMFLAGS.
+    if (ensemble.security) {
+      const jaas = jaasFlag(ensemble.security);
+      if (jaas !== undefined) env.push(['JVMFLAGS', jaas]);
+      const securePort = ensemble.security.clientTls === 'only' ? cfg.clientPort : server.ports.secureClient;
+      for (const [key, value] of securityConfig(ensemble.security, securePort)) env.push([zooCfgVariable(key), value]);
+    }
+    for (const [key, value] of settings.zooCfg) env.push([zooCfgVariable(key), literal(value, addressing)]);
     return env;
   },
 };
+
+/** ZOO_CFG_<KEY>: the image turns every '_' of KEY into '.' (the planner refuses zoo_cfg keys with '_'). */
+function zooCfgVariable(key: string): string {
+  return `ZOO_CFG_${key.replace(/\./g, '_')}`;
+}

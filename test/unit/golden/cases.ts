@@ -87,9 +87,14 @@ export function goldenCases(): Case[] {
     },
   ];
   // A secured ensemble on each target that carries its secrets (a secrets/ directory beside the compose file).
-  const secured: Case[] = (['compose-bridge', 'compose-links', 'compose-static-ip'] as const).map((target) => {
+  const secured: Case[] = (['compose-bridge', 'compose-links', 'compose-static-ip'] as const).flatMap((target) => {
     const network = target.slice('compose-'.length) as CaseSpec['network'];
-    return { name: `${target}--${network}--official--secured`, target, plan: () => planOf(caseInventory({ profile: 'official', network, settings: { security: SECURED } })) };
+    return (['official', 'bitnami'] as const).map((profile) => ({
+      name: `${target}--${network}--${profile}--secured`,
+      target,
+      // bitnami always opens a plain client port, so client TLS only is refused for it; one host's networks publish no port beside it.
+      plan: () => planOf(caseInventory({ profile, network, settings: { security: profile === 'bitnami' ? { ...SECURED, client_tls: 'off' } : SECURED } })),
+    }));
   });
   return [...article, ...matrix, ...settings, ...extra, ...secured];
 }

@@ -22,6 +22,8 @@ export interface FakeContainer {
   foreign?: boolean;
   /** running, but its server does not answer (hung, or still starting) */
   silent?: boolean;
+  /** the certificate it presents, for a server that reloads them */
+  certificate?: string;
 }
 
 export interface Faults {
@@ -33,6 +35,8 @@ export interface Faults {
   leaderChangesAfter?: number;
   /** preflight of these hosts fails */
   preflightFails: Set<string>;
+  /** servers that never take a renewed certificate from their files */
+  neverReloads?: Set<number>;
 }
 
 // Polls are tiny; timeouts are not, so a loaded machine cannot turn a slow answer into a fault.
@@ -167,6 +171,7 @@ export class FakeTarget implements Driver {
               env: c.env,
               runningOn: c.host,
               ...(c.foreign ? { foreign: true } : {}),
+              ...(c.certificate !== undefined ? { certificate: c.certificate } : {}),
             }
           : { exists: false, running: false },
       );
@@ -210,6 +215,7 @@ export class FakeTarget implements Driver {
         restartCount: 0,
         exitCode: crashes ? 1 : 0,
         env: envOf(d),
+        ...(d.certificate !== undefined ? { certificate: d.certificate } : {}),
       });
     }
     if (this.faults.leaderChangesAfter === this.changes) this.handOver();
@@ -232,6 +238,12 @@ export class FakeTarget implements Driver {
 
   async start(d: DesiredServer): Promise<void> {
     this.change('start', d);
+  }
+
+  async reloadCertificate(d: DesiredServer, timeoutMs: number): Promise<void> {
+    this.ops.push(`reload ${d.serverId}`);
+    if (this.faults.neverReloads?.has(d.serverId)) throw new Error(`${d.name} did not take its new certificate within ${timeoutMs / 1000} s`);
+    this.containers.get(d.serverId)!.certificate = d.certificate;
   }
 
   async remove(d: DesiredServer): Promise<void> {
@@ -262,7 +274,8 @@ export class FakeTarget implements Driver {
   /** A running container for each server, with the configuration of `desired` (or another). */
   run(desired: readonly DesiredServer[], hash?: (d: DesiredServer) => string): void {
     for (const d of desired) {
-      this.containers.set(d.serverId, { configHash: hash ? hash(d) : d.configHash, host: d.host, running: true, status: 'running', restartCount: 0, exitCode: 0, env: envOf(d) });
+      const certificate = d.certificate !== undefined ? { certificate: d.certificate } : {};
+      this.containers.set(d.serverId, { configHash: hash ? hash(d) : d.configHash, host: d.host, running: true, status: 'running', restartCount: 0, exitCode: 0, env: envOf(d), ...certificate });
     }
   }
 
