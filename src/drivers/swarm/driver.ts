@@ -101,6 +101,8 @@ export class SwarmDriver implements Driver<SwarmReport> {
   private createDeploy: Promise<void> | undefined;
   private readonly secrets: SwarmSecrets;
   private api: Promise<EngineClient | undefined> | undefined;
+  /** Opens the manager's exec for the docker CLI ahead of its first command (set while the lock is held). */
+  private openShell: (() => void) | undefined;
 
   constructor(
     private readonly inventory: Inventory,
@@ -168,7 +170,10 @@ export class SwarmDriver implements Driver<SwarmReport> {
     type Shell = Awaited<ReturnType<typeof heldShell>>;
     let shell: Promise<Shell> | undefined;
     const own: Shell = { run: (argv) => this.manager.run(argv), release: async () => {} };
-    this.run = (host, argv) => (host === manager ? (shell ??= heldShell(this.manager).catch(() => own)).then((x) => x.run(argv)) : this.sessions.get(host)!.run(argv));
+    const open = () => (shell ??= heldShell(this.manager).catch(() => own));
+    // Only an apply that will deploy opens it early (see observeNow): a no-op never starts it.
+    if (!opts.dryRun) this.openShell = () => void open();
+    this.run = (host, argv) => (host === manager ? open().then((x) => x.run(argv)) : this.sessions.get(host)!.run(argv));
     return {
       release: async () => {
         await Promise.allSettled([lock?.release(), shell?.then((x) => x.release())]);
@@ -199,6 +204,9 @@ export class SwarmDriver implements Driver<SwarmReport> {
       return new Map(this.observed);
     }
     this.stale = found.stale;
+    // Something to deploy: the manager's login shell starts while the servers are probed and the
+    // preflight runs, not when the first label or stack deploy needs it.
+    if (found.stale.length > 0 || desired.some((d) => found.byServer.get(d.serverId)?.configHash !== d.configHash)) this.openShell?.();
     const observed = new Map<number, ObservedServer>(
       desired.map((d) => {
         const s = found.byServer.get(d.serverId);
