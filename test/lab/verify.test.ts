@@ -3,7 +3,7 @@
 // naming the server when one is down, and sees re-election after the leader dies.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,7 +116,34 @@ class Lab {
   }
 }
 
+/**
+ * ZooKeeper servers an earlier run of this file left behind (its test process killed before its
+ * `after` ran): found by the data directory prefix only this file uses and by having no test
+ * process as parent any more (a running test's servers are its children), killed, and their
+ * directories removed. Nothing else is touched.
+ */
+async function clearOwnLeftovers(): Promise<void> {
+  const prefix = join(tmpdir(), 'zkplan-verify-lab-');
+  const orphanedDir = (pid: string): string | undefined => {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const logDir = argv.find((a) => a.startsWith(`-Dzookeeper.log.dir=${prefix}`));
+      if (!argv.includes('org.apache.zookeeper.server.quorum.QuorumPeerMain') || logDir === undefined) return undefined;
+      const ppid = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]!;
+      const parent = existsSync(`/proc/${ppid}/cmdline`) ? readFileSync(`/proc/${ppid}/cmdline`, 'utf8') : '';
+      return parent.includes('verify.test') || parent.includes('node') ? undefined : logDir.slice('-Dzookeeper.log.dir='.length);
+    } catch {
+      return undefined;
+    }
+  };
+  const leftovers = readdirSync('/proc').flatMap((pid) => (/^\d+$/.test(pid) ? [[pid, orphanedDir(pid)] as const] : [])).filter((x): x is readonly [string, string] => x[1] !== undefined);
+  for (const [pid] of leftovers) process.kill(Number(pid), 'SIGKILL');
+  for (let i = 0; i < 50 && leftovers.some(([pid]) => existsSync(`/proc/${pid}`)); i++) await new Promise((r) => setTimeout(r, 100));
+  for (const dir of new Set(leftovers.map(([, d]) => d))) rmSync(dir, { recursive: true, force: true });
+}
+
 async function assertPortsFree(ports: number[]): Promise<void> {
+  await clearOwnLeftovers();
   for (const port of ports) {
     await new Promise<void>((resolve, reject) => {
       const srv = net.createServer();
