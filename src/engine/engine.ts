@@ -311,14 +311,14 @@ async function rollOneByOne(roll: Roll<object>): Promise<void> {
   }
 }
 
+/** ZooKeeper reloads within a second of the files changing; one that has not after this will not. */
+const RELOAD_WAIT_MS = 30_000;
+
 /**
  * Renewed certificates of servers that reload them: one server at a time, each presenting its
  * new certificate before the next gets its own. Nothing restarts, so the ensemble stays whole;
  * the final verification proves it.
  */
-/** ZooKeeper reloads within a second of the files changing; one that has not after this will not. */
-const RELOAD_WAIT_MS = 30_000;
-
 async function reloadCertificates(roll: Roll<object>, reloads: readonly ServerAction[]): Promise<void> {
   const { driver, desired, progress } = roll;
   for (const a of reloads) {
