@@ -29,6 +29,7 @@ import { HostEngine } from './host-engine.js';
 import { gatherPreflight, judgePreflight, type HostPreflight } from './preflight.js';
 import { tunnelDial, type Sessions } from '../sessions.js';
 import { reachabilityMatrix, type ReachabilityRow } from './reachability.js';
+import { lockedBy } from '../lock.js';
 import { CERTIFICATE_MARKER, hostSpecSecrets } from './spec-secrets.js';
 
 export interface HostReport {
@@ -147,10 +148,7 @@ export class HostDriver implements Driver<HostReport> {
     phase.end(`${hosts.length} host(s)`);
     if (failures.length > 0 || refused.length > 0) {
       await release();
-      const reasons = refused.map(
-        ({ h, holder }) =>
-          `${h}: ensemble "${this.ensemble.name}" is locked by ${holder?.lockedBy ?? 'someone'} since ${holder?.since ?? 'an unknown time'} (${holder?.command ?? 'unknown command'}, pid ${holder?.pid ?? '?'})`,
-      );
+      const reasons = refused.map(({ h, holder }) => lockedBy(h, this.ensemble.name, holder));
       if (refused.length === 0) throw new OperationalError(`${failures.join('\n')}\nnothing was changed`);
       throw new OperationalError(`${[...reasons, ...failures].join('\n')}\nnothing was changed; if no zkplan is running, retry with --force-unlock`);
     }
