@@ -236,8 +236,14 @@ interface Failure {
   message: string;
 }
 
+/**
+ * The servers FLOOR starts: no AdminServer (Jetty costs each JVM about 0.4 s of start-up on two
+ * cores, measured), so that APPLY's inventory asks for the same containers. ROLL turns it on.
+ */
+const AS_THE_FLOOR = { admin_server: false } as const;
+
 async function writeBenchInventory(lab: Lab, file: string, n: number, extra: Record<string, unknown> = {}): Promise<void> {
-  await lab.writeInventory(file, { profile: 'official', ensembleName: ENSEMBLE, extra: { servers: n, ...extra } });
+  await lab.writeInventory(file, { profile: 'official', ensembleName: ENSEMBLE, extra: { servers: n, ...AS_THE_FLOOR, ...extra } });
   // Lab hosts share the machine's root file system: give each host its own state_dir (the deploy
   // lock and zkplan's records), inside the lab dir so that `lab.sh down` removes it, instead of
   // the default /etc/zkplan shared by every "host".
@@ -443,7 +449,7 @@ async function runsOfSize(lab: Lab, n: number, runs: number, file: string, apply
         log(`N=${n} ${tag}: status ${Math.round(st.ms)} ms, whole and as planned: ${st.code === 0}`);
 
         if (rollOn) {
-          await writeBenchInventory(lab, file, n, { ports: { admin: ROLL_ADMIN_PORT } });
+          await writeBenchInventory(lab, file, n, { admin_server: true, ports: { admin: ROLL_ADMIN_PORT } });
           const roll = await apply(file);
           if (roll.code !== 0) throw Object.assign(new Error(describeFailure(roll)), { what: 'roll' });
           const answers = await Promise.all(lab.addresses.slice(0, n).map((addr) => adminAnswers(addr, ROLL_ADMIN_PORT)));
@@ -670,8 +676,8 @@ function markdown(doc: Report): string {
   L.push('## Method', '');
   L.push(`- Lab: test/lab (network namespaces with their own dockerd and sshd on bridge zklbr0), image \`${IMAGES.official}\` (official contract, ZooKeeper 3.8.0 on a jlink'ed JRE), \`--net=host\`.`);
   L.push(`- FLOOR: parallel \`ssh hI docker run -d --net=host\` with ZOO_MY_ID, ZOO_SERVERS (\`;2181\`), ZOO_4LW_COMMANDS_WHITELIST=*, ZOO_ADMINSERVER_ENABLED=false and a per-server data dir bind-mounted at /data; \`srvr\` polled on every server every ${FLOOR_POLL_MS} ms from the first ssh start; containers and data removed between runs.`);
-  L.push(`- APPLY: \`zkplan apply <inventory> --timeout ${APPLY_TIMEOUT_S} --json\` on an inventory from \`Lab.writeInventory\` (profile official, N servers pinned by aliyun.node_index, each host with its own state_dir inside the lab dir); wall time from spawn to exit; the quorum is checked independently afterwards. \`zkplan destroy --purge-data\` between runs.`);
-  L.push(`- NOOP and STATUS (N=3, every measured run): the same inventory applied again (must change nothing), then \`zkplan status\` (must exit 0). ROLL (only with BENCH_ROLL=1): applied with \`ports: { admin: ${ROLL_ADMIN_PORT} }\`, verified by the AdminServer answering on ${ROLL_ADMIN_PORT} on every server.`);
+  L.push(`- APPLY: \`zkplan apply <inventory> --timeout ${APPLY_TIMEOUT_S} --json\` on an inventory from \`Lab.writeInventory\` (profile official, N servers pinned by aliyun.node_index, \`admin_server: false\` as the floor's containers, each host with its own state_dir inside the lab dir); wall time from spawn to exit; the quorum is checked independently afterwards. \`zkplan destroy --purge-data\` between runs.`);
+  L.push(`- NOOP and STATUS (N=3, every measured run): the same inventory applied again (must change nothing), then \`zkplan status\` (must exit 0). ROLL (only with BENCH_ROLL=1): applied with the AdminServer turned on, \`ports: { admin: ${ROLL_ADMIN_PORT} }\`, verified by the AdminServer answering on ${ROLL_ADMIN_PORT} on every server.`);
   L.push('- SWARM (bench/swarm-bench.ts, on the 3-host lab made a Swarm, h1 manager): FLOOR = `ssh h1 docker stack deploy --detach=true --resolve-image never` of `zkplan render --target swarm --resolve` output (another stack name), nodes labelled beforehand, until one leader + 2 followers (srvr every 50 ms); APPLY = `zkplan apply --target swarm --json` from an unlabelled Swarm with no stack; NOOP = the same apply again; stack, labels and data removed between runs.');
   L.push('- START-UP (bench/startup.ts): node -e 0, zkplan --help, zkplan plan inventories/example.yml interleaved round after round, the built CLI; PLAN-SCALE (bench/plan-scale.ts, after the labs are down): `node bin/zkplan.js plan <generated.yml>` end to end (text report), peak RSS by GNU time.');
   L.push(`- Floor and apply runs alternate within the same lab; ${doc.config.warmup} warm-up run(s) per size are recorded in the JSON but not in the statistics.`);

@@ -163,7 +163,9 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
     const extra = await driver.report?.(health, changing.length > 0);
     return { ...report, ...extra, health, ok: health.ok, elapsedMs: Date.now() - started };
   } finally {
+    const releasing = tracePhase('unlock');
     await lock.release();
+    releasing.end();
   }
 }
 

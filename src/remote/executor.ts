@@ -11,6 +11,7 @@ import { shellCommand } from '../common/shell.js';
 import { brief, type Executor, type FileToPut, type HeldRun, type HostSession, type RunOptions, type RunResult } from './session.js';
 import { sftpFiles, sftpPutFiles, sftpReadFile, type RemoteFiles } from './sftp-files.js';
 import { connectTarget, targetLabel, type ConnectOptions } from './ssh-connect.js';
+import { tracePhase } from './trace.js';
 import { resolveSshTarget, type Env, type ResolveOptions, type SshTarget } from './ssh-target.js';
 
 export interface SshExecutorOptions {
@@ -59,12 +60,14 @@ export class SshExecutor implements Executor {
   }
 
   async closeAll(): Promise<void> {
+    const phase = tracePhase('disconnect');
     const sessions = [...this.sessions.values()];
     const jumps = [...this.jumps.values()];
     this.sessions.clear();
     this.jumps.clear();
     await Promise.allSettled(sessions.map(async (s) => (await s).close()));
     await Promise.allSettled(jumps.map(async (j) => endClient(await j)));
+    phase.end();
   }
 
   private async open(host: Host, forget: () => void): Promise<SshSession> {
@@ -122,13 +125,15 @@ function jumpKey(t: SshTarget): string {
   return `${t.user}@${t.address}:${t.port}${t.jump ? ` via ${jumpKey(t.jump)}` : ''}`;
 }
 
+/**
+ * Sends DISCONNECT and ends the socket without waiting for the server to hang up: both are
+ * handed to the kernel, which delivers them even if the process exits first. So the socket
+ * must not keep the process alive for the server's answer either; ssh2 has no public unref.
+ */
 function endClient(client: Client): Promise<void> {
-  return new Promise((resolve) => {
-    client.once('close', () => resolve());
-    client.end();
-    // A dead peer may never answer; do not let shutdown hang on it.
-    setTimeout(resolve, 2000).unref();
-  });
+  client.end();
+  (client as unknown as { _sock?: { unref?(): void } })._sock?.unref?.();
+  return Promise.resolve();
 }
 
 function forwardOut(client: Client, address: string, port: number): Promise<ClientChannel> {

@@ -7,10 +7,10 @@ import { localProxy, type LocalProxy } from './local-proxy.js';
 
 export interface Session {
   create(path: string, data: Buffer): Promise<void>;
+  /** A znode that lives as long as the session: closing it (or its expiry) removes the znode. */
+  createEphemeral(path: string, data: Buffer): Promise<void>;
   mkdirp(path: string): Promise<void>;
   getData(path: string): Promise<Buffer>;
-  /** One znode without children; a znode that is not there is no error. */
-  remove(path: string): Promise<void>;
   removeRecursive(path: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -72,11 +72,10 @@ function makeSession(client: Client, proxy: LocalProxy, where: string, timeoutMs
   let closing: Promise<void> | undefined;
   return {
     create: (path, data) => call<void>(`create ${path}`, (cb) => client.create(path, data, (e) => cb(e))),
+    createEphemeral: (path, data) => call<void>(`create ${path}`, (cb) => client.create(path, data, zookeeper.CreateMode.EPHEMERAL, (e) => cb(e))),
     mkdirp: (path) => call<void>(`mkdirp ${path}`, (cb) => client.mkdirp(path, (e) => cb(e))),
     getData: (path) =>
       call<Buffer>(`getData ${path}`, (cb) => client.getData(path, (e, data) => cb(e, data ?? Buffer.alloc(0)))),
-    remove: (path) =>
-      call<void>(`delete ${path}`, (cb) => client.remove(path, (e) => cb(e instanceof zookeeper.Exception && e.getCode() === zookeeper.Exception.NO_NODE ? null : e))),
     removeRecursive: (path) => call<void>(`delete ${path}`, (cb) => client.removeRecursive(path, (e) => cb(e))),
     close: () =>
       (closing ??= (async () => {
@@ -88,7 +87,8 @@ function makeSession(client: Client, proxy: LocalProxy, where: string, timeoutMs
             resolve();
             return;
           }
-          const timer = setTimeout(resolve, 1000);
+          // unref: a close nobody waits for must not hold the process up
+          const timer = setTimeout(resolve, 1000).unref();
           client.once('disconnected', () => {
             clearTimeout(timer);
             resolve();

@@ -22,8 +22,6 @@ export interface ZnodeCheck {
   /** Why each server tried before `writtenVia` (or all of them) refused the write. */
   writeErrors: { id: number; error: string }[];
   readVia: { id: number; ok: boolean; error?: string }[];
-  /** The znode could not be deleted afterwards (does not fail the check). */
-  cleanupError?: string;
 }
 
 export interface ZnodeOptions {
@@ -35,8 +33,13 @@ export interface ZnodeOptions {
 export const DEFAULT_VERIFY_PATH = '/zkplan/verify';
 const NODE_EXISTS = -110;
 const NO_NODE = -101;
-const NOT_EMPTY = -111;
 
+/**
+ * Every znode the check writes is ephemeral: closing its session removes it, so no delete
+ * round trip follows the proof, and a run that dies midway leaves nothing once its sessions
+ * expire. The sessions close after the result is known, without holding it up: the servers
+ * end them as soon as the close requests arrive, whether or not anyone waits for the answer.
+ */
 export async function writeAndReadBack(
   servers: readonly ZnodeTarget[],
   dial: Dial,
@@ -54,35 +57,26 @@ export async function writeAndReadBack(
     if ('error' in opened) throw opened.error;
     return opened.session;
   };
-  let writer: Session | undefined;
   try {
+    let written = false;
     for (const s of servers) {
       try {
-        writer = await sessionOf(s);
-        await createFresh(writer, path, Buffer.from(token));
+        await createFresh(await sessionOf(s), path, Buffer.from(token));
         result.writtenVia = s.id;
+        written = true;
         break;
       } catch (err) {
         result.writeErrors.push({ id: s.id, error: message(err) });
-        writer = undefined;
       }
     }
-    if (!writer) return result;
+    if (!written) return result;
 
     const readers = servers.filter((s) => s.id !== result.writtenVia);
     result.readVia = await Promise.all(readers.map((s) => readBack(s, () => sessionOf(s), path, token)));
     result.ok = result.readVia.every((r) => r.ok);
-    try {
-      await removeVerifyNode(writer, path, readers.map((s) => readerPath(path, s.id)));
-    } catch (err) {
-      result.cleanupError = message(err);
-    }
     return result;
   } finally {
-    await Promise.all([...opening.values()].map(async (p) => {
-      const opened = await p;
-      if ('session' in opened) await opened.session.close();
-    }));
+    for (const p of opening.values()) void p.then((opened) => ('session' in opened ? opened.session.close() : undefined));
   }
 }
 
@@ -91,46 +85,37 @@ function settle(p: Promise<Session>): Promise<{ session: Session } | { error: un
 }
 
 /**
- * A znode left behind by an interrupted run must not make this run fail or read stale data.
- * The parent is made only when it is missing (the first verification ever): one round trip less.
+ * A znode left behind (the persistent one of an earlier zkplan, with its readers' children, or
+ * the ephemeral one of a run whose session has not expired yet) must not make this run fail or
+ * read stale data. The parent is made only when it is missing (the first verification ever).
  */
 async function createFresh(session: Session, path: string, data: Buffer): Promise<void> {
   const parent = path.slice(0, path.lastIndexOf('/'));
   try {
-    await session.create(path, data);
+    await session.createEphemeral(path, data);
   } catch (err) {
     if (err instanceof SessionError && err.code === NO_NODE && parent !== '') {
       await session.mkdirp(parent);
-      await session.create(path, data);
+      await session.createEphemeral(path, data);
       return;
     }
     if (!(err instanceof SessionError && err.code === NODE_EXISTS)) throw err;
     await session.removeRecursive(path);
-    await session.create(path, data);
+    await session.createEphemeral(path, data);
   }
 }
 
-const readerPath = (path: string, id: number): string => `${path}/read-${id}`;
-
-/**
- * The readers' children, then the znode, sent together: a session's requests are applied in
- * order, so this is one round trip, not a listing and a delete per znode. A child nobody
- * expected (a reader of an interrupted run) leaves the znode in place: removed with its subtree then.
- */
-async function removeVerifyNode(session: Session, path: string, children: readonly string[]): Promise<void> {
-  const removed = await Promise.allSettled([...children.map((c) => session.remove(c)), session.remove(path)]);
-  const failed = removed.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (!failed) return;
-  if (failed.reason instanceof SessionError && failed.reason.code === NOT_EMPTY) await session.removeRecursive(path);
-  else throw failed.reason;
-}
+/** A sibling, not a child: an ephemeral znode cannot have children. */
+export const readerPath = (path: string, id: number): string => `${path}.read-${id}`;
 
 // node-zookeeper-client 1.1.3 has no sync(): its reply handler does not know the SYNC opcode
 // and drops the connection. A write through the reader serves the same purpose: the server
 // applies committed transactions in order, so once its own write is acknowledged it has
 // applied the earlier create. It also proves the reader can forward writes to the leader.
-// The read is sent with the write, not after its answer: ZooKeeper answers a session's
-// requests in the order sent, and a read waits for the session's earlier write to be applied.
+// A reader's znode that still exists (a run whose session has not expired yet) serves as well:
+// the refused create is ordered through the leader like any write. The read is sent with the
+// write, not after its answer: ZooKeeper answers a session's requests in the order sent, and a
+// read waits for the session's earlier write to be applied.
 async function readBack(
   s: ZnodeTarget,
   session: () => Promise<Session>,
@@ -139,8 +124,8 @@ async function readBack(
 ): Promise<ZnodeCheck['readVia'][number]> {
   try {
     const reader = await session();
-    const [written, read] = await Promise.allSettled([reader.create(readerPath(path, s.id), Buffer.from(token)), reader.getData(path)]);
-    if (written.status === 'rejected') throw written.reason;
+    const [written, read] = await Promise.allSettled([reader.createEphemeral(readerPath(path, s.id), Buffer.from(token)), reader.getData(path)]);
+    if (written.status === 'rejected' && !(written.reason instanceof SessionError && written.reason.code === NODE_EXISTS)) throw written.reason;
     if (read.status === 'rejected') throw read.reason;
     const data = read.value.toString('utf8');
     if (data !== token) return { id: s.id, ok: false, error: `read ${JSON.stringify(data)}, expected ${JSON.stringify(token)}` };

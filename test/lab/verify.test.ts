@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { directDial, type Dial } from '../../src/verify/dial.js';
 import { judgeEnsemble, probeEnsemble, waitForEnsemble, type Member } from '../../src/verify/ensemble.js';
 import { fourLetterWord, parseConf, parseMntr, parseSrvr } from '../../src/verify/four-letter.js';
+import zookeeper from '../../src/verify/zk-client.js';
 
 const JAVA = '/usr/bin/java';
 const JARS = ['zookeeper.jar', 'slf4j-log4j12.jar', 'log4j-1.2.jar'].map((j) => `/usr/share/java/${j}`);
@@ -240,13 +241,24 @@ describe('verify against three ZooKeeper 3.8 voters on loopback', () => {
     assert.ok(health.znode?.ok);
     assert.equal(health.znode.readVia.length, 2);
     assert.ok(health.znode.readVia.every((r) => r.ok));
-    assert.equal(health.znode.cleanupError, undefined);
+    // Ephemeral: once the check's sessions have closed (it does not wait for that), none is left.
+    assert.deepEqual(await verifyZnodesLeft(specs[0]!.client), []);
   });
 
   it('answers the same over a non-socket Duplex (what an SSH tunnel hands back)', async () => {
     const health = await waitForEnsemble(members, tunnelLikeDial, { timeoutMs: 15_000, pollMs: 200 });
     assert.ok(health.ok, health.problems.join('; '));
     assert.ok(health.znode?.ok);
+  });
+
+  it('a znode an earlier run left (persistent, with a reader child, as zkplan once wrote it) does not fail the check', async () => {
+    await withClient(specs[1]!.client, async (client) => {
+      await call((cb) => client.create('/zkplan/verify', Buffer.from('stale'), (e) => cb(e)));
+      await call((cb) => client.create('/zkplan/verify/read-2', Buffer.from('stale'), (e) => cb(e)));
+    });
+    const health = await waitForEnsemble(members, directDial, { timeoutMs: 15_000, pollMs: 200 });
+    assert.ok(health.ok, health.problems.join('; '));
+    assert.deepEqual(await verifyZnodesLeft(specs[0]!.client), []);
   });
 
   it('parses the real srvr, mntr and conf answers', async () => {
@@ -381,3 +393,32 @@ describe('verify against a lone server', () => {
     await assert.rejects(fourLetterWord(directDial, '127.0.0.1', port, 'mntr', 5000), { name: 'NotWhitelistedError' });
   });
 });
+
+function call<T = void>(start: (cb: (err: unknown, value?: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => start((err, value) => (err ? reject(err) : resolve(value as T))));
+}
+
+async function withClient<T>(port: number, work: (client: ReturnType<typeof zookeeper.createClient>) => Promise<T>): Promise<T> {
+  const client = zookeeper.createClient(`127.0.0.1:${port}`, { sessionTimeout: 4000, retries: 0 });
+  await new Promise<void>((resolve) => {
+    client.once('connected', () => resolve());
+    client.connect();
+  });
+  try {
+    return await work(client);
+  } finally {
+    client.close();
+  }
+}
+
+/** The verification's znodes still under /zkplan, once the sessions that made them have had 5 s to close. */
+async function verifyZnodesLeft(port: number): Promise<string[]> {
+  return withClient(port, async (client) => {
+    let left: string[] = [];
+    for (const until = Date.now() + 5000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+      left = (await call<string[]>((cb) => client.getChildren('/zkplan', (e, c) => cb(e, c)))).filter((c) => c.startsWith('verify'));
+      if (left.length === 0) break;
+    }
+    return left;
+  });
+}
