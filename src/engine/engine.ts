@@ -347,8 +347,8 @@ async function reloadCertificates(roll: Roll<object>, reloads: readonly ServerAc
  * the final verification.
  */
 async function settle(roll: Roll<object>, changed: readonly ServerAction[], before: ReadonlyMap<number, ObservedServer>, opts: { atDeadline: 'stop' | 'return' }): Promise<void> {
+  roll.current = await roll.driver.observe(roll.desired);
   for (;;) {
-    roll.current = await roll.driver.observe(roll.desired);
     const health = await verify(roll, Math.min(roll.timing.settleRoundMs, remaining(roll)));
     const names = changed.map((a) => a.name).join(', ');
     if (health.ok) {
@@ -356,7 +356,9 @@ async function settle(roll: Roll<object>, changed: readonly ServerAction[], befo
       for (const a of changed) roll.progress.step(a.host, 'verify', 'ok', `ensemble whole again after ${a.kind === 'change' ? 'replacing' : a.kind === 'create' ? 'creating' : 'starting'} ${a.name}`);
       return;
     }
-    const now = await observeWithModes(roll, roll.timing);
+    // What the next round verifies too: between rounds only the containers are looked at
+    // (a server that does not stay up ends the wait), the servers are probed by the round.
+    const now = await roll.driver.observe(roll.desired);
     roll.current = now;
     for (const a of changed) {
       const mine = now.get(a.serverId);

@@ -10,4 +10,7 @@ export interface Timing {
   settleRoundMs: number;
 }
 
-export const REAL_TIMING: Timing = { pollMs: 100, probeTimeoutMs: 2000, requestTimeoutMs: 1000, settleRoundMs: 3000 };
+// pollMs: the moment a quorum forms is seen half a poll later on average; a poll is a `srvr`
+// per server over channels of connections already open, cheap next to the JVMs it waits for
+// (measured: polling every 100 or 400 ms made no difference to how soon 3 servers formed one).
+export const REAL_TIMING: Timing = { pollMs: 50, probeTimeoutMs: 2000, requestTimeoutMs: 1000, settleRoundMs: 3000 };

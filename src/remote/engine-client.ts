@@ -19,13 +19,42 @@ export type EngineDialer = () => Promise<Duplex>;
 const REQUEST_TIMEOUT_MS = 60_000;
 
 export class EngineClient {
+  private readonly describe: () => string;
+
   constructor(
     /** host name, for messages */
     readonly label: string,
     private readonly dialer: EngineDialer,
-    /** where the engine was found (`unix:///run/docker.sock`, `dial-stdio`), for messages */
-    readonly where: string,
-  ) {}
+    where: string | (() => string),
+  ) {
+    this.describe = typeof where === 'string' ? () => where : where;
+  }
+
+  /** where the engine was found (`unix:///run/docker.sock`, `dial-stdio`), for messages */
+  get where(): string {
+    return this.describe();
+  }
+
+  /**
+   * A client for an address believed right (remembered from an earlier run), used without a
+   * ping: when its first stream cannot be opened, `instead` finds the engine again and every
+   * request from then on goes there.
+   */
+  static trusting(label: string, dialer: EngineDialer, where: string, instead: () => Promise<EngineClient>): EngineClient {
+    let found: Promise<EngineClient> | undefined;
+    let settled: EngineClient | undefined;
+    const dial = async (): Promise<Duplex> => {
+      if (found === undefined) {
+        try {
+          return await dialer();
+        } catch {
+          found ??= instead().then((c) => (settled = c));
+        }
+      }
+      return (await found).dialer();
+    };
+    return new EngineClient(label, dial, () => settled?.where ?? where);
+  }
 
   /** The answer, whatever its status; throws only when no answer came. */
   async send(req: EngineRequest, timeoutMs = REQUEST_TIMEOUT_MS): Promise<EngineResponse> {

@@ -17,6 +17,8 @@ export interface FileToPut {
 export const DEFAULT_FILE_MODE = 0o644;
 
 const NO_SUCH_FILE = 2;
+/** One SFTP read request; OpenSSH answers up to 256 KiB, ssh2 splits what its packets cannot carry. */
+const READ_CHUNK = 32 * 1024;
 
 type SftpError = Error & { code?: number };
 
@@ -49,12 +51,50 @@ export async function sftpPutFiles(sftp: SFTPWrapper, label: string, files: read
   }
 }
 
+/**
+ * Open, then the data, the mode (the server applies its umask at open; the mode is the
+ * contract) and the close sent together: requests on one handle are processed in order
+ * (SFTP v3, section 6), so this is two round trips where writeFile and chmod take four.
+ */
+async function writeSmallFile(sftp: SFTPWrapper, file: string, content: string | Buffer, mode: number): Promise<void> {
+  const data = typeof content === 'string' ? Buffer.from(content) : content;
+  const handle = await call<Buffer>((cb) => sftp.open(file, 'w', { mode }, cb));
+  const done = await Promise.allSettled([
+    data.length > 0 ? call((cb) => sftp.write(handle, data, 0, data.length, 0, cb)) : Promise.resolve(),
+    call((cb) => sftp.fchmod(handle, mode, cb)),
+    call((cb) => sftp.close(handle, cb)),
+  ]);
+  const failed = done.find((d): d is PromiseRejectedResult => d.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/**
+ * The whole file, or undefined when it does not exist. Read until the server has no more (a
+ * /proc file reports size 0 and answers page by page), the handle closed without waiting for
+ * the answer: three round trips for a small file where readFile (open, fstat, read, close) takes four.
+ */
 export async function sftpReadFile(sftp: SFTPWrapper, label: string, file: string): Promise<Buffer | undefined> {
+  let handle: Buffer;
   try {
-    return await call<Buffer>((cb) => sftp.readFile(file, cb));
+    handle = await call<Buffer>((cb) => sftp.open(file, 'r', cb));
   } catch (err) {
     if ((err as SftpError).code === NO_SUCH_FILE) return undefined;
     throw new OperationalError(`${label}: cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const chunks: Buffer[] = [];
+    for (let position = 0; ; ) {
+      const chunk = Buffer.allocUnsafe(READ_CHUNK);
+      // ssh2 reports the end of the file as 0 bytes read, not as an error.
+      const n = await call<number>((cb) => sftp.read(handle, chunk, 0, READ_CHUNK, position, (err, bytesRead) => cb(err, bytesRead)));
+      if (!n) return Buffer.concat(chunks);
+      chunks.push(chunk.subarray(0, n));
+      position += n;
+    }
+  } catch (err) {
+    throw new OperationalError(`${label}: cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    sftp.close(handle, () => undefined);
   }
 }
 
@@ -154,11 +194,7 @@ export function sftpFiles(sftp: SFTPWrapper, label: string): RemoteFiles {
     mkdirp: (dir) => wrap('create', dir, () => ensureDir(sftp, path.posix.normalize(dir), new Set())),
     stat: (file) => wrap('stat', file, () => stat(file)),
     read: (file) => sftpReadFile(sftp, label, file),
-    write: (file, content, mode = DEFAULT_FILE_MODE) =>
-      wrap('write', file, async () => {
-        await call((cb) => sftp.writeFile(file, content, { mode }, cb));
-        await call((cb) => sftp.chmod(file, mode, cb));
-      }),
+    write: (file, content, mode = DEFAULT_FILE_MODE) => wrap('write', file, () => writeSmallFile(sftp, file, content, mode)),
     unlink: (file) => wrap('remove', file, () => call((cb) => sftp.unlink(file, cb)).catch(missingOk)),
     rmdir: (dir) => wrap('remove', dir, () => call((cb) => sftp.rmdir(dir, cb)).catch(missingOk)),
     chown: (file, uid, gid) => wrap('chown', file, () => call((cb) => sftp.chown(file, uid, gid, cb))),

@@ -9,8 +9,12 @@ export type LockAttempt = { acquired: true } | { acquired: false; holder: Partia
 
 export async function acquireLockFiles(fs: RemoteFiles, dir: string, details: LockDetails, opts: { force: boolean }): Promise<LockAttempt> {
   if (opts.force) await breakLockFiles(fs, dir);
-  await fs.mkdirp(dir);
-  if (await fs.mkdir(`${dir}/lock`)) {
+  // The ensemble's directory exists after the first apply: made only when the lock's mkdir fails.
+  const made = await fs.mkdir(`${dir}/lock`).catch(async () => {
+    await fs.mkdirp(dir);
+    return fs.mkdir(`${dir}/lock`);
+  });
+  if (made) {
     try {
       // As the shell script writes it: printf "%s\n".
       await fs.write(`${dir}/lock/details`, `${formatLockDetails(details)}\n`, 0o644);

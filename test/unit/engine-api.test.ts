@@ -18,6 +18,7 @@ import {
   imageInspectRequest,
   inspectContainerRequest,
   listByLabelRequest,
+  listRunningByLabelsRequest,
   listNodesRequest,
   listRunningTasksRequest,
   listServicesRequest,
@@ -127,6 +128,10 @@ describe('Engine API requests', () => {
     assert.deepEqual(restartContainerRequest('zk5'), { method: 'POST', path: '/containers/zk5/restart' });
     assert.deepEqual(inspectContainerRequest('zk1'), { method: 'GET', path: '/containers/zk1/json' });
     assert.deepEqual(logsTailRequest('zk1', 10), { method: 'GET', path: '/containers/zk1/logs?stdout=1&stderr=1&tail=10' });
+    assert.deepEqual(listRunningByLabelsRequest(['com.docker.swarm.service.name=zk_zk1', 'io.zkplan.config=ab12']), {
+      method: 'GET',
+      path: `/containers/json?filters=${encodeURIComponent('{"status":["running"],"label":["com.docker.swarm.service.name=zk_zk1","io.zkplan.config=ab12"]}')}`,
+    });
     assert.deepEqual(listByLabelRequest('io.zkplan.ensemble', 'zk'), {
       method: 'GET',
       path: `/containers/json?all=1&filters=${encodeURIComponent('{"label":["io.zkplan.ensemble=zk"]}')}`,
@@ -223,6 +228,27 @@ describe('EngineClient over a stream (a real HTTP/1.1 server on a unix socket)',
   it("an error status is the engine's message, naming the host and the endpoint; an allowed one is an answer", async () => {
     await assert.rejects(client.json(inspectContainerRequest('missing')), /^OperationalError: h1: Docker engine GET \/containers\/missing\/json: 404 No such container: missing$/);
     assert.equal(await client.json(inspectContainerRequest('missing'), [404]).then((v) => (v as { message: string }).message), 'No such container: missing');
+  });
+
+  it('a trusted address is used without a ping; when its stream cannot be opened, the engine is looked for once and used from then on', async () => {
+    let lookedFor = 0;
+    const trusted = EngineClient.trusting('h1', () => Promise.reject(new Error('open failed')), 'unix:///gone.sock', async () => {
+      lookedFor++;
+      return client;
+    });
+    assert.equal(trusted.where, 'unix:///gone.sock');
+    const versions = await Promise.all([1, 2, 3].map(() => trusted.json<{ Version: string }>({ method: 'GET', path: '/version' })));
+    assert.deepEqual(versions.map((v) => v?.Version), ['27.0.1', '27.0.1', '27.0.1']);
+    assert.equal(lookedFor, 1);
+    assert.equal(trusted.where, `unix://${socket}`);
+  });
+
+  it('a trusted address that answers is never looked for again', async () => {
+    const trusted = EngineClient.trusting('h1', async () => {
+      await listening;
+      return net.connect(socket);
+    }, `unix://${socket}`, () => Promise.reject(new Error('must not be asked')));
+    assert.equal((await trusted.json<{ Version: string }>({ method: 'GET', path: '/version' }))?.Version, '27.0.1');
   });
 
   it('no engine: says where it looked', async () => {

@@ -75,11 +75,18 @@ export async function engineFor(session: HostSession): Promise<EngineAccess> {
   const files = session.files ? await session.files() : undefined;
   const remembered = (await files?.read(rememberedAt).catch(() => undefined))?.toString('utf8').trim();
   const socket = remembered ? socketPath(remembered) : undefined;
-  if (remembered && socket !== undefined) {
-    const client = await unixClient(session, socket, remembered);
-    if (client) return { client, source: 'remembered' };
+  if (remembered && socket !== undefined && session.dialUnix) {
+    // No ping: the first request's stream tells whether the socket is still there.
+    const dialer = () => session.dialUnix!(socket);
+    return { client: EngineClient.trusting(label, dialer, remembered, async () => (await lookFor(session, files, rememberedAt)).client), source: 'remembered' };
   }
+  return lookFor(session, files, rememberedAt);
+}
 
+/** The engine found afresh: the login session's environment, else its docker CLI; remembered for the next run. */
+async function lookFor(session: HostSession, files: RemoteFiles | undefined, rememberedAt: string): Promise<EngineAccess> {
+  const host = session.host;
+  const label = host.name;
   const fromEnvironment = files ? await environmentAddress(files) : undefined;
   const environmentSocket = fromEnvironment ? socketPath(fromEnvironment) : undefined;
   if (fromEnvironment && environmentSocket !== undefined) {

@@ -41,6 +41,7 @@ import type { Dial } from '../../verify/dial.js';
 import type { Member } from '../../verify/types.js';
 import { heldShell, lockAndRun, lockOverSftp } from '../lock.js';
 import type { EngineClient } from '../../remote/engine-client.js';
+import { listRunningByLabelsRequest } from '../../remote/commands/engine.js';
 import { engineFor } from '../host/engine-address.js';
 import { imageThroughApi, readThroughApi } from './manager-api.js';
 import { tunnelDial, type Sessions } from '../sessions.js';
@@ -101,6 +102,7 @@ export class SwarmDriver implements Driver<SwarmReport> {
   private createDeploy: Promise<void> | undefined;
   private readonly secrets: SwarmSecrets;
   private api: Promise<EngineClient | undefined> | undefined;
+  private readonly nodeApis = new Map<string, Promise<EngineClient | undefined>>();
   /** Opens the manager's exec for the docker CLI ahead of its first command (set while the lock is held). */
   private openShell: (() => void) | undefined;
 
@@ -293,7 +295,7 @@ export class SwarmDriver implements Driver<SwarmReport> {
       // stop it first, move the labels, then deploy the new one.
       await this.managerRun(scaleService(server.name, 0));
       const was = observed.runningOn === undefined ? undefined : this.sessions.get(observed.runningOn);
-      if (was) await this.waitUntil(`${server.name} still running on ${was.host.name} after scaling it to 0`, async () => (await this.checked(was.host.name, runningServiceContainers(server.name))).stdout.trim() === '');
+      if (was) await this.waitUntil(`${server.name} still running on ${was.host.name} after scaling it to 0`, async () => !(await this.runsOn(was.host.name, server.name)));
       await this.relabel(moves);
     }
     await this.deploy(server);
@@ -453,13 +455,11 @@ export class SwarmDriver implements Driver<SwarmReport> {
 
   /** Waits until the server's task with its new configuration runs on the planned node. */
   private async waitRunning(server: DesiredServer): Promise<void> {
-    const node = this.sessions.get(server.host)!;
     const started = Date.now();
     try {
-      await this.waitUntil(`${server.name}: no task with configuration ${server.configHash} running on ${server.host}`, async () => {
-        const r = await node.run(runningServiceContainers(server.name, { key: LABEL_HASH, value: server.configHash }));
-        return r.code === 0 && r.stdout.trim() !== '';
-      });
+      await this.waitUntil(`${server.name}: no task with configuration ${server.configHash} running on ${server.host}`, () =>
+        this.runsOn(server.host, server.name, { key: LABEL_HASH, value: server.configHash }).catch(() => false),
+      );
     } catch (e) {
       const tasks = await this.run(this.manager.host.name, serviceTasks(server.name));
       throw new OperationalError(`${(e as Error).message}${tasks.code === 0 ? `\n  ${tasks.stdout.trim().split('\n').slice(0, 5).join('\n  ')}` : ''}`);
@@ -522,9 +522,32 @@ export class SwarmDriver implements Driver<SwarmReport> {
   }
 
   private async imageOn(host: string): Promise<RunResult> {
+    const api = await this.nodeApi(host);
+    return api ? imageThroughApi(api, this.ensemble.image) : this.sessions.get(host)!.run(imageId(this.ensemble.image));
+  }
+
+  /** A node's Engine API over its SSH connection, found once; undefined where it cannot be reached that way. */
+  private nodeApi(host: string): Promise<EngineClient | undefined> {
     const session = this.sessions.get(host)!;
-    const api = session === this.manager ? await this.engineApi() : session.files && session.dialUnix ? await engineFor(session).then((a) => a.client, () => undefined) : undefined;
-    return api ? imageThroughApi(api, this.ensemble.image) : session.run(imageId(this.ensemble.image));
+    if (session === this.manager) return this.engineApi();
+    let api = this.nodeApis.get(host);
+    if (api === undefined) {
+      api = session.files && session.dialUnix ? engineFor(session).then((a) => a.client, () => undefined) : Promise.resolve(undefined);
+      this.nodeApis.set(host, api);
+    }
+    return api;
+  }
+
+  /**
+   * Whether a container of the service (with the label, when given) runs on the node. Polled
+   * while servers start, so through the node's Engine API: an exec per poll would start a login
+   * shell and a docker CLI on a node whose JVM is starting (about 0.4 s of CPU each).
+   */
+  private async runsOn(host: string, service: string, label?: { key: string; value: string }): Promise<boolean> {
+    const api = await this.nodeApi(host);
+    if (!api) return (await this.checked(host, runningServiceContainers(service, label))).stdout.trim() !== '';
+    const listed = await api.json<unknown[]>(listRunningByLabelsRequest([`com.docker.swarm.service.name=${service}`, ...(label ? [`${label.key}=${label.value}`] : [])]));
+    return (listed ?? []).length > 0;
   }
 
   /** Polls until `done`, for at most the apply's timeout; then fails saying what did not happen. */

@@ -113,6 +113,11 @@ export function listByLabelRequest(key: string, value: string): EngineRequest {
   return { method: 'GET', path: `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`${key}=${value}`] }))}` };
 }
 
+/** `docker ps --quiet --filter status=running --filter label=…` for every label given (key=value). */
+export function listRunningByLabelsRequest(labels: readonly string[]): EngineRequest {
+  return { method: 'GET', path: `/containers/json?filters=${encodeURIComponent(JSON.stringify({ status: ['running'], label: labels }))}` };
+}
+
 /** stdout and stderr, multiplexed (the containers run without a TTY). */
 export function logsTailRequest(container: string, lines: number): EngineRequest {
   return { method: 'GET', path: `/containers/${name(container)}/logs?stdout=1&stderr=1&tail=${lines}` };
