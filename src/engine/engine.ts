@@ -7,7 +7,8 @@ import { OperationalError } from '../common/problems.js';
 import { majorityOf } from '../plan/quorum.js';
 import { mapLimit } from '../remote/concurrency.js';
 import { allActions, nextStep, planRollout, type RolloutInput, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
-import { judgeEnsemble, probeEnsemble, probeServer, waitForEnsemble, type EnsembleHealth, type EnsembleProbe, type WaitOptions } from '../verify/ensemble.js';
+import { judgeEnsemble, probeEnsemble, probeServer, waitForEnsemble, type EnsembleHealth, type EnsembleProbe, type ServerProbe, type WaitOptions } from '../verify/ensemble.js';
+import { openSessionsAhead } from '../verify/znode.js';
 import { describeHealth, indent } from './describe.js';
 import { asideSuffix } from '../rollout/aside.js';
 import { describeMembership, sameMembership } from '../rollout/membership.js';
@@ -62,11 +63,13 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
   const { ensemble, desired, driver, progress } = ctx;
   const timing = { ...REAL_TIMING, ...ctx.timing };
   const lock = await driver.lock(desired, opts);
+  // Used when nothing is to change (the proof then follows at once), closed otherwise.
+  const ahead = ctx.znodeCheck ? undefined : openSessionsAhead();
   try {
     // Servers the plan no longer has are looked for while the planned ones are observed.
     const former = driver.formerServers?.(desired);
     former?.catch(() => undefined);
-    const first = await observeAndProbe(ctx, timing);
+    const first = await observeAndProbe(ctx, timing, ahead);
     let observed = first.observed;
     // The first probe stands for the ensemble as found until something is changed or looked at again.
     let asFound: EnsembleProbe | undefined = first.probe;
@@ -94,6 +97,7 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
     for (const line of membership ?? []) progress.note(line);
     const refusal = change ? (change.plan.refusal ?? ctx.membership?.refusal?.(change.plan.steps)) : undefined;
     if (refusal) throw new OperationalError(`refusing to apply ${ensemble}: ${refusal}; nothing was changed`);
+    if (change) ahead?.close();
     // Ports, images, directories and clocks matter only to what is about to be made.
     let preflight = change ? await runPreflight(ctx, observed, hosts, opts.dryRun) : undefined;
     if (change && !opts.dryRun) {
@@ -111,6 +115,7 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
       asFound = undefined;
       rollout = planRollout(desired.map(rolloutInput), observed);
     }
+    if (allActions(rollout).some((a) => a.kind !== 'unchanged')) ahead?.close();
     preflight ??= rollout.parallel.length + rollout.rolling.length > 0 ? await runPreflight(ctx, observed, hosts, opts.dryRun) : [];
 
     for (const a of allActions(rollout)) progress.step(a.host, 'plan', 'info', `${a.name}: ${a.kind} (${a.reason})`);
@@ -149,7 +154,7 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
       // round trip still runs), and what was observed then is what runs.
       const untouched = changing.length === 0 && !finishChanged ? asFound : undefined;
       if (!untouched) roll.current = await driver.observe(desired);
-      health = await verify(roll, remaining(roll), untouched);
+      health = await verify(roll, remaining(roll), untouched, untouched && ahead?.sessions);
     }
     for (const d of desired) {
       const seen = health.servers.find((x) => x.id === d.serverId);
@@ -163,6 +168,7 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
     const extra = await driver.report?.(health, changing.length > 0);
     return { ...report, ...extra, health, ok: health.ok, elapsedMs: Date.now() - started };
   } finally {
+    ahead?.close();
     const releasing = tracePhase('unlock');
     await lock.release();
     releasing.end();
@@ -228,13 +234,14 @@ function servers(desired: readonly DesiredServer[], actions: readonly ServerActi
 // At least a second: a verification that starts just before the deadline still gets to look.
 const remaining = (roll: Roll<object>) => Math.max(1000, roll.deadline - Date.now());
 
-function verify(roll: Roll<object>, timeoutMs: number, firstProbe?: EnsembleProbe): Promise<EnsembleHealth> {
+function verify(roll: Roll<object>, timeoutMs: number, firstProbe?: EnsembleProbe, znodeSessions?: WaitOptions['znodeSessions']): Promise<EnsembleHealth> {
   const { pollMs, requestTimeoutMs } = roll.timing;
   return waitForEnsemble(roll.driver.members(roll.desired, roll.current), roll.driver.dial, {
     timeoutMs,
     pollMs,
     requestTimeoutMs,
     ...(firstProbe ? { firstProbe } : {}),
+    ...(znodeSessions ? { znodeSessions } : {}),
     ...(roll.znodeCheck ? { znodeCheck: roll.znodeCheck } : {}),
   });
 }
@@ -256,12 +263,14 @@ async function observeWithModes(ctx: EngineContext<object>, timing: Timing): Pro
  * leader's `mntr`, which is all that reading the membership and a first verification round need.
  * Where the members are known before observing (membersFixed), the probes go out with it.
  */
-async function observeAndProbe(ctx: EngineContext<object>, timing: Timing): Promise<{ observed: Map<number, ObservedServer>; probe: EnsembleProbe }> {
+async function observeAndProbe(ctx: EngineContext<object>, timing: Timing, ahead?: ReturnType<typeof openSessionsAhead>): Promise<{ observed: Map<number, ObservedServer>; probe: EnsembleProbe }> {
   const { driver, desired } = ctx;
   let observed: Map<number, ObservedServer>;
   let probe: EnsembleProbe;
   if (driver.membersFixed) {
-    [observed, probe] = await Promise.all([driver.observe(desired), probeEnsemble(driver.members(desired, new Map()), driver.dial, timing.probeTimeoutMs)]);
+    // A serving server gets its ZooKeeper session for the znode proof while the rest is looked at.
+    const serving = (p: ServerProbe) => p.mode && ahead?.open(p, driver.dial, timing.requestTimeoutMs);
+    [observed, probe] = await Promise.all([driver.observe(desired), probeEnsemble(driver.members(desired, new Map()), driver.dial, timing.probeTimeoutMs, serving)]);
     // A server that answers where no container of it runs is not this ensemble's.
     probe = { ...probe, servers: probe.servers.filter((p) => observed.get(p.id)?.running) };
   } else {

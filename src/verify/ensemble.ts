@@ -6,13 +6,21 @@ import { FourLetterError, fourLetterWord, parseConf, parseMntr, parseSrvr } from
 import { judgeEnsemble } from './judge.js';
 import type { EnsembleProbe, IssueKind, Member, ServerProbe, Verdict } from './types.js';
 import { writeAndReadBack, type ZnodeCheck } from './znode.js';
+import type { Session } from './zk-session.js';
 import { tracePhase } from '../remote/trace.js';
 
 export { judgeEnsemble } from './judge.js';
 export type * from './types.js';
 
-export async function probeEnsemble(members: readonly Member[], dial: Dial, timeoutMs: number): Promise<EnsembleProbe> {
-  const servers = await Promise.all(members.map((m) => probeServer(m, dial, timeoutMs)));
+/** `probed` hears of each server as soon as its answer is in. */
+export async function probeEnsemble(members: readonly Member[], dial: Dial, timeoutMs: number, probed?: (p: ServerProbe) => void): Promise<EnsembleProbe> {
+  const servers = await Promise.all(
+    members.map(async (m) => {
+      const p = await probeServer(m, dial, timeoutMs);
+      probed?.(p);
+      return p;
+    }),
+  );
   const leaders = servers.filter((s) => s.mode === 'leader');
   const probe: EnsembleProbe = { servers };
   if (leaders.length === 1) {
@@ -99,6 +107,8 @@ export interface WaitOptions {
    * nothing): judged as the first round instead of probing again. The znode round trip still runs.
    */
   firstProbe?: EnsembleProbe;
+  /** ZooKeeper sessions opened ahead for the first znode check (its ZnodeOptions.opened). */
+  znodeSessions?: ReadonlyMap<number, Promise<Session>>;
 }
 
 /** For JSON.stringify: zxids are bigint, which JSON cannot carry; print them as ZooKeeper does. */
@@ -122,6 +132,7 @@ export async function waitForEnsemble(members: readonly Member[], dial: Dial, op
   let znode: ZnodeCheck | null = null;
   let last: { probe: EnsembleProbe; verdict: Verdict };
   let given = opts.firstProbe;
+  let opened = opts.znodeSessions;
 
   for (;;) {
     const probing = tracePhase(given ? 'verify probe (given)' : 'verify probe');
@@ -133,7 +144,9 @@ export async function waitForEnsemble(members: readonly Member[], dial: Dial, op
       znode = await (opts.znodeCheck ?? writeAndReadBack)(orderForWrite(members, last.probe), dial, {
         timeoutMs: budget(),
         ...(opts.znodePath === undefined ? {} : { path: opts.znodePath }),
+        ...(opened ? { opened } : {}),
       });
+      opened = undefined;
       writing.end(znode.ok ? 'ok' : 'failed');
       if (znode.ok) {
         // Looked at again only when the write was to move lagging followers onto the epoch.

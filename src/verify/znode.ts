@@ -28,6 +28,25 @@ export interface ZnodeOptions {
   path?: string;
   /** Budget for each server's session: connect plus its operations. */
   timeoutMs: number;
+  /** Sessions opened ahead (openSessionsAhead), by server id: used instead of opening them, and closed like them. */
+  opened?: ReadonlyMap<number, Promise<Session>>;
+}
+
+/** Sessions to servers, opened now for a znode check to come (see ZnodeOptions.opened). */
+export function openSessionsAhead(): { open(target: ZnodeTarget, dial: Dial, timeoutMs: number): void; sessions: Map<number, Promise<Session>>; close(): void } {
+  const sessions = new Map<number, Promise<Session>>();
+  return {
+    sessions,
+    open(target, dial, timeoutMs) {
+      const opening = openSession(dial, target.address, target.port, timeoutMs);
+      opening.catch(() => undefined);
+      sessions.set(target.id, opening);
+    },
+    close() {
+      for (const p of sessions.values()) void p.then((s) => s.close(), () => undefined);
+      sessions.clear();
+    },
+  };
 }
 
 export const DEFAULT_VERIFY_PATH = '/zkplan/verify';
@@ -51,7 +70,7 @@ export async function writeAndReadBack(
 
   // Every session opens at once: opening one (a tunnel channel and a ZooKeeper handshake) is
   // most of the check's time, and the readers' sessions are needed right after the write.
-  const opening = new Map(servers.map((s) => [s.id, settle(openSession(dial, s.address, s.port, opts.timeoutMs))]));
+  const opening = new Map(servers.map((s) => [s.id, settle(opts.opened?.get(s.id) ?? openSession(dial, s.address, s.port, opts.timeoutMs))]));
   const sessionOf = async (s: ZnodeTarget): Promise<Session> => {
     const opened = await opening.get(s.id)!;
     if ('error' in opened) throw opened.error;
