@@ -5,7 +5,8 @@
 //             loop, polling `srvr` on every server every 50 ms until one leader + N-1 followers;
 //             time from the first ssh start to that moment
 //   APPLY(N)  `zkplan apply <inventory>` on a fresh lab inventory (official profile): wall time
-//             from process start to exit (exit 0 only once the ensemble is verified)
+//             from process start to exit (exit 0 only once the ensemble is verified); the warm-up
+//             run is the first contact (engine addresses found, then remembered in the state_dir)
 //   NOOP(3)   a second apply on the applied 3-host ensemble (must change nothing)
 //   STATUS(3) `zkplan status` on that ensemble (exit 0: whole and as planned)
 //   ROLL(3)   apply after changing a configuration value of every server (AdminServer port);
@@ -471,11 +472,13 @@ async function runsOfSize(lab: Lab, n: number, runs: number, file: string, apply
     } else {
       res.failures.push({ what: 'destroy', run: r + 1, code: d.code, message: describeFailure(d) });
     }
+    // What destroy keeps stays, as between an operator's runs: the engine address each host's
+    // state_dir remembers (so the warm-up is the first contact, found with one exec per host).
     const left = await leftovers(lab, n);
-    if (left.length) {
-      res.notes.push(`${tag}: destroy --purge-data left ${left.join('; ')}; removed by the bench`);
+    if (left.length || d.code !== 0) {
+      res.notes.push(`${tag}: destroy --purge-data ${d.code !== 0 ? `exited ${d.code}` : `left ${left.join('; ')}`}; removed by the bench`);
+      await forceClean(lab, n);
     }
-    await forceClean(lab, n);
   }
 }
 
@@ -616,6 +619,8 @@ function markdown(doc: Report): string {
     L.push(`| FLOOR(${r.n}): ssh + docker run ×${r.n} → 1 leader + ${r.n - 1} followers | ${fmt(r.floor.stats)} |`);
     L.push(`| FLOOR(${r.n}): … of which the parallel docker runs | ${fmt(r.floor.startedStats)} |`);
     if (r.apply) L.push(`| APPLY(${r.n}): zkplan apply, fresh | ${fmt(r.apply.stats)} |`);
+    const first = r.apply?.warmup[0];
+    if (first) L.push(`| APPLY(${r.n}) on first contact (the warm-up run: each engine's address found with one exec, not yet remembered) | ${first.ms} | ${first.ms} | ${first.ms} | 1 |`);
     if (r.apply?.reportedStats) L.push(`| APPLY(${r.n}): … of which zkplan's own elapsedMs (--json) | ${fmt(r.apply.reportedStats)} |`);
     if (r.noop) L.push(`| NOOP(${r.n}): zkplan apply again, nothing to do | ${fmt(r.noop.stats)} |`);
     if (r.status) L.push(`| STATUS(${r.n}): zkplan status | ${fmt(r.status.stats)} |`);
@@ -676,7 +681,7 @@ function markdown(doc: Report): string {
   L.push('## Method', '');
   L.push(`- Lab: test/lab (network namespaces with their own dockerd and sshd on bridge zklbr0), image \`${IMAGES.official}\` (official contract, ZooKeeper 3.8.0 on a jlink'ed JRE), \`--net=host\`.`);
   L.push(`- FLOOR: parallel \`ssh hI docker run -d --net=host\` with ZOO_MY_ID, ZOO_SERVERS (\`;2181\`), ZOO_4LW_COMMANDS_WHITELIST=*, ZOO_ADMINSERVER_ENABLED=false and a per-server data dir bind-mounted at /data; \`srvr\` polled on every server every ${FLOOR_POLL_MS} ms from the first ssh start; containers and data removed between runs.`);
-  L.push(`- APPLY: \`zkplan apply <inventory> --timeout ${APPLY_TIMEOUT_S} --json\` on an inventory from \`Lab.writeInventory\` (profile official, N servers pinned by aliyun.node_index, \`admin_server: false\` as the floor's containers, each host with its own state_dir inside the lab dir); wall time from spawn to exit; the quorum is checked independently afterwards. \`zkplan destroy --purge-data\` between runs.`);
+  L.push(`- APPLY: \`zkplan apply <inventory> --timeout ${APPLY_TIMEOUT_S} --json\` on an inventory from \`Lab.writeInventory\` (profile official, N servers pinned by aliyun.node_index, \`admin_server: false\` as the floor's containers, each host with its own state_dir inside the lab dir); wall time from spawn to exit; the quorum is checked independently afterwards. \`zkplan destroy --purge-data\` between runs; what it keeps stays, as between an operator's runs (each host's remembered engine address), so the warm-up run is the first contact and is reported on its own row.`);
   L.push(`- NOOP and STATUS (N=3, every measured run): the same inventory applied again (must change nothing), then \`zkplan status\` (must exit 0). ROLL (only with BENCH_ROLL=1): applied with the AdminServer turned on, \`ports: { admin: ${ROLL_ADMIN_PORT} }\`, verified by the AdminServer answering on ${ROLL_ADMIN_PORT} on every server.`);
   L.push('- SWARM (bench/swarm-bench.ts, on the 3-host lab made a Swarm, h1 manager): FLOOR = `ssh h1 docker stack deploy --detach=true --resolve-image never` of `zkplan render --target swarm --resolve` output (another stack name), nodes labelled beforehand, until one leader + 2 followers (srvr every 50 ms); APPLY = `zkplan apply --target swarm --json` from an unlabelled Swarm with no stack; NOOP = the same apply again; stack, labels and data removed between runs.');
   L.push('- START-UP (bench/startup.ts): node -e 0, zkplan --help, zkplan plan inventories/example.yml interleaved round after round, the built CLI; PLAN-SCALE (bench/plan-scale.ts, after the labs are down): `node bin/zkplan.js plan <generated.yml>` end to end (text report), peak RSS by GNU time.');
