@@ -42,6 +42,7 @@ import type { Member } from '../../verify/types.js';
 import { heldShell, lockAndRun, lockOverSftp } from '../lock.js';
 import type { EngineClient } from '../../remote/engine-client.js';
 import { listRunningByLabelsRequest } from '../../remote/commands/engine.js';
+import { updateNodeLabelsThroughApi } from './node-labels.js';
 import { engineFor } from '../host/engine-address.js';
 import { imageThroughApi, readThroughApi } from './manager-api.js';
 import { tunnelDial, type Sessions } from '../sessions.js';
@@ -434,7 +435,11 @@ export class SwarmDriver implements Driver<SwarmReport> {
     if (changes.length === 0) return;
     const manager = this.manager.host.name;
     const commands = changes.map((c, i) => ({ name: `label${i}`, argv: updateNodeLabels(c.node.id, c.add, c.remove) }));
-    const results = await traced('swarm labels', () => this.managerBatch(commands));
+    // Through the manager's API where it is reached (no docker CLI: the exec only deploys), else one batch.
+    const api = await this.engineApi();
+    const results = await traced('swarm labels', async () =>
+      api ? new Map<string, RunResult>(await Promise.all(changes.map(async (c, i) => [`label${i}`, await updateNodeLabelsThroughApi(api, c.node.id, c.add, c.remove)] as const))) : this.managerBatch(commands),
+    );
     // every change that was made is reported, also when another one failed
     const failed = commands.filter((c) => results.get(c.name)?.code !== 0);
     changes.forEach((c, i) => {

@@ -141,6 +141,16 @@ export function listNodesRequest(): EngineRequest {
   return { method: 'GET', path: '/nodes' };
 }
 
+/** `docker node inspect` of one node (on a manager): its `Version.Index` and `Spec` are what an update needs. */
+export function inspectNodeRequest(id: string): EngineRequest {
+  return { method: 'GET', path: `/nodes/${name(id)}` };
+}
+
+/** `docker node update`: the whole spec, at the version it was read at (the manager refuses a stale one). */
+export function updateNodeRequest(id: string, version: number, spec: object): EngineRequest {
+  return { method: 'POST', path: `/nodes/${name(id)}/update?version=${version}`, body: spec };
+}
+
 /** `docker service inspect` of the services carrying label key=value (on a manager). */
 export function listServicesRequest(key: string, value: string): EngineRequest {
   return { method: 'GET', path: `/services?filters=${encodeURIComponent(JSON.stringify({ label: [`${key}=${value}`] }))}` };
