@@ -8,6 +8,7 @@ import { OperationalError } from '../common/problems.js';
 import { planAuth } from './ssh-auth.js';
 import { loadKnownHosts, preferredHostKeyAlgorithms, verifyHostKey, type HostKeyVerification } from './host-key-policy.js';
 import type { SshTarget } from './ssh-target.js';
+import { tracePhase } from './trace.js';
 
 export interface ConnectOptions {
   acceptNewHostKeys: boolean;
@@ -23,15 +24,16 @@ export function targetLabel(t: SshTarget): string {
   return `${t.hostName} (${address}:${t.port})`;
 }
 
+/** Dials at once (nothing before the dial waits), so what the caller loads next overlaps the handshake. */
 export async function connectTarget(target: SshTarget, opts: ConnectOptions): Promise<Client> {
   const label = targetLabel(target);
-  const auth = await planAuth(target);
+  const auth = planAuth(target);
   if (auth.fatal !== undefined) throw new OperationalError(`${label}: ${auth.fatal}`);
   const verification: HostKeyVerification = {
     address: target.address,
     port: target.port,
     knownHostsFiles: target.knownHostsFiles,
-    entries: await loadKnownHosts(target.knownHostsFiles),
+    entries: loadKnownHosts(target.knownHostsFiles),
     acceptNew: opts.acceptNewHostKeys,
     label,
   };
@@ -64,6 +66,7 @@ export async function connectTarget(target: SshTarget, opts: ConnectOptions): Pr
   if (algorithms) config.algorithms = { serverHostKey: algorithms as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] };
   if (opts.sock) config.sock = opts.sock;
 
+  const handshake = tracePhase(`handshake ${target.hostName}`);
   return new Promise<Client>((resolve, reject) => {
     let settled = false;
     const fail = (err: OperationalError) => {
@@ -76,6 +79,7 @@ export async function connectTarget(target: SshTarget, opts: ConnectOptions): Pr
     client.once('ready', () => {
       if (settled) return;
       settled = true;
+      handshake.end();
       resolve(client);
     });
     client.on('error', (err: Error & { level?: string; code?: string }) => {

@@ -27,31 +27,31 @@ describe('planAuth', () => {
   const plain = key('plain');
   const locked = key('locked', 'secret');
 
-  it('offers the agent first, then each readable key', async () => {
-    const plan = await planAuth(target([plain], '/run/agent.sock'));
+  it('offers the agent first, then each readable key', () => {
+    const plan = planAuth(target([plain], '/run/agent.sock'));
     assert.deepEqual(plan.methods.map((m) => m.type), ['agent', 'publickey']);
     assert.equal(plan.fatal, undefined);
   });
 
-  it('explains an encrypted key when there is no agent', async () => {
-    const plan = await planAuth(target([locked]));
+  it('explains an encrypted key when there is no agent', () => {
+    const plan = planAuth(target([locked]));
     assert.match(plan.fatal ?? '', /identity file .*locked is encrypted and no ssh-agent is available .*ssh-add/);
   });
 
-  it('leaves an encrypted key to the agent when there is one', async () => {
-    const plan = await planAuth(target([locked], '/run/agent.sock'));
+  it('leaves an encrypted key to the agent when there is one', () => {
+    const plan = planAuth(target([locked], '/run/agent.sock'));
     assert.deepEqual(plan.methods.map((m) => m.type), ['agent']);
     assert.deepEqual(plan.notes, []);
   });
 
-  it('keeps going past missing or broken files, and says so', async () => {
+  it('keeps going past missing or broken files, and says so', () => {
     const junk = path.join(dir, 'junk');
     writeFileSync(junk, 'not a key');
-    const plan = await planAuth(target([path.join(dir, 'missing'), junk, plain]));
+    const plan = planAuth(target([path.join(dir, 'missing'), junk, plain]));
     assert.equal(plan.methods.length, 1);
     assert.equal(plan.notes.length, 2);
     assert.match(plan.notes[0]!, /missing: not found/);
-    const none = await planAuth(target([]));
+    const none = planAuth(target([]));
     assert.match(none.fatal ?? '', /no ssh-agent .* and no usable identity file/);
   });
 });
