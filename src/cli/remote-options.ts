@@ -5,7 +5,6 @@ import { UsageError } from '../common/problems.js';
 import type { EnsemblePlan, Plan } from '../plan/types.js';
 import type { SshExecutor } from '../remote/executor.js';
 import type { Io } from './io.js';
-import { traced } from '../remote/trace.js';
 
 export interface RemoteFlags {
   ensemble?: string;
@@ -55,7 +54,7 @@ export function selectEnsembles(plan: Plan, name: string | undefined, networks?:
 }
 
 export async function executorFor(flags: RemoteFlags, io: Io): Promise<SshExecutor> {
-  const { SshExecutor } = await traced('load ssh', () => import('../remote/executor.js'));
+  const { SshExecutor } = await import('../remote/executor.js');
   return new SshExecutor({
     acceptNewHostKeys: Boolean(flags.acceptNewHostKeys),
     ...(flags.sshConfig ? { sshConfigPath: flags.sshConfig } : {}),
