@@ -52,6 +52,16 @@ const nativeFromSsh2Package: Plugin = {
       contents: "module.exports = require('node:module').createRequire(require.resolve('ssh2/package.json'))('cpu-features');",
       loader: 'js',
     }));
+    // ssh2's HTTP(S) agents (which zkplan does not use) load node:http, node:https and node:tls
+    // when ssh2 loads, before the first handshake can start; here they load when first read.
+    b.onLoad({ filter: /[\\/]ssh2[\\/]lib[\\/]index\.js$/ }, async ({ path: file }) => {
+      const source = await readFile(file, 'utf8');
+      const eager = "const {\n  SSHTTPAgent: HTTPAgent,\n  SSHTTPSAgent: HTTPSAgent,\n} = require('./http-agents.js');\n";
+      const exported = '  HTTPAgent,\n  HTTPSAgent,\n';
+      if (!source.includes(eager) || !source.includes(exported)) throw new Error(`${file} no longer loads its HTTP agents as it did: check how ssh2 exports them now`);
+      const lazy = "  get HTTPAgent() { return require('./http-agents.js').SSHTTPAgent; },\n  get HTTPSAgent() { return require('./http-agents.js').SSHTTPSAgent; },\n";
+      return { contents: source.replace(eager, '').replace(exported, lazy), loader: 'js' };
+    });
     // Windows' Pageant helper, next to ssh2's own files rather than the bundle's
     b.onLoad({ filter: /[\\/]ssh2[\\/]lib[\\/]agent\.js$/ }, async ({ path: file }) => {
       const source = await readFile(file, 'utf8');
