@@ -3,8 +3,6 @@
 // (scripts/bundle-cli.ts): V8 caches only what it has compiled, so without this the remote
 // commands' code (ssh2, the engine, the drivers, the ZooKeeper client) would be compiled at every
 // start. A module missing here costs start-up time, nothing else.
-import { loadInventoryParts } from '../inventory/load.js';
-
 export async function loadCommandModules(): Promise<void> {
   await Promise.all([
     import('./inventory-file.js'),
@@ -31,5 +29,5 @@ export async function loadCommandModules(): Promise<void> {
   ]);
   // the yaml library's own parser, which reads an inventory in any other style than plain block
   // YAML (flow mappings over several lines, anchors, ...), is compiled only when it runs
-  loadInventoryParts('hosts:\n  - {\n      name: h1,\n      address: 10.0.0.1\n    }\nensembles: [&e { name: zk, servers: 1 }]\n', 'code-cache.yml');
+  (await import('../inventory/load.js')).loadInventoryParts('hosts:\n  - {\n      name: h1,\n      address: 10.0.0.1\n    }\nensembles: [&e { name: zk, servers: 1 }]\n', 'code-cache.yml');
 }
