@@ -11,15 +11,15 @@
 //   deploy (apply, status, destroy, up, down); its cache also holds the code those commands import
 //   when they run (loadCommandModules), ssh2 and the engine included. A separate file because a
 //   cache costs start-up in proportion to its size: `plan` and `--help` do not pay for code they never run.
-//   ssh2's native add-ons stay files in node_modules (see nativeFromSsh2Package).
+//   ssh2's native add-ons stay files in node_modules (see ssh2-bundled.ts).
 // - main.js and its chunks (ES modules, split per command) with source maps, which bin/zkplan.js
 //   runs under ZKPLAN_DEBUG so that stack traces name src/.
 // handlebars stays a package everywhere.
-import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { ssh2Bundled } from './ssh2-bundled.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = 'dist/bundle';
@@ -35,41 +35,6 @@ const common: BuildOptions = {
   minifySyntax: true,
   external: ['ssh2', 'node-zookeeper-client', 'handlebars'],
   logLevel: 'warning',
-};
-
-/**
- * ssh2's optional native parts, its crypto binding and the cpu-features package (both only change
- * which ciphers ssh2 prefers and how fast they run; ssh2 falls back when they are missing), are
- * loaded at run time from where npm installed ssh2, wherever that is: a .node file cannot be
- * bundled, and cpu-features is ssh2's dependency, not zkplan's.
- */
-const nativeFromSsh2Package: Plugin = {
-  name: 'native-from-ssh2-package',
-  setup(b) {
-    b.onResolve({ filter: /\/sshcrypto\.node$/ }, () => ({ path: 'ssh2/lib/protocol/crypto/build/Release/sshcrypto.node', external: true }));
-    b.onResolve({ filter: /^cpu-features$/ }, () => ({ path: 'cpu-features', namespace: 'ssh2-dependency' }));
-    b.onLoad({ filter: /.*/, namespace: 'ssh2-dependency' }, () => ({
-      contents: "module.exports = require('node:module').createRequire(require.resolve('ssh2/package.json'))('cpu-features');",
-      loader: 'js',
-    }));
-    // ssh2's HTTP(S) agents (which zkplan does not use) load node:http, node:https and node:tls
-    // when ssh2 loads, before the first handshake can start; here they load when first read.
-    b.onLoad({ filter: /[\\/]ssh2[\\/]lib[\\/]index\.js$/ }, async ({ path: file }) => {
-      const source = await readFile(file, 'utf8');
-      const eager = "const {\n  SSHTTPAgent: HTTPAgent,\n  SSHTTPSAgent: HTTPSAgent,\n} = require('./http-agents.js');\n";
-      const exported = '  HTTPAgent,\n  HTTPSAgent,\n';
-      if (!source.includes(eager) || !source.includes(exported)) throw new Error(`${file} no longer loads its HTTP agents as it did: check how ssh2 exports them now`);
-      const lazy = "  get HTTPAgent() { return require('./http-agents.js').SSHTTPAgent; },\n  get HTTPSAgent() { return require('./http-agents.js').SSHTTPSAgent; },\n";
-      return { contents: source.replace(eager, '').replace(exported, lazy), loader: 'js' };
-    });
-    // Windows' Pageant helper, next to ssh2's own files rather than the bundle's
-    b.onLoad({ filter: /[\\/]ssh2[\\/]lib[\\/]agent\.js$/ }, async ({ path: file }) => {
-      const source = await readFile(file, 'utf8');
-      const pagent = "resolve(__dirname, '..', 'util/pagent.exe')";
-      if (!source.includes(pagent)) throw new Error(`${file} no longer has ${pagent}: check how ssh2 finds pagent.exe now`);
-      return { contents: source.replace(pagent, "resolve(require.resolve('ssh2/package.json'), '..', 'util/pagent.exe')"), loader: 'js' };
-    });
-  },
 };
 
 // chunks of earlier builds would otherwise pile up in the package
@@ -94,7 +59,7 @@ const cjs: BuildOptions = {
   banner: { js: "const zkplanBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
 await build({ ...cjs, outfile: `${OUT}/zkplan.cjs` });
-await build({ ...cjs, outfile: `${OUT}/zkplan-deploy.cjs`, plugins: [nativeFromSsh2Package], external: ['handlebars', 'ssh2/package.json'] });
+await build({ ...cjs, outfile: `${OUT}/zkplan-deploy.cjs`, plugins: [ssh2Bundled], external: ['handlebars', 'ssh2/package.json'] });
 
 // The code caches: V8 keeps what a run compiled, so each is written after running `plan` on the
 // bundled example (bin/zkplan.js, ZKPLAN_WRITE_CODE_CACHE).

@@ -4,8 +4,8 @@
 // thread pool (and before the modules a command loads while it runs).
 
 import ssh2 from 'ssh2';
-import { readIdentityFiles, type IdentityFile } from './identity-files.js';
 import type { AnyAuthMethod, ParsedKey } from 'ssh2';
+import { readIdentityFiles, type IdentityFile } from './identity-files.js';
 import type { SshTarget } from './ssh-target.js';
 
 export interface AuthPlan {
