@@ -1,24 +1,29 @@
 #!/usr/bin/env node
-// The bundled CLI (npm run build, scripts/bundle-cli.ts). It runs dist/bundle/zkplan.cjs compiled
-// with the V8 code cache written at build time (node 20 has no compile cache for modules; a cache
-// V8 refuses, e.g. after a node upgrade, only costs the compile). Under ZKPLAN_DEBUG it runs the ES
-// module bundle instead, whose source maps make stack traces name src/.
+// The bundled CLI (npm run build, scripts/bundle-cli.ts). It runs dist/bundle/zkplan.cjs, or for
+// the commands that deploy zkplan-deploy.cjs (which holds ssh2 and the ZooKeeper client too),
+// compiled with the V8 code cache written at build time (node 20 has no compile cache for
+// modules; a cache V8 refuses, e.g. after a node upgrade, only costs the compile). Under
+// ZKPLAN_DEBUG it runs the ES module bundle instead, whose source maps make stack traces name src/.
 import { readFileSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
 
+const DEPLOY_COMMANDS = new Set(['apply', 'status', 'destroy', 'up', 'down']);
+// npm run build: the bundle whose cache to write after the run, instead of reading one
+const writeCacheOf = process.env.ZKPLAN_WRITE_CODE_CACHE;
+
 async function debugMain() {
   process.setSourceMapsEnabled(true);
-  return (await import('../dist/bundle/main.js')).main;
+  return import('../dist/bundle/main.js');
 }
 
-function cachedMain() {
-  const file = fileURLToPath(new URL('../dist/bundle/zkplan.cjs', import.meta.url));
+function cachedMain(bundle) {
+  const file = fileURLToPath(new URL(`../dist/bundle/${bundle}`, import.meta.url));
   let cachedData;
   try {
-    cachedData = readFileSync(`${file}.cache`);
+    if (!writeCacheOf) cachedData = readFileSync(`${file}.cache`);
   } catch {
     cachedData = undefined;
   }
@@ -29,18 +34,22 @@ function cachedMain() {
   });
   const module = { exports: {} };
   script.runInThisContext().call(module.exports, module.exports, Module.createRequire(file), module, file, path.dirname(file));
-  // npm run build: after the run, V8's code for every function it compiled
-  const writeTo = process.env.ZKPLAN_WRITE_CODE_CACHE;
-  if (writeTo) process.once('beforeExit', () => writeFileSync(writeTo, script.createCachedData()));
-  return module.exports.main;
+  // after the run, V8's code for every function it compiled
+  if (writeCacheOf) process.once('beforeExit', () => writeFileSync(`${file}.cache`, script.createCachedData()));
+  return module.exports;
 }
 
-const main = process.env.ZKPLAN_DEBUG ? await debugMain() : cachedMain();
-if (process.env.ZKPLAN_WRITE_CODE_CACHE) {
-  // npm run build: `--help` first, so that the cache holds its code too, then the command given
+const bundle = writeCacheOf ?? (DEPLOY_COMMANDS.has(process.argv[2]) ? 'zkplan-deploy.cjs' : 'zkplan.cjs');
+const { main, loadCommandModules } = process.env.ZKPLAN_DEBUG ? await debugMain() : cachedMain(bundle);
+if (writeCacheOf) {
+  // `--help` first, so that the cache holds its code too, then the command given, and for the
+  // deploy bundle every module the deploying commands import when they run
   const args = process.argv.splice(2);
   process.argv.push('--help');
   await main();
   process.argv.splice(2, Infinity, ...args);
+  await main();
+  if (bundle === 'zkplan-deploy.cjs') await loadCommandModules();
+} else {
+  await main();
 }
-await main();

@@ -29,7 +29,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     if (isSwarmTarget(flags.target)) return (await import('./swarm.js')).applySwarm(file, flags, io, setExit);
     const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
-    const [{ readPlan }, { hostsOf, openSessions, openSpareSessions }] = await Promise.all([import('./inventory-file.js'), import('../drivers/sessions.js')]);
+    const [{ readPlan }, { afterDialing, hostsOf, openSessions, openSpareSessions }] = await Promise.all([import('./inventory-file.js'), import('../drivers/sessions.js')]);
     const { inventory, plan } = readPlan(file, io);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'apply');
     const progress = progressFor(io);
@@ -40,6 +40,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
       // The SSH handshakes go on while the engine and the drivers load.
       const connecting = openSessions(executor, used, concurrency, progress);
       connecting.catch(() => undefined);
+      await afterDialing();
       const [{ HostDriver }, { apply }, { hostMembershipSupport }, { materialOf, maySecure }, { ensembleInStep, phaseSteps }] = await Promise.all([
         import('../drivers/host/driver.js'),
         import('../engine/engine.js'),

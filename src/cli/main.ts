@@ -70,3 +70,5 @@ export async function main(): Promise<void> {
   if (process.env.ZKPLAN_TRACE === '1') enableTrace();
   process.exitCode = await runCli(process.argv.slice(2));
 }
+
+export { loadCommandModules } from './command-modules.js';

@@ -16,7 +16,7 @@ export function registerStatus(program: Command, io: Io, setExit: (code: number)
   ).action(async (file: string, flags: RemoteFlags) => {
     if (isSwarmTarget(flags.target)) return (await import('./swarm.js')).statusSwarm(file, flags, io, setExit);
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
-    const [{ readPlan }, { hostsOf, openSessions }] = await Promise.all([import('./inventory-file.js'), import('../drivers/sessions.js')]);
+    const [{ readPlan }, { afterDialing, hostsOf, openSessions }] = await Promise.all([import('./inventory-file.js'), import('../drivers/sessions.js')]);
     const { inventory, plan } = readPlan(file, io);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'status');
     const executor = await executorFor(flags, io);
@@ -25,6 +25,7 @@ export function registerStatus(program: Command, io: Io, setExit: (code: number)
       // The SSH handshakes go on while the engine and the driver load.
       const connecting = openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progressFor(io, true));
       connecting.catch(() => undefined);
+      await afterDialing();
       const [{ HostDriver }, { status }] = await Promise.all([import('../drivers/host/driver.js'), import('../engine/engine.js')]);
       const sessions = await connecting;
       for (const e of ensembles) {

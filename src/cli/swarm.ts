@@ -5,7 +5,7 @@
 import { jsonText } from '../common/json.js';
 import { OperationalError, UsageError } from '../common/problems.js';
 import { progressFor } from './progress.js';
-import { openSessions, type Sessions } from '../drivers/sessions.js';
+import { afterDialing, openSessions, type Sessions } from '../drivers/sessions.js';
 import { SwarmDriver, type SwarmReport } from '../drivers/swarm/driver.js';
 import { describeLabels } from '../drivers/swarm/nodes.js';
 import { desiredStack } from '../drivers/swarm/stack.js';
@@ -47,6 +47,7 @@ async function withSwarm<T>(file: string, flags: RemoteFlags, io: Io, command: s
     // The stacks are rendered while the SSH handshakes go on.
     const connecting = openSessions(executor, inventory.hosts, concurrency, progress);
     connecting.catch(() => undefined);
+    await afterDialing();
     const templates = loadTemplates();
     const prepared: { e: EnsemblePlan; material: EnsembleMaterial | undefined; specs: SwarmSpecs }[] = [];
     for (const e of ensembles) {

@@ -27,6 +27,16 @@ export async function openSessions(executor: Executor, hosts: readonly Host[], c
 }
 
 /**
+ * Resolves once the handshakes that openSessions just began have dialled: everything before an
+ * SSH dial runs within microtasks (connectTarget), so the next turn of the event loop comes after
+ * it. A command loads the modules it needs next after this, while the hosts answer, and not in
+ * between (a module's initialisation blocks the loop, and so the dial, for as long as it runs).
+ */
+export function afterDialing(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
  * Sessions to the inventory's other hosts, where servers the plan no longer has may still run
  * (a membership change stops them). Best effort: a host that does not answer (a dead host whose
  * servers moved) is noted and left out; the apply does not need it.

@@ -2,6 +2,7 @@
 // refuse (always; that is what a man in the middle looks like), unknown → refuse unless the
 // user asked for --accept-new-host-keys, then record it like StrictHostKeyChecking=accept-new.
 
+import { readFileSync } from 'node:fs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OperationalError } from '../common/problems.js';
@@ -15,11 +16,12 @@ import {
   type KnownHostEntry,
 } from './known-hosts.js';
 
-export async function loadKnownHosts(files: readonly string[]): Promise<KnownHostEntry[]> {
+/** Synchronous, like planAuth: small local files, read before the handshake starts. */
+export function loadKnownHosts(files: readonly string[]): KnownHostEntry[] {
   const all: KnownHostEntry[] = [];
   for (const file of files) {
     try {
-      all.push(...parseKnownHosts(await readFile(file, 'utf8'), file));
+      all.push(...parseKnownHosts(readFileSync(file, 'utf8'), file));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         throw new OperationalError(`cannot read known_hosts file ${file}: ${(err as Error).message}`);

@@ -1,13 +1,14 @@
 // Opens one authenticated ssh2 connection to a target, over TCP or over a stream that a jump
 // host forwarded, and turns every way that can fail into an OperationalError naming the host.
 
+import { connect as dialTcp, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
 import type { Client, ConnectConfig } from 'ssh2';
 import { OperationalError } from '../common/problems.js';
-import { planAuth } from './ssh-auth.js';
+import { mayAuthenticate, readIdentityFiles, type IdentityFile } from './identity-files.js';
 import { loadKnownHosts, preferredHostKeyAlgorithms, verifyHostKey, type HostKeyVerification } from './host-key-policy.js';
 import type { SshTarget } from './ssh-target.js';
+import { traced, tracePhase } from './trace.js';
 
 export interface ConnectOptions {
   acceptNewHostKeys: boolean;
@@ -23,15 +24,74 @@ export function targetLabel(t: SshTarget): string {
   return `${t.hostName} (${address}:${t.port})`;
 }
 
+/**
+ * ssh2, loaded on the first connect: the largest module zkplan loads, so the first TCP dials go
+ * out before it (see earlyDial). ssh-auth.js needs ssh2 to parse keys and comes with it.
+ */
+type Ssh2 = typeof import('ssh2');
+let sshModules: Promise<[Ssh2, typeof import('./ssh-auth.js')]> | undefined;
+function loadSsh(): NonNullable<typeof sshModules> {
+  // a CommonJS package: its module.exports is the default export
+  sshModules ??= traced('load ssh2', () => Promise.all([import('ssh2').then((m) => (m as unknown as { default: Ssh2 }).default), import('./ssh-auth.js')]));
+  return sshModules;
+}
+
+/**
+ * The TCP connection to the SSH port, opened before ssh2 has loaded: the server forks its sshd
+ * and sends its banner meanwhile. ssh2 takes the socket over as its `sock` when it is still open;
+ * a dial that failed or closed is dropped and ssh2 dials again itself, exactly as without this,
+ * so every failure reads as it always did.
+ */
+function earlyDial(target: SshTarget): { alive(): Socket | undefined; drop(): void } {
+  const socket = dialTcp({ host: target.address, port: target.port });
+  let dead = false;
+  const died = () => {
+    dead = true;
+  };
+  socket.on('error', died).on('close', died);
+  return {
+    alive() {
+      socket.off('error', died).off('close', died);
+      if (dead) {
+        socket.destroy();
+        return undefined;
+      }
+      // as ssh2 does with the socket it dials itself (a session's channels each listen on it)
+      socket.setMaxListeners(0);
+      return socket;
+    },
+    drop: () => socket.destroy(),
+  };
+}
+
+/** Dials at once (nothing before the dial waits), so what the caller loads next overlaps the handshake. */
 export async function connectTarget(target: SshTarget, opts: ConnectOptions): Promise<Client> {
+  const identities = readIdentityFiles(target);
+  // without any credential the connect fails before dialling (and a host is never dialled in vain)
+  const early = opts.sock === undefined && mayAuthenticate(target, identities) ? earlyDial(target) : undefined;
+  try {
+    return await handshake(target, opts, identities, await loadSsh(), early);
+  } catch (err) {
+    early?.drop();
+    throw err;
+  }
+}
+
+async function handshake(
+  target: SshTarget,
+  opts: ConnectOptions,
+  identities: readonly IdentityFile[],
+  [ssh2, { planAuth }]: Awaited<ReturnType<typeof loadSsh>>,
+  early: ReturnType<typeof earlyDial> | undefined,
+): Promise<Client> {
   const label = targetLabel(target);
-  const auth = await planAuth(target);
+  const auth = planAuth(target, identities);
   if (auth.fatal !== undefined) throw new OperationalError(`${label}: ${auth.fatal}`);
   const verification: HostKeyVerification = {
     address: target.address,
     port: target.port,
     knownHostsFiles: target.knownHostsFiles,
-    entries: await loadKnownHosts(target.knownHostsFiles),
+    entries: loadKnownHosts(target.knownHostsFiles),
     acceptNew: opts.acceptNewHostKeys,
     label,
   };
@@ -62,8 +122,10 @@ export async function connectTarget(target: SshTarget, opts: ConnectOptions): Pr
   };
   const algorithms = preferredHostKeyAlgorithms(verification);
   if (algorithms) config.algorithms = { serverHostKey: algorithms as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] };
-  if (opts.sock) config.sock = opts.sock;
+  const sock = opts.sock ?? early?.alive();
+  if (sock) config.sock = sock;
 
+  const phase = tracePhase(`handshake ${target.hostName}`);
   return new Promise<Client>((resolve, reject) => {
     let settled = false;
     const fail = (err: OperationalError) => {
@@ -76,6 +138,7 @@ export async function connectTarget(target: SshTarget, opts: ConnectOptions): Pr
     client.once('ready', () => {
       if (settled) return;
       settled = true;
+      phase.end();
       resolve(client);
     });
     client.on('error', (err: Error & { level?: string; code?: string }) => {

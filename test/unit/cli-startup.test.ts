@@ -43,7 +43,7 @@ test('--help loads no package but commander', () => {
 });
 
 test('the detector sees ssh2 and the ZooKeeper client when they are loaded', () => {
-  const { packages } = loadedBy(['--help'], ['./src/remote/executor.ts', './src/verify/zk-session.ts']);
+  const { packages } = loadedBy(['--help'], ['./src/remote/ssh-auth.ts', './src/verify/zk-session.ts']);
   for (const heavy of REMOTE) assert.ok(packages.includes(heavy), `${heavy} not seen: ${packages.join(', ')}`);
 });
 
