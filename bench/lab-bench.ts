@@ -255,7 +255,9 @@ async function writeBenchInventory(lab: Lab, file: string, n: number, extra: Rec
       if (YAML.isMap(item)) item.set('state_dir', path.join(lab.info.stateDir, 'state', `h${i + 1}`));
     });
   }
-  await writeFile(file, doc.toString());
+  // Block style, as operators write inventories: lab.ts writes flow mappings, which the plain
+  // block-YAML reader (src/inventory/plain-yaml.ts) leaves to yaml's full parser.
+  await writeFile(file, YAML.stringify(doc.toJSON()));
 }
 
 /** Parse `apply --json`: counts and elapsed of the (single) ensemble report. */

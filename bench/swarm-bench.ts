@@ -12,10 +12,11 @@
 // servers' data are removed. Used by bench/lab-bench.ts (npm run bench); alone (root, lab up to
 // the caller's ZKPLAN_LAB_ID): `node --import tsx bench/swarm-bench.ts` prints the result as JSON
 // and, with BENCH_SWARM_TRACE=1, each zkplan run's trace lines.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
 import { fourLetterWord, labDown, labUp, swarmUp, waitForQuorum, type Lab } from '../test/lab/lab.js';
 import { describeFailure, loadAvg1, log, parseTrace, range, sleep, stats, zkplan, type Stats } from './common.js';
 
@@ -149,6 +150,8 @@ export async function benchSwarm(lab: Lab, runs: number, warmup: number): Promis
     await swarmUp(lab);
     const inventory = path.join(work, 'swarm.yml');
     await lab.writeInventory(inventory, { profile: 'official', swarm: true, ensembleName: STACK, extra: { servers: NODES } });
+    // block style, as operators write inventories (see writeBenchInventory in lab-bench.ts)
+    await writeFile(inventory, YAML.stringify(YAML.parse(await readFile(inventory, 'utf8'))));
     // zkplan's own stack, addresses inline (docker stack deploy reads no .env); lab hosts share
     // the root file system, so the manager reads it where it was written.
     const stackFile = path.join(work, 'floor-stack.yml');
