@@ -52,4 +52,9 @@ if (writeCacheOf) {
   if (bundle === 'zkplan-deploy.cjs') await loadCommandModules();
 } else {
   await main();
+  // The command is done and its output written: exit now rather than when every socket's peer
+  // has hung up (an SSH server, a ZooKeeper session's close answered) and node has torn down.
+  // Output to a pipe is asynchronous on some systems (macOS): wait until it is flushed.
+  await Promise.all([process.stdout, process.stderr].map((s) => (s.writableLength > 0 ? new Promise((r) => s.once('drain', r)) : undefined)));
+  process.exit();
 }

@@ -36,7 +36,12 @@ export async function releaseOwnLockFiles(fs: RemoteFiles, dir: string, details:
   await breakLockFiles(fs, dir);
 }
 
+/**
+ * Both removals sent together: a server that handles requests in order (OpenSSH does) makes it
+ * one round trip; one that took the directory first, still holding the file, is asked again.
+ */
 async function breakLockFiles(fs: RemoteFiles, dir: string): Promise<void> {
-  await fs.unlink(`${dir}/lock/details`);
-  await fs.rmdir(`${dir}/lock`);
+  const [file, directory] = await Promise.allSettled([fs.unlink(`${dir}/lock/details`), fs.rmdir(`${dir}/lock`)]);
+  if (file.status === 'rejected') throw file.reason;
+  if (directory.status === 'rejected') await fs.rmdir(`${dir}/lock`);
 }
