@@ -12,12 +12,22 @@ import { tracePhase } from '../remote/trace.js';
 export { judgeEnsemble } from './judge.js';
 export type * from './types.js';
 
-/** `probed` hears of each server as soon as its answer is in. */
-export async function probeEnsemble(members: readonly Member[], dial: Dial, timeoutMs: number, probed?: (p: ServerProbe) => void): Promise<EnsembleProbe> {
+export interface ProbeOptions {
+  /** hears of each server as soon as its answer is in */
+  probed?: (p: ServerProbe) => void;
+  /**
+   * Ask every member's `mntr` with its `srvr`, keeping the leader's: one round instead of two,
+   * for a probe that is on the critical path once (not a polling loop: it costs a channel per member).
+   */
+  mntrOfEach?: boolean;
+}
+
+export async function probeEnsemble(members: readonly Member[], dial: Dial, timeoutMs: number, opts: ProbeOptions = {}): Promise<EnsembleProbe> {
+  const mntrs = opts.mntrOfEach ? new Map(members.map((m) => [m.id, settled(fourLetterWord(dial, m.address, m.port, 'mntr', timeoutMs))])) : undefined;
   const servers = await Promise.all(
     members.map(async (m) => {
       const p = await probeServer(m, dial, timeoutMs);
-      probed?.(p);
+      opts.probed?.(p);
       return p;
     }),
   );
@@ -26,12 +36,17 @@ export async function probeEnsemble(members: readonly Member[], dial: Dial, time
   if (leaders.length === 1) {
     const leader = leaders[0]!;
     try {
-      probe.leaderMntr = parseMntr(await fourLetterWord(dial, leader.address, leader.port, 'mntr', timeoutMs));
+      const asked = mntrs?.get(leader.id);
+      probe.leaderMntr = parseMntr(asked ? await asked.then((r) => ('text' in r ? r.text : Promise.reject(r.error))) : await fourLetterWord(dial, leader.address, leader.port, 'mntr', timeoutMs));
     } catch (err) {
       probe.leaderMntrError = err instanceof FourLetterError ? err.detail : message(err);
     }
   }
   return probe;
+}
+
+function settled(p: Promise<string>): Promise<{ text: string } | { error: unknown }> {
+  return p.then((text) => ({ text }), (error: unknown) => ({ error }));
 }
 
 export async function probeServer(m: Member, dial: Dial, timeoutMs: number): Promise<ServerProbe> {

@@ -45,7 +45,7 @@ export class HostDriver implements Driver<HostReport> {
   private readonly containers: Map<number, DesiredContainer>;
   private readonly engines = new Map<string, Promise<HostEngine>>();
   /** the login's uid on each host, learnt from the lock directory it made */
-  private readonly loginUid = new Map<string, number>();
+  private readonly loginUid = new Map<string, Promise<number | undefined>>();
   /** its servers take renewed certificates without a restart (src/plan/security.ts reloadsCertificates) */
   private readonly reloads: boolean;
 
@@ -127,8 +127,9 @@ export class HostDriver implements Driver<HostReport> {
         const files = await this.sessions.get(h)!.files!();
         const attempt = await acquireLockFiles(files, dirOf(h), details, { force: opts.forceUnlock });
         if (attempt.acquired) {
-          const st = await files.stat(`${dirOf(h)}/lock`).catch(() => undefined);
-          if (st) this.loginUid.set(h, st.uid);
+          // Asked now, waited for only by a preflight (an apply that changes nothing has none).
+          const uid = files.stat(`${dirOf(h)}/lock`).then((st) => st?.uid, () => undefined);
+          this.loginUid.set(h, uid);
           // Found after the lock: a host whose engine cannot be found still releases it.
           await engine.catch(async (err: unknown) => {
             await releaseOwnLockFiles(files, dirOf(h), details).catch(() => undefined);
@@ -191,7 +192,7 @@ export class HostDriver implements Driver<HostReport> {
     const phase = tracePhase('preflight');
     const out = await mapLimit(this.hosts(desired), this.concurrency, async (h) => {
       const session = this.sessions.get(h)!;
-      const found = await gatherPreflight(session, await this.engine(h), this.ensemble, this.mine(desired, h), this.loginUid.get(h));
+      const found = await gatherPreflight(session, await this.engine(h), this.ensemble, this.mine(desired, h), await this.loginUid.get(h));
       return judgePreflight(session, this.ensemble, this.mine(desired, h), observed, found, { pull: !opts.dryRun }, this.coTenants);
     });
     phase.end();
