@@ -5,12 +5,11 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { dockerRun } from '../../src/remote/commands/docker.js';
+import { engineServer } from './helpers/engine-server.js';
 import {
   containerCreateBody,
   createContainerRequest,
@@ -178,10 +177,8 @@ describe('Engine API requests', () => {
 });
 
 describe('EngineClient over a stream (a real HTTP/1.1 server on a unix socket)', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'zkplan-engine-'));
-  const socket = path.join(dir, 'docker.sock');
   const seen: { method?: string; url?: string; body: string; connection?: string }[] = [];
-  const server = http.createServer((req, res) => {
+  const { socket, listening, client, dial } = engineServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (d: Buffer) => chunks.push(d));
     req.on('end', () => {
@@ -199,15 +196,6 @@ describe('EngineClient over a stream (a real HTTP/1.1 server on a unix socket)',
         res.end(JSON.stringify({ Version: '27.0.1' }));
       }
     });
-  });
-  const listening = new Promise<void>((r) => server.listen(socket, r));
-  const client = new EngineClient('h1', async () => {
-    await listening;
-    return net.connect(socket);
-  }, `unix://${socket}`);
-  after(() => {
-    server.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('sends the body as JSON, one request per stream, and reads a chunked answer', async () => {
@@ -244,10 +232,7 @@ describe('EngineClient over a stream (a real HTTP/1.1 server on a unix socket)',
   });
 
   it('a trusted address that answers is never looked for again', async () => {
-    const trusted = EngineClient.trusting('h1', async () => {
-      await listening;
-      return net.connect(socket);
-    }, `unix://${socket}`, () => Promise.reject(new Error('must not be asked')));
+    const trusted = EngineClient.trusting('h1', dial, `unix://${socket}`, () => Promise.reject(new Error('must not be asked')));
     assert.equal((await trusted.json<{ Version: string }>({ method: 'GET', path: '/version' }))?.Version, '27.0.1');
   });
 

@@ -2,14 +2,9 @@
 // rest untouched), the request pair as data, and a real HTTP server on a unix socket standing in
 // for a manager that refuses one stale version.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { inspectNodeRequest, updateNodeRequest } from '../../src/remote/commands/engine.js';
-import { EngineClient } from '../../src/remote/engine-client.js';
+import { engineServer } from './helpers/engine-server.js';
 import { relabelledSpec, updateNodeLabelsThroughApi } from '../../src/drivers/swarm/node-labels.js';
 
 describe('node labels through the Engine API', () => {
@@ -24,12 +19,10 @@ describe('node labels through the Engine API', () => {
     assert.deepEqual(relabelledSpec({ Role: 'manager', Labels: null }, { a: '1' }, ['b']), { Role: 'manager', Labels: { a: '1' } });
   });
 
-  const dir = mkdtempSync(path.join(tmpdir(), 'zkplan-node-labels-'));
-  const socket = path.join(dir, 'engine.sock');
   let version = 7;
   let refuseOnce = true;
   const updates: { url: string; body: unknown }[] = [];
-  const server = http.createServer((req, res) => {
+  const { client: engine } = engineServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
@@ -52,15 +45,6 @@ describe('node labels through the Engine API', () => {
         res.end('{"message":"node nope not found"}');
       }
     });
-  });
-  const listening = new Promise<void>((r) => server.listen(socket, r));
-  const engine = new EngineClient('h1', async () => {
-    await listening;
-    return net.connect(socket);
-  }, `unix://${socket}`);
-  after(() => {
-    server.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a stale version is read again and written again; the labels end as asked', async () => {
