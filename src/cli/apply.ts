@@ -29,7 +29,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     if (isSwarmTarget(flags.target)) return (await import('./swarm.js')).applySwarm(file, flags, io, setExit);
     const timeoutMs = positiveInt(flags.timeout, '--timeout') * 1000;
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
-    const [{ readPlan }, { afterDialing, hostsOf, openSessions, openSpareSessions }] = await Promise.all([import('./inventory-file.js'), import('../drivers/sessions.js')]);
+    const [{ readPlan }, { dialSessions, hostsOf, openSpareSessions }] = await Promise.all([import('./inventory-file.js'), import('../drivers/sessions.js')]);
     const { inventory, plan } = readPlan(file, io);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'apply');
     const progress = progressFor(io);
@@ -38,9 +38,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
     try {
       const used = hostsOf(inventory.hosts, ensembles);
       // The SSH handshakes go on while the engine and the drivers load.
-      const connecting = openSessions(executor, used, concurrency, progress);
-      connecting.catch(() => undefined);
-      await afterDialing();
+      const connecting = await dialSessions(executor, used, concurrency, progress);
       const [{ HostDriver }, { apply }, { hostMembershipSupport }, { materialOf, maySecure }, { ensembleInStep, phaseSteps }] = await Promise.all([
         import('../drivers/host/driver.js'),
         import('../engine/engine.js'),
@@ -48,7 +46,7 @@ export function registerApply(program: Command, io: Io, setExit: (code: number) 
         import('../security/material.js'),
         import('../plan/security-phases.js'),
       ]);
-      const sessions = await connecting;
+      const sessions = await connecting.ready;
       const spare = inventory.hosts.filter((h) => !used.includes(h));
       for (const [name, session] of await openSpareSessions(executor, spare, concurrency, progress)) sessions.set(name, session);
       for (const e of ensembles) {

@@ -31,18 +31,16 @@ export function registerDestroy(program: Command, io: Io, setExit: (code: number
     const { inventory, plan } = readPlan(file, io);
     if (flags.purgeData) await confirmDeletion(io, flags.yes, 'destroy --purge-data', `the data of ${dataOf(selectEnsembles(plan, flags.ensemble))}`);
     if (swarm) return (await import('./swarm.js')).destroySwarm(file, flags, io, setExit);
-    const { afterDialing, hostsOf, openSessions } = await import('../drivers/sessions.js');
+    const { dialSessions, hostsOf } = await import('../drivers/sessions.js');
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'destroy');
     const executor = await executorFor(flags, io);
     const removed: Record<string, string[]> = {};
     const progress = progressFor(io);
     try {
       // The SSH handshakes go on while the engine and the driver load.
-      const connecting = openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progress);
-      connecting.catch(() => undefined);
-      await afterDialing();
+      const connecting = await dialSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progress);
       const [{ HostDriver }, { destroy }] = await Promise.all([import('../drivers/host/driver.js'), import('../engine/engine.js')]);
-      const sessions = await connecting;
+      const sessions = await connecting.ready;
       for (const e of ensembles) {
         const material = await (await import('../security/material.js')).materialOf(inventory, e, (m) => progress.note(m));
         const driver = new HostDriver(e, sessions, concurrency, [e], material);

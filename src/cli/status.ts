@@ -16,18 +16,16 @@ export function registerStatus(program: Command, io: Io, setExit: (code: number)
   ).action(async (file: string, flags: RemoteFlags) => {
     if (isSwarmTarget(flags.target)) return (await import('./swarm.js')).statusSwarm(file, flags, io, setExit);
     const concurrency = positiveInt(flags.concurrency, '--concurrency');
-    const [{ readPlan }, { afterDialing, hostsOf, openSessions }] = await Promise.all([import('./inventory-file.js'), import('../drivers/sessions.js')]);
+    const [{ readPlan }, { dialSessions, hostsOf }] = await Promise.all([import('./inventory-file.js'), import('../drivers/sessions.js')]);
     const { inventory, plan } = readPlan(file, io);
     const ensembles = selectEnsembles(plan, flags.ensemble, ['host'], 'status');
     const executor = await executorFor(flags, io);
     const statuses: EnsembleStatus[] = [];
     try {
       // The SSH handshakes go on while the engine and the driver load.
-      const connecting = openSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progressFor(io, true));
-      connecting.catch(() => undefined);
-      await afterDialing();
+      const connecting = await dialSessions(executor, hostsOf(inventory.hosts, ensembles), concurrency, progressFor(io, true));
       const [{ HostDriver }, { status }] = await Promise.all([import('../drivers/host/driver.js'), import('../engine/engine.js')]);
-      const sessions = await connecting;
+      const sessions = await connecting.ready;
       for (const e of ensembles) {
         const material = await (await import('../security/material.js')).materialOf(inventory, e, () => undefined);
         const superUser = e.settings.reconfig ? (await import('../security/super-digest.js')).ensureSuperCredential(file, e.name) : undefined;

@@ -5,7 +5,7 @@
 import { jsonText } from '../common/json.js';
 import { OperationalError, UsageError } from '../common/problems.js';
 import { progressFor } from './progress.js';
-import { afterDialing, openSessions, type Sessions } from '../drivers/sessions.js';
+import { dialSessions, type Sessions } from '../drivers/sessions.js';
 import { SwarmDriver, type SwarmReport } from '../drivers/swarm/driver.js';
 import { describeLabels } from '../drivers/swarm/nodes.js';
 import { desiredStack } from '../drivers/swarm/stack.js';
@@ -45,9 +45,7 @@ async function withSwarm<T>(file: string, flags: RemoteFlags, io: Io, command: s
   const results: T[] = [];
   try {
     // The stacks are rendered while the SSH handshakes go on.
-    const connecting = openSessions(executor, inventory.hosts, concurrency, progress);
-    connecting.catch(() => undefined);
-    await afterDialing();
+    const connecting = await dialSessions(executor, inventory.hosts, concurrency, progress);
     const templates = loadTemplates();
     const prepared: { e: EnsemblePlan; material: EnsembleMaterial | undefined; specs: SwarmSpecs }[] = [];
     for (const e of ensembles) {
@@ -55,7 +53,7 @@ async function withSwarm<T>(file: string, flags: RemoteFlags, io: Io, command: s
       const material = e.security ? await materialOf(inventory, e, command === 'apply' ? (m) => progress.note(m) : () => undefined) : undefined;
       prepared.push({ e, material, specs: swarmSpecs(e, templates, material) });
     }
-    const sessions = await connecting;
+    const sessions = await connecting.ready;
     for (const { e, material, specs } of prepared) results.push(await each(swarmEnsemble(inventory, e, sessions, templates, progress, timeoutMs, material, specs)));
   } finally {
     await executor.closeAll();

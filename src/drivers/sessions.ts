@@ -10,7 +10,7 @@ import type { Progress } from '../engine/driver.js';
 
 export type Sessions = Map<string, HostSession>;
 
-export async function openSessions(executor: Executor, hosts: readonly Host[], concurrency: number, progress: Progress): Promise<Sessions> {
+async function openSessions(executor: Executor, hosts: readonly Host[], concurrency: number, progress: Progress): Promise<Sessions> {
   const phase = tracePhase('connect');
   const settled = await mapLimitSettled(hosts, concurrency, async (h) => {
     const session = await executor.session(h);
@@ -27,13 +27,17 @@ export async function openSessions(executor: Executor, hosts: readonly Host[], c
 }
 
 /**
- * Resolves once the handshakes that openSessions just began have dialled: everything before an
- * SSH dial runs within microtasks (connectTarget), so the next turn of the event loop comes after
- * it. A command loads the modules it needs next after this, while the hosts answer, and not in
- * between (a module's initialisation blocks the loop, and so the dial, for as long as it runs).
+ * openSessions begun, returned once its handshakes have dialled: everything before an SSH dial
+ * runs within microtasks (connectTarget), so the next turn of the event loop comes after it. A
+ * command loads the modules it needs next after this, while the hosts answer, and not in between
+ * (a module's initialisation blocks the loop, and so the dial, for as long as it runs). `ready`
+ * settles as openSessions does; until awaited, its failure is not an unhandled rejection.
  */
-export function afterDialing(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+export async function dialSessions(executor: Executor, hosts: readonly Host[], concurrency: number, progress: Progress): Promise<{ ready: Promise<Sessions> }> {
+  const ready = openSessions(executor, hosts, concurrency, progress);
+  ready.catch(() => undefined);
+  await new Promise((resolve) => setImmediate(resolve));
+  return { ready };
 }
 
 /**

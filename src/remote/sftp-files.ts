@@ -19,6 +19,8 @@ export const DEFAULT_FILE_MODE = 0o644;
 const NO_SUCH_FILE = 2;
 /** One SFTP read request; OpenSSH answers up to 256 KiB, ssh2 splits what its packets cannot carry. */
 const READ_CHUNK = 32 * 1024;
+/** Below the smallest write ssh2 sends in one request (34000 bytes less its overhead). */
+const WRITE_PIECE = 16 * 1024;
 
 type SftpError = Error & { code?: number };
 
@@ -40,9 +42,7 @@ export async function sftpPutFiles(sftp: SFTPWrapper, label: string, files: read
     const tmp = path.posix.join(path.posix.dirname(target), `.${path.posix.basename(target)}.zkplan-${randomBytes(6).toString('hex')}`);
     try {
       await ensureDir(sftp, path.posix.dirname(target), knownDirs);
-      await call((cb) => sftp.writeFile(tmp, file.content, { mode }, cb));
-      // The server applies its umask when creating the file; the requested mode is the contract.
-      await call((cb) => sftp.chmod(tmp, mode, cb));
+      await writeSmallFile(sftp, tmp, file.content, mode);
       await renameOver(sftp, tmp, target);
     } catch (err) {
       await call((cb) => sftp.unlink(tmp, cb)).catch(() => undefined);
@@ -54,16 +54,16 @@ export async function sftpPutFiles(sftp: SFTPWrapper, label: string, files: read
 /**
  * Open, then the data, the mode (the server applies its umask at open; the mode is the
  * contract) and the close sent together: requests on one handle are processed in order
- * (SFTP v3, section 6), so this is two round trips where writeFile and chmod take four.
+ * (SFTP v3, section 6), so this is two round trips where writeFile and chmod take four. The data
+ * goes in pieces that each fit one request (ssh2 would send the rest of a larger one only after
+ * its answer, behind the close).
  */
 async function writeSmallFile(sftp: SFTPWrapper, file: string, content: string | Buffer, mode: number): Promise<void> {
   const data = typeof content === 'string' ? Buffer.from(content) : content;
   const handle = await call<Buffer>((cb) => sftp.open(file, 'w', { mode }, cb));
-  const done = await Promise.allSettled([
-    data.length > 0 ? call((cb) => sftp.write(handle, data, 0, data.length, 0, cb)) : Promise.resolve(),
-    call((cb) => sftp.fchmod(handle, mode, cb)),
-    call((cb) => sftp.close(handle, cb)),
-  ]);
+  const pieces: Promise<void>[] = [];
+  for (let at = 0; at < data.length; at += WRITE_PIECE) pieces.push(call((cb) => sftp.write(handle, data, at, Math.min(WRITE_PIECE, data.length - at), at, cb)));
+  const done = await Promise.allSettled([...pieces, call((cb) => sftp.fchmod(handle, mode, cb)), call((cb) => sftp.close(handle, cb))]);
   const failed = done.find((d): d is PromiseRejectedResult => d.status === 'rejected');
   if (failed) throw failed.reason;
 }

@@ -199,6 +199,21 @@ describe('SSH executor against real sshd', { timeout: 120_000 }, () => {
     assert.deepEqual(leftovers, [], 'no temporary files remain');
   });
 
+  it('a file larger than one SFTP request goes and comes back whole, with its mode', async () => {
+    const session = await executor().session(zk1);
+    const file = path.join(dir, 'remote', 'large', 'blob');
+    // not a multiple of any piece size, and unlike at every offset
+    const large = Buffer.from(Array.from({ length: 300_001 }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
+    await session.putFiles([{ path: file, content: large, mode: 0o600 }]);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.ok(large.equals(readFileSync(file)), 'written whole');
+    assert.ok(large.equals((await session.readFile(file))!), 'read back whole');
+    const files = await session.files!();
+    await files.write(`${file}-2`, large, 0o640);
+    assert.equal(statSync(`${file}-2`).mode & 0o777, 0o640);
+    assert.ok(large.equals(readFileSync(`${file}-2`)), 'written in place whole');
+  });
+
   it('dials a TCP service through the host', async () => {
     const echo = net.createServer((s) => s.pipe(s)).listen(0, '127.0.0.1');
     await new Promise((r) => echo.once('listening', r));
