@@ -12,6 +12,7 @@ export interface DockerInspect {
   State: { Running: boolean; Status: string; ExitCode: number };
   RestartCount?: number;
   Config: { Image: string; Env: string[] | null; Labels: Record<string, string> | null };
+  HostConfig?: { PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null };
 }
 
 export interface InspectedContainer {
@@ -36,6 +37,8 @@ export function inspectedContainers(found: readonly DockerInspect[]): Map<string
   return new Map(
     found.map((info) => {
       const labels = info.Config.Labels ?? {};
+      const ports = labels[LABEL_PORTS] !== undefined ? labels[LABEL_PORTS].split(',').filter(Boolean).map(Number) : undefined;
+      const clientPort = ports?.[0] ?? publishedPort(info);
       const observed: ObservedServer = {
         exists: true,
         running: info.State.Running,
@@ -46,11 +49,22 @@ export function inspectedContainers(found: readonly DockerInspect[]): Map<string
         env: info.Config.Env ?? [],
         ...(labels[LABEL_HASH] ? { configHash: labels[LABEL_HASH] } : {}),
         ...(labels[LABEL_SECURITY_PHASE] !== undefined ? { securityPhase: labels[LABEL_SECURITY_PHASE] } : {}),
-        ...(labels[LABEL_PORTS] !== undefined ? { ports: labels[LABEL_PORTS].split(',').filter(Boolean).map(Number) } : {}),
+        ...(ports ? { ports } : {}),
+        ...(clientPort !== undefined ? { clientPort } : {}),
       };
       return [info.Name.replace(/^\//, ''), { observed, labels }];
     }),
   );
+}
+
+/**
+ * The one host port a container publishes: zkplan publishes only the client port (single-host
+ * networks). Under host networking the io.zkplan.ports label says it instead, client port first.
+ */
+function publishedPort(info: DockerInspect): number | undefined {
+  const bindings = Object.values(info.HostConfig?.PortBindings ?? {}).flatMap((b) => b ?? []);
+  const ports = [...new Set(bindings.map((b) => Number(b.HostPort)).filter((p) => Number.isInteger(p) && p > 0))];
+  return ports.length === 1 ? ports[0] : undefined;
 }
 
 /** What a name that inspect did not find is (a new object: the engine adds modes to it). */

@@ -90,9 +90,15 @@ export interface Driver<Extra extends object = object> {
   observe(desired: readonly DesiredServer[]): Promise<Map<number, ObservedServer>>;
   /** Everything checked before anything changes anywhere; one `ok: false` stops the apply. */
   preflight(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>, opts: { dryRun: boolean }): Promise<HostChecks[]>;
-  /** Where verify reaches each server's client port now (a Swarm server not yet moved: where it runs). */
+  /**
+   * Where verify reaches each server's client port now: a Swarm server not yet moved where it
+   * runs, a running container created with another client port on that port (its clientPort).
+   */
   members(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>): Member[];
-  /** members() does not depend on what is observed (each server has a fixed address): probes need not wait for observe(). */
+  /**
+   * Each server has a fixed address: members() of nothing observed is where the servers are
+   * unless a container's clientPort says otherwise, so probes need not wait for observe().
+   */
   readonly membersFixed?: boolean;
   /** How verify connects to a member (an SSH tunnel, or a direct socket). */
   readonly dial: Dial;

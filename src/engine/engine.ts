@@ -270,9 +270,16 @@ async function observeAndProbe(ctx: EngineContext<object>, timing: Timing, ahead
   if (driver.membersFixed) {
     // A serving server gets its ZooKeeper session for the znode proof while the rest is looked at.
     const serving = (p: ServerProbe) => p.mode && ahead?.open(p, driver.dial, timing.requestTimeoutMs);
-    [observed, probe] = await Promise.all([driver.observe(desired), probeEnsemble(driver.members(desired, new Map()), driver.dial, timing.probeTimeoutMs, { probed: serving, mntrOfEach: true })]);
+    const early = driver.members(desired, new Map());
+    [observed, probe] = await Promise.all([driver.observe(desired), probeEnsemble(early, driver.dial, timing.probeTimeoutMs, { probed: serving, mntrOfEach: true })]);
     // A server that answers where no container of it runs is not this ensemble's.
     probe = { ...probe, servers: probe.servers.filter((p) => observed.get(p.id)?.running) };
+    // Containers created with another client port (a change of it rolls out): probed where they listen.
+    const members = driver.members(desired, observed);
+    if (members.some((m, i) => m.port !== early[i]!.port || m.address !== early[i]!.address)) {
+      ahead?.close();
+      probe = await probeEnsemble(members.filter((m) => observed.get(m.id)?.running), driver.dial, timing.probeTimeoutMs, { mntrOfEach: true });
+    }
   } else {
     observed = await driver.observe(desired);
     probe = await probeEnsemble(driver.members(desired, observed).filter((m) => observed.get(m.id)?.running), driver.dial, timing.probeTimeoutMs, { mntrOfEach: true });
@@ -497,11 +504,14 @@ export interface EnsembleStatus {
 export async function status(ctx: EngineContext<object>, timeoutMs: number): Promise<EnsembleStatus> {
   const { desired, driver } = ctx;
   // Where the members are known before observing, the servers are probed at the same time.
-  const probing = driver.membersFixed ? probeEnsemble(driver.members(desired, new Map()), driver.dial, timeoutMs, { mntrOfEach: true }) : undefined;
+  const early = driver.membersFixed ? driver.members(desired, new Map()) : undefined;
+  const probing = early ? probeEnsemble(early, driver.dial, timeoutMs, { mntrOfEach: true }) : undefined;
   probing?.catch(() => undefined);
   const [observed, unexpected] = await Promise.all([driver.observe(desired), driver.unexpected(desired)]);
   const members = driver.members(desired, observed);
-  const probe = await (probing ?? probeEnsemble(members, driver.dial, timeoutMs, { mntrOfEach: true }));
+  // A container created with another client port is probed where it listens.
+  const moved = early?.some((m, i) => m.port !== members[i]!.port || m.address !== members[i]!.address);
+  const probe = await (probing && !moved ? probing : probeEnsemble(members, driver.dial, timeoutMs, { mntrOfEach: true }));
   const verdict = judgeEnsemble(members, probe);
   const servers: ServerStatus[] = desired.map((d) => {
     const o = observed.get(d.serverId) ?? { exists: false, running: false };

@@ -20,6 +20,11 @@ export interface ObservedServer {
   exitCode?: number;
   /** ports the running container holds (its io.zkplan.ports label; absent on older containers) */
   ports?: number[];
+  /**
+   * the host port clients reach this container on, as it was created: it differs from the
+   * plan's while a change of client port rolls out, and probes must go where the server listens
+   */
+  clientPort?: number;
   /** what runs now, to say what a change changes (names only, never values) */
   image?: string;
   env?: readonly string[];
@@ -31,6 +36,11 @@ export interface ObservedServer {
   securityPhase?: string;
   /** a server that reloads its certificates: the HMAC of the one it was last proven to present (host target) */
   certificate?: string;
+}
+
+/** Where a server takes clients now: the port its running container was created with, else the plan's. */
+export function servingPort(o: ObservedServer | undefined, planned: number): number {
+  return o?.running && o.clientPort !== undefined ? o.clientPort : planned;
 }
 
 /** @deprecated the old name, until every user says ObservedServer */

@@ -103,7 +103,9 @@ function serverSpec(plan: EnsemblePlan, s: ServerPlan, target: SpecTarget): Cont
       const owner = profile.runAsUid !== undefined ? { owner: profile.runAsUid } : {};
       const mounts: SpecMount[] = dataMounts(profile, s).map((m) => ({ kind: 'bind', source: m.source, target: m.target, ...owner }));
       // Under host networking the container holds its ports on the host itself: preflight tells them from a stranger's.
-      const ports = Object.values(s.ports).filter((p): p is number => p !== undefined);
+      // The client port comes first: probes read it there while a change of client port rolls out.
+      const { client, ...others } = s.ports;
+      const ports = [client, ...Object.values(others).filter((p): p is number => p !== undefined)];
       const labels: Record<string, string> = hostNetwork ? { ...ids, [LABEL_PORTS]: ports.join(',') } : ids;
       const secured = securedMount(e, s, target);
       return { ...base, ...singleHostNetworking(e, s), labels: { ...labels, ...secured.labels }, mounts: [...mounts, ...secured.mounts] };

@@ -64,7 +64,7 @@ export interface ContainerSpec {
 export const LABEL_ENSEMBLE = 'io.zkplan.ensemble';
 export const LABEL_SERVER = 'io.zkplan.server-id';
 export const LABEL_HASH = 'io.zkplan.config-hash';
-/** the ports the container listens on (host networking), so preflight knows which busy ports are its own */
+/** the ports the container listens on (host networking), the client port first, so preflight knows which busy ports are its own */
 export const LABEL_PORTS = 'io.zkplan.ports';
 /** a secured server: the fingerprint of its key material and secrets (an HMAC, src/security/material.ts) */
 export const LABEL_SECURITY = 'io.zkplan.security';

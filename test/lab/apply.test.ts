@@ -3,7 +3,8 @@
 // a second apply changes nothing; the pushed run.sh run by hand re-creates a server that the
 // next apply finds unchanged; --dry-run of a changed inventory reports per host and touches
 // nothing; the change rolls one server at a time, leader last, while a client keeps writing,
-// and no acknowledged write is lost; data survives the roll and destroy + apply.
+// and no acknowledged write is lost; data survives the roll and destroy + apply; a change of
+// client port rolls the same way.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -374,6 +375,32 @@ for (const contract of CONTRACTS) {
       assert.deepEqual(before_.filter((p) => !kept.has(path.basename(p))), []);
       const rolling = new Set(await znodeChildren(servers, '/apply-test/rolling'));
       assert.deepEqual(rolledAcks.filter((p) => !rolling.has(path.basename(p))), []);
+    });
+
+    it('a change of client port rolls like any change: each server probed where it listens, no acknowledged write lost', async (t) => {
+      const moved = path.join(dir, 'client-port.yml');
+      const ports = { ...((contract.change.ports as Record<string, number> | undefined) ?? {}), client: 2191 };
+      await lab.writeInventory(moved, { profile: contract.profile, ensembleName: ens, extra: { ...contract.change, ports } });
+      // the writer's client finds the servers on either port while they move
+      const both = lab.addresses.flatMap((a) => [`${a}:2181`, `${a}:2191`]);
+      const writer = await startZnodeWriter(both, '/apply-test/client-port');
+      let r: ExecResult;
+      try {
+        r = await startZkplan(['apply', moved, ...CLI_TIMEOUT]).done;
+      } finally {
+        await new Promise((res) => setTimeout(res, 500));
+        await writer.stop();
+      }
+      assert.equal(r.code, 0, explain(r));
+      assert.match(r.stdout, new RegExp(`^${ens}: 0 to create, 3 to change, 0 unchanged$`, 'm'));
+      assert.doesNotMatch(r.stderr, /waiting for .* to serve/, 'the running servers answered on the port they were made with');
+      await waitForQuorum(lab.addresses, 60_000, 2191);
+      const written = new Set(await znodeChildren(lab.addresses.map((a) => `${a}:2191`), '/apply-test/client-port'));
+      assert.ok(writer.acknowledged.length > 0, 'the writer got no write acknowledged');
+      assert.deepEqual(writer.acknowledged.filter((p) => !written.has(path.basename(p))), [], `acknowledged writes lost (${writer.retries} retries)`);
+      t.diagnostic(`client port 2181 → 2191: longest write outage ${(writer.longestGapMs / 1000).toFixed(1)} s, ${writer.acknowledged.length} acknowledged writes checked`);
+      const status = await zkplanCli(['status', moved]);
+      assert.equal(status.code, 0, explain(status));
     });
   });
 }

@@ -221,6 +221,24 @@ describe('engine apply', () => {
     assert.equal(target.lockHolder, undefined, 'the lock is released on failure');
   });
 
+  for (const membersFixed of [true, false]) {
+    it(`rolls a change of client port: running servers are probed where they listen, not waited for at the new port (membersFixed ${membersFixed})`, async () => {
+      const { before, after, target } = scene();
+      target.membersFixed = membersFixed;
+      target.run(before);
+      target.clientPortShift = 10; // the plan now says 2191-2193; zk1-zk3 listen on 2181-2183
+      const progress = recordingProgress();
+      const started = Date.now();
+      const report = await apply(contextFor(target, after, progress), { ...OPTS, timeoutMs: 20_000 });
+      assert.equal(report.ok, true, progress.lines.join('\n'));
+      assert.ok(Date.now() - started < 10_000, 'nothing waited for the timeout');
+      assert.ok(!progress.lines.some((l) => /waiting for .* to serve/.test(l)), progress.lines.join('\n'));
+      assert.deepEqual(target.changesMade().sort(), ['replace 1', 'replace 2', 'replace 3'], 'one by one, all three');
+      assert.ok(target.servingAtReplace.every((n) => n === 3), `every replace began with the whole ensemble serving: ${target.servingAtReplace.join(',')}`);
+      assert.deepEqual([...target.containers.values()].map((c) => c.port), [2191, 2192, 2193]);
+    });
+  }
+
   it('follows a leader change mid-roll: the new leader goes last', async () => {
     const { before, after, target } = scene();
     target.run(before);

@@ -23,6 +23,7 @@ import { clientPortDial, presentedCertificate } from '../../verify/tls-dial.js';
 import { hostRecord } from '../../rollout/record.js';
 import type { EnsembleHealth } from '../../verify/ensemble.js';
 import type { Member } from '../../verify/types.js';
+import { servingPort } from '../../rollout/rollout.js';
 import { directDialWithTimeout } from '../../verify/dial.js';
 import { engineFor } from './engine-address.js';
 import { HostEngine } from './host-engine.js';
@@ -200,8 +201,8 @@ export class HostDriver implements Driver<HostReport> {
   }
 
   /** Each server's client port on its host's address, reached through that host's SSH connection. */
-  members(): Member[] {
-    return this.ensemble.servers.map((s) => ({ id: s.id, role: s.role, address: s.host.address, port: s.ports.client }));
+  members(_desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>): Member[] {
+    return this.ensemble.servers.map((s) => ({ id: s.id, role: s.role, address: s.host.address, port: servingPort(observed.get(s.id), s.ports.client) }));
   }
 
   /**

@@ -12,6 +12,7 @@ import { mapLimit } from '../../remote/concurrency.js';
 import { runChecked, type HostSession } from '../../remote/session.js';
 import { directDialWithTimeout, type Dial } from '../../verify/dial.js';
 import type { Member } from '../../verify/types.js';
+import { servingPort } from '../../rollout/rollout.js';
 import { localContainers, localMembers, ownerLabels } from './desired.js';
 import { findFormerServers, moveVolumesAside } from './membership.js';
 import { networkMismatches, observeContainers, observeNetwork, type ObservedNetwork } from './observe.js';
@@ -104,8 +105,8 @@ export class LocalDriver implements Driver {
     return [{ host: this.host, ok: checks.every((c) => c.ok), checks }];
   }
 
-  members(): Member[] {
-    return localMembers(this.ensemble);
+  members(_desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>): Member[] {
+    return localMembers(this.ensemble).map((m) => ({ ...m, port: servingPort(observed.get(m.id), m.port) }));
   }
 
   async prepare(servers: readonly DesiredServer[]): Promise<void> {

@@ -6,6 +6,7 @@ import { Duplex } from 'node:stream';
 import type { DesiredServer, Driver, HeldLock, HostChecks, ObservedServer, Progress, StepStatus } from '../../../src/engine/driver.js';
 import type { EngineContext, Timing } from '../../../src/engine/engine.js';
 import { configHash, withHashLabel, type ContainerSpec } from '../../../src/rollout/spec.js';
+import { servingPort } from '../../../src/rollout/rollout.js';
 import { DialError, type Dial } from '../../../src/verify/dial.js';
 import type { ZnodeCheck, ZnodeTarget } from '../../../src/verify/znode.js';
 
@@ -24,6 +25,8 @@ export interface FakeContainer {
   silent?: boolean;
   /** the certificate it presents, for a server that reloads them */
   certificate?: string;
+  /** the client port it listens on: the plan's when it was made */
+  port: number;
 }
 
 export interface Faults {
@@ -42,7 +45,7 @@ export interface Faults {
 // Polls are tiny; timeouts are not, so a loaded machine cannot turn a slow answer into a fault.
 export const TINY_TIMING: Timing = { pollMs: 1, probeTimeoutMs: 2000, requestTimeoutMs: 2000, settleRoundMs: 20 };
 
-const clientPort = (id: number) => 2180 + id;
+const clientPort = (id: number, shift = 0) => 2180 + id + shift;
 const NOT_SERVING = 'This ZooKeeper instance is not currently serving requests\n';
 
 export class FakeTarget implements Driver {
@@ -59,6 +62,10 @@ export class FakeTarget implements Driver {
   strays: string[] = [];
   private changes = 0;
   private killed = false;
+  /** the plan's client ports are 2181 + shift and up: a change of client port rolls out */
+  clientPortShift = 0;
+  /** probes may go out before observe() (the host and local drivers) */
+  membersFixed?: boolean;
 
   constructor(readonly roles: ReadonlyMap<number, 'participant' | 'observer'>) {}
 
@@ -101,7 +108,8 @@ export class FakeTarget implements Driver {
     if (mode === undefined) return NOT_SERVING;
     if (word === 'srvr') return srvrText(mode);
     if (word === 'conf') {
-      return [`serverId=${id}`, `clientPort=${clientPort(id)}`, ...[...this.roles].map(([s, r]) => `server.${s}=h${s}:2888:3888:${r};0.0.0.0:${clientPort(s)}`), ''].join('\n');
+      const port = (s: number) => this.containers.get(s)?.port ?? clientPort(s, this.clientPortShift);
+      return [`serverId=${id}`, `clientPort=${port(id)}`, ...[...this.roles].map(([s, r]) => `server.${s}=h${s}:2888:3888:${r};0.0.0.0:${port(s)}`), ''].join('\n');
     }
     if (word === 'mntr') {
       const upVoters = this.voters().filter((v) => this.up(v)).length;
@@ -115,7 +123,7 @@ export class FakeTarget implements Driver {
 
   /** One Duplex per connection, answering the word written to it, like a server's four-letter-word port. */
   readonly dial: Dial = async (address, port) => {
-    const id = [...this.roles.keys()].find((s) => clientPort(s) === port);
+    const id = [...this.roles.keys()].find((s) => this.containers.get(s)?.port === port && this.containers.get(s)?.host === address);
     const c = id === undefined ? undefined : this.containers.get(id);
     if (id === undefined || !c?.running || c.host !== address) throw new DialError(address, port, 'connection refused (nothing listening?) [ECONNREFUSED]');
     if (c.silent) {
@@ -170,6 +178,7 @@ export class FakeTarget implements Driver {
               image: d.spec.image,
               env: c.env,
               runningOn: c.host,
+              clientPort: c.port,
               ...(c.foreign ? { foreign: true } : {}),
               ...(c.certificate !== undefined ? { certificate: c.certificate } : {}),
             }
@@ -187,7 +196,7 @@ export class FakeTarget implements Driver {
   }
 
   members(desired: readonly DesiredServer[], observed: ReadonlyMap<number, ObservedServer>) {
-    return desired.map((d) => ({ id: d.serverId, role: d.role, address: observed.get(d.serverId)?.runningOn ?? d.host, port: clientPort(d.serverId) }));
+    return desired.map((d) => ({ id: d.serverId, role: d.role, address: observed.get(d.serverId)?.runningOn ?? d.host, port: servingPort(observed.get(d.serverId), clientPort(d.serverId, this.clientPortShift)) }));
   }
 
   async prepare(servers: readonly DesiredServer[]): Promise<void> {
@@ -215,6 +224,7 @@ export class FakeTarget implements Driver {
         restartCount: 0,
         exitCode: crashes ? 1 : 0,
         env: envOf(d),
+        port: clientPort(d.serverId, this.clientPortShift),
         ...(d.certificate !== undefined ? { certificate: d.certificate } : {}),
       });
     }
@@ -275,7 +285,7 @@ export class FakeTarget implements Driver {
   run(desired: readonly DesiredServer[], hash?: (d: DesiredServer) => string): void {
     for (const d of desired) {
       const certificate = d.certificate !== undefined ? { certificate: d.certificate } : {};
-      this.containers.set(d.serverId, { configHash: hash ? hash(d) : d.configHash, host: d.host, running: true, status: 'running', restartCount: 0, exitCode: 0, env: envOf(d), ...certificate });
+      this.containers.set(d.serverId, { configHash: hash ? hash(d) : d.configHash, host: d.host, running: true, status: 'running', restartCount: 0, exitCode: 0, env: envOf(d), port: clientPort(d.serverId, this.clientPortShift), ...certificate });
     }
   }
 
