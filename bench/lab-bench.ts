@@ -7,8 +7,10 @@
 //   APPLY(N)  `zkplan apply <inventory>` on a fresh lab inventory (official profile): wall time
 //             from process start to exit (exit 0 only once the ensemble is verified); the warm-up
 //             run is the first contact (engine addresses found, then remembered in the state_dir)
-//   NOOP(3)   a second apply on the applied 3-host ensemble (must change nothing)
-//   STATUS(3) `zkplan status` on that ensemble (exit 0: whole and as planned)
+//   NOOP(3)   the same apply again on the applied 3-host ensemble (must change nothing), BENCH_NOOPS
+//             times per measured run (more samples: single runs differ by ±50 ms on 2 cores);
+//             the first of them, right after the fresh apply, is also reported on its own row
+//   STATUS(3) `zkplan status` on that ensemble (exit 0: whole and as planned), after each no-op
 //   ROLL(3)   apply after changing a configuration value of every server (AdminServer port);
 //             only with BENCH_ROLL=1 (no issue-9 goal; it costs a minute)
 //   DESTROY(N) `zkplan destroy --purge-data` between runs (reported, no goal)
@@ -28,6 +30,7 @@
 //   BENCH_SWARM=1             the Swarm figures (after the 3-host runs); 0 skips them
 //   BENCH_SWARM_RUNS=3        measured Swarm runs
 //   BENCH_ROLL=0              1 adds ROLL(3)
+//   BENCH_NOOPS=3             no-op applies (each followed by a status) per measured 3-host run
 //   BENCH_IDLE_LOAD=<x>       wait (up to BENCH_IDLE_WAIT s, default 30) for the 1-min load average
 //                             to fall below x before each size (default 0.5 × nproc)
 //   BENCH_OUT=<dir>           results directory (default bench/results)
@@ -64,6 +67,7 @@ const warmup = Number(process.env.BENCH_WARMUP ?? 1);
 const swarmOn = process.env.BENCH_SWARM !== '0';
 const swarmRuns = Number(process.env.BENCH_SWARM_RUNS ?? 3);
 const rollOn = process.env.BENCH_ROLL === '1';
+const noopsPerRun = Math.max(1, Number(process.env.BENCH_NOOPS ?? 3));
 const idleLoad = Number(process.env.BENCH_IDLE_LOAD ?? os.cpus().length * 0.5);
 const idleWaitS = Number(process.env.BENCH_IDLE_WAIT ?? 30);
 const outDir = process.env.BENCH_OUT ?? path.join(HERE, 'results');
@@ -333,7 +337,8 @@ interface SizeResult {
   labUpMs: number;
   floor: { samples: FloorSample[]; warmup: FloorSample[]; stats: Stats | null; startedStats: Stats | null };
   apply?: { samples: ApplySample[]; warmup: ApplySample[]; stats: Stats | null; reportedStats?: Stats | null };
-  noop?: { samples: ApplySample[]; stats: Stats | null; nothingChanged: boolean[] };
+  /** every no-op; `first`: the one right after each fresh apply (included in samples too) */
+  noop?: { samples: ApplySample[]; stats: Stats | null; nothingChanged: boolean[]; first: ApplySample[]; firstStats?: Stats | null };
   roll?: { samples: ApplySample[]; stats: Stats | null; verified: boolean[] };
   status?: { samples: ApplySample[]; stats: Stats | null; whole: boolean[] };
   destroy?: { samples: number[]; stats: Stats | null };
@@ -373,7 +378,7 @@ async function benchSize(n: number, applyAvailable: boolean, workDir: string, ma
     res.apply = { samples: [], warmup: [], stats: null };
     res.destroy = { samples: [], stats: null };
     if (n === 3) {
-      res.noop = { samples: [], stats: null, nothingChanged: [] };
+      res.noop = { samples: [], stats: null, nothingChanged: [], first: [] };
       res.status = { samples: [], stats: null, whole: [] };
       if (rollOn) res.roll = { samples: [], stats: null, verified: [] };
     }
@@ -393,7 +398,10 @@ async function benchSize(n: number, applyAvailable: boolean, workDir: string, ma
     res.apply.stats = stats(res.apply.samples.map((s) => s.ms));
     res.apply.reportedStats = stats(res.apply.samples.flatMap((s) => (s.reportedMs !== undefined ? [s.reportedMs] : [])));
   }
-  if (res.noop) res.noop.stats = stats(res.noop.samples.map((s) => s.ms));
+  if (res.noop) {
+    res.noop.stats = stats(res.noop.samples.map((s) => s.ms));
+    res.noop.firstStats = stats(res.noop.first.map((s) => s.ms));
+  }
   if (res.roll) res.roll.stats = stats(res.roll.samples.map((s) => s.ms));
   if (res.status) res.status.stats = stats(res.status.samples.map((s) => s.ms));
   if (res.destroy) res.destroy.stats = stats(res.destroy.samples);
@@ -434,22 +442,26 @@ async function runsOfSize(lab: Lab, n: number, runs: number, file: string, apply
       log(`N=${n} ${tag}: apply ${sample.ms} ms${a.counts ? ` ${JSON.stringify(a.counts)}` : ''}`);
 
       if (n === 3 && !isWarmup) {
-        const noop = await apply(file);
-        if (noop.code !== 0) throw Object.assign(new Error(describeFailure(noop)), { what: 'noop' });
-        const nothing = noop.counts
-          ? (noop.counts.create ?? 0) + (noop.counts.change ?? 0) === 0
-          : /\b0 to create, 0 to change\b/.test(noop.stdout);
-        res.noop!.samples.push(sampleOf(noop));
-        res.noop!.nothingChanged.push(nothing);
-        if (r === 0) res.progress.noop = noop.stderr;
-        log(`N=${n} ${tag}: no-op apply ${Math.round(noop.ms)} ms, nothing changed: ${nothing}`);
+        for (let k = 0; k < noopsPerRun; k++) {
+          const noop = await apply(file);
+          if (noop.code !== 0) throw Object.assign(new Error(describeFailure(noop)), { what: 'noop' });
+          const nothing = noop.counts
+            ? (noop.counts.create ?? 0) + (noop.counts.change ?? 0) === 0
+            : /\b0 to create, 0 to change\b/.test(noop.stdout);
+          const sample = sampleOf(noop);
+          res.noop!.samples.push(sample);
+          if (k === 0) res.noop!.first.push(sample);
+          res.noop!.nothingChanged.push(nothing);
+          if (r === 0 && k === 0) res.progress.noop = noop.stderr;
+          log(`N=${n} ${tag}: no-op apply ${k + 1}/${noopsPerRun} ${Math.round(noop.ms)} ms, nothing changed: ${nothing}`);
 
-        const load1 = Number(loadAvg1().toFixed(2));
-        const st = await zkplan(['status', file]);
-        res.status!.samples.push({ ms: Math.round(st.ms), phases: parseTrace(st.stderr), load1 });
-        res.status!.whole.push(st.code === 0);
-        if (st.code !== 0) throw Object.assign(new Error(describeFailure(st)), { what: 'status' });
-        log(`N=${n} ${tag}: status ${Math.round(st.ms)} ms, whole and as planned: ${st.code === 0}`);
+          const load1 = Number(loadAvg1().toFixed(2));
+          const st = await zkplan(['status', file]);
+          res.status!.samples.push({ ms: Math.round(st.ms), phases: parseTrace(st.stderr), load1 });
+          res.status!.whole.push(st.code === 0);
+          if (st.code !== 0) throw Object.assign(new Error(describeFailure(st)), { what: 'status' });
+          log(`N=${n} ${tag}: status ${k + 1}/${noopsPerRun} ${Math.round(st.ms)} ms, whole and as planned: ${st.code === 0}`);
+        }
 
         if (rollOn) {
           await writeBenchInventory(lab, file, n, { admin_server: true, ports: { admin: ROLL_ADMIN_PORT } });
@@ -594,6 +606,8 @@ function goals(doc: Pick<Report, 'sizes' | 'applyAvailable' | 'swarm' | 'startup
   return out;
 }
 
+const noopsPerRunOf = (doc: Report) => doc.config.noopsPerRun ?? 1;
+
 const fmt = (s: Stats | null | undefined) => (s ? `${s.median} | ${s.min} | ${s.max} | ${s.n}` : '– | – | – | 0');
 
 function markdown(doc: Report): string {
@@ -624,7 +638,8 @@ function markdown(doc: Report): string {
     const first = r.apply?.warmup[0];
     if (first) L.push(`| APPLY(${r.n}) on first contact (the warm-up run: each engine's address found with one exec, not yet remembered) | ${first.ms} | ${first.ms} | ${first.ms} | 1 |`);
     if (r.apply?.reportedStats) L.push(`| APPLY(${r.n}): … of which zkplan's own elapsedMs (--json) | ${fmt(r.apply.reportedStats)} |`);
-    if (r.noop) L.push(`| NOOP(${r.n}): zkplan apply again, nothing to do | ${fmt(r.noop.stats)} |`);
+    if (r.noop) L.push(`| NOOP(${r.n}): zkplan apply again, nothing to do (${noopsPerRunOf(doc)} per run) | ${fmt(r.noop.stats)} |`);
+    if (r.noop?.firstStats) L.push(`| NOOP(${r.n}): … the first of each run, right after the fresh apply | ${fmt(r.noop.firstStats)} |`);
     if (r.status) L.push(`| STATUS(${r.n}): zkplan status | ${fmt(r.status.stats)} |`);
     if (r.roll) L.push(`| ROLL(${r.n}): zkplan apply, AdminServer port changed on every server | ${fmt(r.roll.stats)} |`);
     if (r.destroy) L.push(`| DESTROY(${r.n}): zkplan destroy --purge-data | ${fmt(r.destroy.stats)} |`);
@@ -684,7 +699,7 @@ function markdown(doc: Report): string {
   L.push(`- Lab: test/lab (network namespaces with their own dockerd and sshd on bridge zklbr0), image \`${IMAGES.official}\` (official contract, ZooKeeper 3.8.0 on a jlink'ed JRE), \`--net=host\`.`);
   L.push(`- FLOOR: parallel \`ssh hI docker run -d --net=host\` with ZOO_MY_ID, ZOO_SERVERS (\`;2181\`), ZOO_4LW_COMMANDS_WHITELIST=*, ZOO_ADMINSERVER_ENABLED=false and a per-server data dir bind-mounted at /data; \`srvr\` polled on every server every ${FLOOR_POLL_MS} ms from the first ssh start; containers and data removed between runs.`);
   L.push(`- APPLY: \`zkplan apply <inventory> --timeout ${APPLY_TIMEOUT_S} --json\` on an inventory from \`Lab.writeInventory\` (profile official, N servers pinned by aliyun.node_index, \`admin_server: false\` as the floor's containers, each host with its own state_dir inside the lab dir); wall time from spawn to exit; the quorum is checked independently afterwards. \`zkplan destroy --purge-data\` between runs; what it keeps stays, as between an operator's runs (each host's remembered engine address), so the warm-up run is the first contact and is reported on its own row.`);
-  L.push(`- NOOP and STATUS (N=3, every measured run): the same inventory applied again (must change nothing), then \`zkplan status\` (must exit 0). ROLL (only with BENCH_ROLL=1): applied with the AdminServer turned on, \`ports: { admin: ${ROLL_ADMIN_PORT} }\`, verified by the AdminServer answering on ${ROLL_ADMIN_PORT} on every server.`);
+  L.push(`- NOOP and STATUS (N=3, every measured run, ${noopsPerRunOf(doc)} times each, alternating): the same inventory applied again (must change nothing), then \`zkplan status\` (must exit 0). The first no-op of each run comes right after the fresh apply; it is in the NOOP figures and also on a row of its own. ROLL (only with BENCH_ROLL=1): applied with the AdminServer turned on, \`ports: { admin: ${ROLL_ADMIN_PORT} }\`, verified by the AdminServer answering on ${ROLL_ADMIN_PORT} on every server.`);
   L.push('- SWARM (bench/swarm-bench.ts, on the 3-host lab made a Swarm, h1 manager): FLOOR = `ssh h1 docker stack deploy --detach=true --resolve-image never` of `zkplan render --target swarm --resolve` output (another stack name), nodes labelled beforehand, until one leader + 2 followers (srvr every 50 ms); APPLY = `zkplan apply --target swarm --json` from an unlabelled Swarm with no stack; NOOP = the same apply again; stack, labels and data removed between runs.');
   L.push('- START-UP (bench/startup.ts): node -e 0, zkplan --help, zkplan plan inventories/example.yml interleaved round after round, the built CLI; PLAN-SCALE (bench/plan-scale.ts, after the labs are down): `node bin/zkplan.js plan <generated.yml>` end to end (text report), peak RSS by GNU time.');
   L.push(`- Floor and apply runs alternate within the same lab; ${doc.config.warmup} warm-up run(s) per size are recorded in the JSON but not in the statistics.`);
@@ -696,7 +711,7 @@ interface Report {
   date: string;
   startedAt: string;
   finishedAt: string;
-  config: { sizes: number[]; runs: Record<number, number>; warmup: number; floorPollMs: number; idleLoad: number; cliMode: string };
+  config: { sizes: number[]; runs: Record<number, number>; warmup: number; floorPollMs: number; idleLoad: number; cliMode: string; noopsPerRun?: number };
   machine: Awaited<ReturnType<typeof machine>>;
   applyAvailable: boolean;
   applySkipReason?: string;
@@ -734,7 +749,7 @@ async function main(): Promise<number> {
     date,
     startedAt: startedAt.toISOString(),
     finishedAt: '',
-    config: { sizes, runs: Object.fromEntries(sizes.map((n) => [n, runsFor(n)])), warmup, floorPollMs: FLOOR_POLL_MS, idleLoad, cliMode },
+    config: { sizes, runs: Object.fromEntries(sizes.map((n) => [n, runsFor(n)])), warmup, floorPollMs: FLOOR_POLL_MS, idleLoad, cliMode, noopsPerRun },
     machine: info,
     applyAvailable,
     ...(applySkipReason ? { applySkipReason } : {}),

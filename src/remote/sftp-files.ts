@@ -69,9 +69,11 @@ async function writeSmallFile(sftp: SFTPWrapper, file: string, content: string |
 }
 
 /**
- * The whole file, or undefined when it does not exist. Read until the server has no more (a
- * /proc file reports size 0 and answers page by page), the handle closed without waiting for
- * the answer: three round trips for a small file where readFile (open, fstat, read, close) takes four.
+ * The whole file, or undefined when it does not exist. Its size is asked with the first read:
+ * when that read brings the whole size, the file is read in two round trips (open, then both),
+ * where readFile (open, fstat, read, close) takes four. Otherwise (a /proc file reports size 0
+ * and answers page by page) it is read until the server has no more. The handle is closed
+ * without waiting for the answer.
  */
 export async function sftpReadFile(sftp: SFTPWrapper, label: string, file: string): Promise<Buffer | undefined> {
   let handle: Buffer;
@@ -83,13 +85,20 @@ export async function sftpReadFile(sftp: SFTPWrapper, label: string, file: strin
   }
   try {
     const chunks: Buffer[] = [];
-    for (let position = 0; ; ) {
+    const readAt = async (position: number): Promise<Buffer> => {
       const chunk = Buffer.allocUnsafe(READ_CHUNK);
       // ssh2 reports the end of the file as 0 bytes read, not as an error.
       const n = await call<number>((cb) => sftp.read(handle, chunk, 0, READ_CHUNK, position, (err, bytesRead) => cb(err, bytesRead)));
-      if (!n) return Buffer.concat(chunks);
-      chunks.push(chunk.subarray(0, n));
-      position += n;
+      return chunk.subarray(0, n);
+    };
+    const [size, first] = await Promise.all([call<{ size: number }>((cb) => sftp.fstat(handle, cb as never)).then((st) => st.size, () => 0), readAt(0)]);
+    if (first.length === 0 || (size > 0 && first.length === size)) return first;
+    chunks.push(first);
+    for (let position = first.length; ; ) {
+      const chunk = await readAt(position);
+      if (chunk.length === 0) return Buffer.concat(chunks);
+      chunks.push(chunk);
+      position += chunk.length;
     }
   } catch (err) {
     throw new OperationalError(`${label}: cannot read ${file}: ${(err as Error).message}`, { cause: err });
