@@ -131,8 +131,8 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
         progress.step(m.host, 'data', 'info', `leftover data of server.${m.serverId} moved aside to ${where}`);
       }
     }
-    const roll: Roll<Extra> = { ...ctx, timing, deadline: started + opts.timeoutMs, current: observed, done: new Set(), pending: [...rollout.rolling] };
     const changing = [...rollout.parallel, ...rollout.rolling, ...rollout.reload];
+    const roll: Roll<Extra> = { ...ctx, timing, deadline: started + opts.timeoutMs, current: observed, done: new Set(), pending: [...rollout.rolling], reportsAhead: changing.length > 0 };
     if (rollout.parallel.length > 0) {
       await driver.prepare(servers(desired, rollout.parallel), desired);
       await mapLimit(rollout.parallel, opts.concurrency, (a) => execute(roll, a));
@@ -165,7 +165,7 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
         ? `${ensemble}: verified in ${(health.elapsedMs / 1000).toFixed(1)} s: one leader, followers synced, znode ${health.znode?.path ?? ''} read back through every server`
         : `${ensemble}: NOT verified within the timeout\n${describeHealth(health)}`,
     );
-    const extra = await driver.report?.(health, changing.length > 0);
+    const extra = await reportOf(roll, health, changing.length > 0);
     return { ...report, ...extra, health, ok: health.ok, elapsedMs: Date.now() - started };
   } finally {
     ahead?.close();
@@ -225,6 +225,9 @@ interface Roll<Extra extends object> extends EngineContext<Extra> {
   pending: ServerAction[];
   /** the whole ensemble as verified after the last change, if nothing changed since */
   proven?: EnsembleHealth;
+  /** the driver's report is asked for while the last proof runs (see reportOf) */
+  reportsAhead: boolean;
+  reportAhead?: { leader: number | undefined; extra: Promise<object | undefined> };
 }
 
 function servers(desired: readonly DesiredServer[], actions: readonly ServerAction[]): DesiredServer[] {
@@ -243,7 +246,30 @@ function verify(roll: Roll<object>, timeoutMs: number, firstProbe?: EnsembleProb
     ...(firstProbe ? { firstProbe } : {}),
     ...(znodeSessions ? { znodeSessions } : {}),
     ...(roll.znodeCheck ? { znodeCheck: roll.znodeCheck } : {}),
+    ...(roll.reportsAhead && roll.pending.length === 0 && roll.driver.report ? { beforeProof: (probe: EnsembleProbe) => askReportAhead(roll, probe) } : {}),
   });
+}
+
+const leaderOf = (servers: readonly { id: number; mode?: string | null }[]) => servers.find((s) => s.mode === 'leader')?.id;
+
+/**
+ * The driver's report (the host target: the peer reachability matrix) depends on nothing but
+ * which server leads: asked for as the last proof starts, it is ready when the proof is.
+ */
+function askReportAhead(roll: Roll<object>, probe: EnsembleProbe): void {
+  const leader = leaderOf(probe.servers);
+  if (roll.reportAhead?.leader === leader) return;
+  const health: EnsembleHealth = { ok: true, servers: probe.servers, problems: [], warnings: [], znode: null, elapsedMs: 0 };
+  const extra = roll.driver.report!(health, true);
+  extra.catch(() => undefined);
+  roll.reportAhead = { leader, extra };
+}
+
+/** The report asked for ahead when the proof passed with the same leader; otherwise asked now. */
+async function reportOf(roll: Roll<object>, health: EnsembleHealth, changed: boolean): Promise<object | undefined> {
+  const ahead = roll.reportAhead;
+  if (ahead && changed && health.ok && ahead.leader === leaderOf(health.servers)) return ahead.extra;
+  return roll.driver.report?.(health, changed);
 }
 
 /** What runs now, with the mode (`srvr`) of each running server: the one place modes are probed. */

@@ -5,7 +5,7 @@ import type { Dial } from './dial.js';
 import { FourLetterError, fourLetterWord, parseConf, parseMntr, parseSrvr } from './four-letter.js';
 import { judgeEnsemble } from './judge.js';
 import type { EnsembleProbe, IssueKind, Member, ServerProbe, Verdict } from './types.js';
-import { writeAndReadBack, type ZnodeCheck } from './znode.js';
+import { openSessionsAhead, writeAndReadBack, type ZnodeCheck } from './znode.js';
 import type { Session } from './zk-session.js';
 import { tracePhase } from '../remote/trace.js';
 
@@ -124,6 +124,8 @@ export interface WaitOptions {
   firstProbe?: EnsembleProbe;
   /** ZooKeeper sessions opened ahead for the first znode check (its ZnodeOptions.opened). */
   znodeSessions?: ReadonlyMap<number, Promise<Session>>;
+  /** Told the probe each znode check starts from: what can be asked while it runs. */
+  beforeProof?: (probe: EnsembleProbe) => void;
 }
 
 /** For JSON.stringify: zxids are bigint, which JSON cannot carry; print them as ZooKeeper does. */
@@ -137,7 +139,9 @@ export function zxidReplacer(_key: string, value: unknown): unknown {
  * requestTimeoutMs (a znode check opens one session per server, each bounded by it).
  * The znode write is also what moves followers onto the leader's epoch (see judgeEpochs), so it
  * runs as soon as epoch lag is the only remaining issue, and the servers are probed once more after it
- * when there was such lag.
+ * when there was such lag. A server's session for it opens as soon as a round finds that server
+ * serving, while the others still start: opening one (a tunnel channel, and a ZooKeeper handshake
+ * whose session the quorum commits) is most of the proof's time on a freshly started ensemble.
  */
 export async function waitForEnsemble(members: readonly Member[], dial: Dial, opts: WaitOptions): Promise<EnsembleHealth> {
   const start = Date.now();
@@ -148,30 +152,42 @@ export async function waitForEnsemble(members: readonly Member[], dial: Dial, op
   let last: { probe: EnsembleProbe; verdict: Verdict };
   let given = opts.firstProbe;
   let opened = opts.znodeSessions;
+  // Sessions are opened ahead only for the real proof (a test's znodeCheck has its own servers).
+  const openAhead = opts.znodeCheck === undefined;
+  let ahead = openAhead ? openSessionsAhead() : undefined;
 
-  for (;;) {
-    const probing = tracePhase(given ? 'verify probe (given)' : 'verify probe');
-    last = given ? judged(members, given, opts.ignore) : await probeAndJudge(members, dial, budget(), opts.ignore);
-    given = undefined;
-    probing.end(last.verdict.issues.map((i) => i.kind).join(',') || 'ok');
-    if (last.verdict.issues.every((i) => i.kind === 'epoch') && Date.now() < deadline) {
-      const writing = tracePhase('verify znode');
-      znode = await (opts.znodeCheck ?? writeAndReadBack)(orderForWrite(members, last.probe), dial, {
-        timeoutMs: budget(),
-        ...(opts.znodePath === undefined ? {} : { path: opts.znodePath }),
-        ...(opened ? { opened } : {}),
-      });
-      opened = undefined;
-      writing.end(znode.ok ? 'ok' : 'failed');
-      if (znode.ok) {
-        // Looked at again only when the write was to move lagging followers onto the epoch.
-        if (last.verdict.ok) return health(true, last, znode, start);
-        last = await probeAndJudge(members, dial, budget(), opts.ignore);
-        if (last.verdict.ok) return health(true, last, znode, start);
+  try {
+    for (;;) {
+      const probing = tracePhase(given ? 'verify probe (given)' : 'verify probe');
+      last = given ? judged(members, given, opts.ignore) : await probeAndJudge(members, dial, budget(), opts.ignore);
+      given = undefined;
+      probing.end(last.verdict.issues.map((i) => i.kind).join(',') || 'ok');
+      if (!opened && ahead) for (const p of last.probe.servers) if (p.mode && !ahead.sessions.has(p.id)) ahead.open(p, dial, budget());
+      if (last.verdict.issues.every((i) => i.kind === 'epoch') && Date.now() < deadline) {
+        opts.beforeProof?.(last.probe);
+        const writing = tracePhase('verify znode');
+        const sessions = opened ?? ahead?.sessions;
+        // Each attempt closes the sessions it was given; a later one opens its own.
+        if (!opened && openAhead) ahead = openSessionsAhead();
+        opened = undefined;
+        znode = await (opts.znodeCheck ?? writeAndReadBack)(orderForWrite(members, last.probe), dial, {
+          timeoutMs: budget(),
+          ...(opts.znodePath === undefined ? {} : { path: opts.znodePath }),
+          ...(sessions && sessions.size > 0 ? { opened: sessions } : {}),
+        });
+        writing.end(znode.ok ? 'ok' : 'failed');
+        if (znode.ok) {
+          // Looked at again only when the write was to move lagging followers onto the epoch.
+          if (last.verdict.ok) return health(true, last, znode, start);
+          last = await probeAndJudge(members, dial, budget(), opts.ignore);
+          if (last.verdict.ok) return health(true, last, znode, start);
+        }
       }
+      if (Date.now() + opts.pollMs >= deadline) break;
+      await sleep(opts.pollMs);
     }
-    if (Date.now() + opts.pollMs >= deadline) break;
-    await sleep(opts.pollMs);
+  } finally {
+    ahead?.close();
   }
   const result = health(false, last, znode, start);
   if (znode && !znode.ok) result.problems.push(...znodeProblems(znode));

@@ -221,6 +221,36 @@ describe('engine apply', () => {
     assert.equal(target.lockHolder, undefined, 'the lock is released on failure');
   });
 
+  it('asks for the driver report while the last proof runs, once, and uses it when the proof keeps the leader', async () => {
+    const { before, after, target } = scene();
+    target.run(before);
+    const asked: { leader: number | undefined; changed: boolean; proofsDone: number }[] = [];
+    let proofsDone = 0;
+    const context = () => {
+      const ctx = contextFor(target, after);
+      const check = ctx.znodeCheck!;
+      return { ...ctx, znodeCheck: async (...args: Parameters<typeof check>) => check(...args).finally(() => proofsDone++) };
+    };
+    (target as { report?: unknown }).report = async (health: { servers: { id: number; mode: string | null }[] }, changed: boolean) => {
+      const leader = health.servers.find((s) => s.mode === 'leader')?.id;
+      asked.push({ leader, changed, proofsDone });
+      return { reportedLeader: leader };
+    };
+    const report = (await apply(context(), OPTS)) as { reportedLeader?: number; health?: { servers: { id: number; mode: string | null }[] } };
+    assert.deepEqual(target.changesMade(), ['replace 1', 'replace 2', 'replace 3']);
+    const leader = report.health?.servers.find((s) => s.mode === 'leader')?.id;
+    assert.ok(leader !== undefined);
+    assert.deepEqual(asked, [{ leader, changed: true, proofsDone: proofsDone - 1 }], 'asked once, as the last proof began, not after every step');
+    assert.equal(report.reportedLeader, leader);
+
+    // nothing to change: asked after the proof, as before
+    asked.length = 0;
+    proofsDone = 0;
+    const again = await apply(context(), OPTS);
+    assert.equal(again.ok, true);
+    assert.deepEqual(asked, [{ leader, changed: false, proofsDone: 1 }]);
+  });
+
   for (const membersFixed of [true, false]) {
     it(`rolls a change of client port: running servers are probed where they listen, not waited for at the new port (membersFixed ${membersFixed})`, async () => {
       const { before, after, target } = scene();
