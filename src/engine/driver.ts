@@ -152,10 +152,12 @@ export interface Driver<Extra extends object = object> {
   finish?(desired: readonly DesiredServer[]): Promise<boolean | void>;
   /** After destroy removed every server: records, networks, and the data when purging. */
   teardown?(desired: readonly DesiredServer[], opts: { purgeData: boolean }): Promise<void>;
-  /**
-   * What the target adds to the apply report (not on a dry run). An apply that changed something
-   * asks for it as its last proof starts, with the servers as that proof's probe found them, and
-   * uses it when the proof passes with the same leader: it must depend on nothing else of `health`.
-   */
+  /** What the target adds to the apply report, after verification (not on a dry run). */
   report?(health: EnsembleHealth, changed: boolean): Promise<Partial<Extra>>;
+  /**
+   * report() depends on nothing but which server leads (and on nothing finish() does): an apply
+   * that changed something asks for it as its last proof starts, with the servers as that proof's
+   * probe found them, and uses it when the proof passes with the same leader.
+   */
+  readonly reportFromLeader?: boolean;
 }

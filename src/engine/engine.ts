@@ -246,16 +246,13 @@ function verify(roll: Roll<object>, timeoutMs: number, firstProbe?: EnsembleProb
     ...(firstProbe ? { firstProbe } : {}),
     ...(znodeSessions ? { znodeSessions } : {}),
     ...(roll.znodeCheck ? { znodeCheck: roll.znodeCheck } : {}),
-    ...(roll.reportsAhead && roll.pending.length === 0 && roll.driver.report ? { beforeProof: (probe: EnsembleProbe) => askReportAhead(roll, probe) } : {}),
+    ...(roll.reportsAhead && roll.pending.length === 0 && roll.driver.report && roll.driver.reportFromLeader ? { beforeProof: (probe: EnsembleProbe) => askReportAhead(roll, probe) } : {}),
   });
 }
 
 const leaderOf = (servers: readonly { id: number; mode?: string | null }[]) => servers.find((s) => s.mode === 'leader')?.id;
 
-/**
- * The driver's report (the host target: the peer reachability matrix) depends on nothing but
- * which server leads: asked for as the last proof starts, it is ready when the proof is.
- */
+/** The report of a driver whose report depends only on the leader (reportFromLeader): ready when the proof is. */
 function askReportAhead(roll: Roll<object>, probe: EnsembleProbe): void {
   const leader = leaderOf(probe.servers);
   if (roll.reportAhead?.leader === leader) return;

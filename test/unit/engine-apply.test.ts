@@ -224,6 +224,7 @@ describe('engine apply', () => {
   it('asks for the driver report while the last proof runs, once, and uses it when the proof keeps the leader', async () => {
     const { before, after, target } = scene();
     target.run(before);
+    (target as { reportFromLeader?: boolean }).reportFromLeader = true;
     const asked: { leader: number | undefined; changed: boolean; proofsDone: number }[] = [];
     let proofsDone = 0;
     const context = () => {
@@ -249,6 +250,15 @@ describe('engine apply', () => {
     const again = await apply(context(), OPTS);
     assert.equal(again.ok, true);
     assert.deepEqual(asked, [{ leader, changed: false, proofsDone: 1 }]);
+
+    // a driver whose report depends on more (Swarm's: what finish() pruned) is asked after the proof
+    (target as { reportFromLeader?: boolean }).reportFromLeader = false;
+    target.run(before);
+    asked.length = 0;
+    proofsDone = 0;
+    const rolled = await apply(context(), OPTS);
+    assert.equal(rolled.ok, true);
+    assert.deepEqual(asked, [{ leader: rolled.health?.servers.find((s) => s.mode === 'leader')?.id, changed: true, proofsDone }]);
   });
 
   for (const membersFixed of [true, false]) {

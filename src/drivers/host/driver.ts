@@ -362,6 +362,9 @@ export class HostDriver implements Driver<HostReport> {
     );
   }
 
+  /** The peer reachability matrix: which ports to try depends only on which server leads. */
+  readonly reportFromLeader = true;
+
   async report(health: EnsembleHealth, changed: boolean): Promise<Partial<HostReport>> {
     return changed || !health.ok ? { reachability: await reachabilityMatrix(this.ensemble, this.sessions, health) } : {};
   }
