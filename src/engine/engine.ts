@@ -9,6 +9,7 @@ import { mapLimit } from '../remote/concurrency.js';
 import { allActions, nextStep, planRollout, type RolloutInput, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
 import { judgeEnsemble, probeEnsemble, probeServer, waitForEnsemble, type EnsembleHealth, type EnsembleProbe, type ServerProbe, type WaitOptions } from '../verify/ensemble.js';
 import { openSessionsAhead } from '../verify/znode.js';
+import type { Member } from '../verify/types.js';
 import { describeHealth, indent } from './describe.js';
 import { asideSuffix } from '../rollout/aside.js';
 import { describeMembership, sameMembership } from '../rollout/membership.js';
@@ -132,7 +133,7 @@ export async function apply<Extra extends object>(ctx: EngineContext<Extra>, opt
       }
     }
     const changing = [...rollout.parallel, ...rollout.rolling, ...rollout.reload];
-    const roll: Roll<Extra> = { ...ctx, timing, deadline: started + opts.timeoutMs, current: observed, done: new Set(), pending: [...rollout.rolling], reportsAhead: changing.length > 0 };
+    const roll: Roll<Extra> = { ...ctx, timing, deadline: started + opts.timeoutMs, current: observed, done: new Set(), pending: [...rollout.rolling] };
     if (rollout.parallel.length > 0) {
       await driver.prepare(servers(desired, rollout.parallel), desired);
       await mapLimit(rollout.parallel, opts.concurrency, (a) => execute(roll, a));
@@ -225,8 +226,7 @@ interface Roll<Extra extends object> extends EngineContext<Extra> {
   pending: ServerAction[];
   /** the whole ensemble as verified after the last change, if nothing changed since */
   proven?: EnsembleHealth;
-  /** the driver's report is asked for while the last proof runs (see reportOf) */
-  reportsAhead: boolean;
+  /** the driver's report, asked for while the last proof ran (see reportOf) */
   reportAhead?: { leader: number | undefined; extra: Promise<object | undefined> };
 }
 
@@ -246,7 +246,8 @@ function verify(roll: Roll<object>, timeoutMs: number, firstProbe?: EnsembleProb
     ...(firstProbe ? { firstProbe } : {}),
     ...(znodeSessions ? { znodeSessions } : {}),
     ...(roll.znodeCheck ? { znodeCheck: roll.znodeCheck } : {}),
-    ...(roll.reportsAhead && roll.pending.length === 0 && roll.driver.report && roll.driver.reportFromLeader ? { beforeProof: (probe: EnsembleProbe) => askReportAhead(roll, probe) } : {}),
+    // After the last change (something was done, nothing is pending), a report that depends only on the leader is asked for with the proof.
+    ...(roll.done.size > 0 && roll.pending.length === 0 && roll.driver.report && roll.driver.reportFromLeader ? { beforeProof: (probe: EnsembleProbe) => askReportAhead(roll, probe) } : {}),
   });
 }
 
@@ -299,7 +300,7 @@ async function observeAndProbe(ctx: EngineContext<object>, timing: Timing, ahead
     probe = { ...probe, servers: probe.servers.filter((p) => observed.get(p.id)?.running) };
     // Containers created with another client port (a change of it rolls out): probed where they listen.
     const members = driver.members(desired, observed);
-    if (members.some((m, i) => m.port !== early[i]!.port || m.address !== early[i]!.address)) {
+    if (!sameEndpoints(members, early)) {
       ahead?.close();
       probe = await probeEnsemble(members.filter((m) => observed.get(m.id)?.running), driver.dial, timing.probeTimeoutMs, { mntrOfEach: true });
     }
@@ -309,6 +310,11 @@ async function observeAndProbe(ctx: EngineContext<object>, timing: Timing, ahead
   }
   for (const p of probe.servers) setMode(observed, p);
   return { observed, probe };
+}
+
+/** The same server at the same address and port in both lists (members() of one plan, in its order). */
+function sameEndpoints(a: readonly Member[], b: readonly Member[]): boolean {
+  return a.every((m, i) => m.port === b[i]!.port && m.address === b[i]!.address);
 }
 
 function setMode(observed: Map<number, ObservedServer>, probe: { id: number; mode: ObservedServer['mode'] | null }): void {
@@ -533,8 +539,7 @@ export async function status(ctx: EngineContext<object>, timeoutMs: number): Pro
   const [observed, unexpected] = await Promise.all([driver.observe(desired), driver.unexpected(desired)]);
   const members = driver.members(desired, observed);
   // A container created with another client port is probed where it listens.
-  const moved = early?.some((m, i) => m.port !== members[i]!.port || m.address !== members[i]!.address);
-  const probe = await (probing && !moved ? probing : probeEnsemble(members, driver.dial, timeoutMs, { mntrOfEach: true }));
+  const probe = await (probing && sameEndpoints(members, early!) ? probing : probeEnsemble(members, driver.dial, timeoutMs, { mntrOfEach: true }));
   const verdict = judgeEnsemble(members, probe);
   const servers: ServerStatus[] = desired.map((d) => {
     const o = observed.get(d.serverId) ?? { exists: false, running: false };

@@ -151,10 +151,9 @@ export async function waitForEnsemble(members: readonly Member[], dial: Dial, op
   let znode: ZnodeCheck | null = null;
   let last: { probe: EnsembleProbe; verdict: Verdict };
   let given = opts.firstProbe;
-  let opened = opts.znodeSessions;
   // Sessions are opened ahead only for the real proof (a test's znodeCheck has its own servers).
   const openAhead = opts.znodeCheck === undefined;
-  let ahead = openAhead ? openSessionsAhead() : undefined;
+  let ahead = openSessionsAhead(opts.znodeSessions);
 
   try {
     for (;;) {
@@ -162,18 +161,17 @@ export async function waitForEnsemble(members: readonly Member[], dial: Dial, op
       last = given ? judged(members, given, opts.ignore) : await probeAndJudge(members, dial, budget(), opts.ignore);
       given = undefined;
       probing.end(last.verdict.issues.map((i) => i.kind).join(',') || 'ok');
-      if (!opened && ahead) for (const p of last.probe.servers) if (p.mode && !ahead.sessions.has(p.id)) ahead.open(p, dial, budget());
+      if (openAhead) for (const p of last.probe.servers) if (p.mode && !ahead.sessions.has(p.id)) ahead.open(p, dial, budget());
       if (last.verdict.issues.every((i) => i.kind === 'epoch') && Date.now() < deadline) {
         opts.beforeProof?.(last.probe);
         const writing = tracePhase('verify znode');
-        const sessions = opened ?? ahead?.sessions;
         // Each attempt closes the sessions it was given; a later one opens its own.
-        if (!opened && openAhead) ahead = openSessionsAhead();
-        opened = undefined;
+        const { sessions } = ahead;
+        ahead = openSessionsAhead();
         znode = await (opts.znodeCheck ?? writeAndReadBack)(orderForWrite(members, last.probe), dial, {
           timeoutMs: budget(),
           ...(opts.znodePath === undefined ? {} : { path: opts.znodePath }),
-          ...(sessions && sessions.size > 0 ? { opened: sessions } : {}),
+          ...(sessions.size > 0 ? { opened: sessions } : {}),
         });
         writing.end(znode.ok ? 'ok' : 'failed');
         if (znode.ok) {
@@ -187,7 +185,7 @@ export async function waitForEnsemble(members: readonly Member[], dial: Dial, op
       await sleep(opts.pollMs);
     }
   } finally {
-    ahead?.close();
+    ahead.close();
   }
   const result = health(false, last, znode, start);
   if (znode && !znode.ok) result.problems.push(...znodeProblems(znode));

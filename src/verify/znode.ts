@@ -32,9 +32,9 @@ export interface ZnodeOptions {
   opened?: ReadonlyMap<number, Promise<Session>>;
 }
 
-/** Sessions to servers, opened now for a znode check to come (see ZnodeOptions.opened). */
-export function openSessionsAhead(): { open(target: ZnodeTarget, dial: Dial, timeoutMs: number): void; sessions: Map<number, Promise<Session>>; close(): void } {
-  const sessions = new Map<number, Promise<Session>>();
+/** Sessions to servers, opened now for a znode check to come (see ZnodeOptions.opened); `given` ones join them. */
+export function openSessionsAhead(given?: ReadonlyMap<number, Promise<Session>>): { open(target: ZnodeTarget, dial: Dial, timeoutMs: number): void; sessions: Map<number, Promise<Session>>; close(): void } {
+  const sessions = new Map<number, Promise<Session>>(given);
   return {
     sessions,
     open(target, dial, timeoutMs) {
