@@ -6,11 +6,12 @@
 //   (zkplan.cjs.cache, from a run of `zkplan --help` and `zkplan plan` on the bundled example): node 20 has no compile
 //   cache for modules, and compiling is most of what is left of start-up. Every command's dynamic
 //   import() stays lazy (esbuild initialises a dynamically imported module when it is imported), so
-//   `plan` still never loads what `apply` needs. ssh2 and the ZooKeeper client stay packages here.
-// - zkplan-deploy.cjs, the same with ssh2 and the ZooKeeper client inside, for the commands that
-//   deploy (apply, status, destroy, up, down); its cache also holds the code those commands import
-//   when they run (loadCommandModules), ssh2 and the engine included. A separate file because a
-//   cache costs start-up in proportion to its size: `plan` and `--help` do not pay for code they never run.
+//   `plan` still never loads what `apply` needs. ssh2 stays a package here.
+// - zkplan-deploy.cjs, the same with ssh2 inside, for the commands that
+//   deploy (apply, status, destroy, up, down); its cache holds every function of the bundle compiled
+//   eagerly (bin/zkplan.js), since what those commands run against hosts cannot run here. A separate
+//   file because a cache costs start-up in proportion to its size: `plan` and `--help` do not pay
+//   for code they never run.
 //   ssh2's native add-ons stay files in node_modules (see ssh2-bundled.ts).
 // - main.js and its chunks (ES modules, split per command) with source maps, which bin/zkplan.js
 //   runs under ZKPLAN_DEBUG so that stack traces name src/.
@@ -33,7 +34,7 @@ const common: BuildOptions = {
   // identifiers stay, so ZKPLAN_DEBUG's stack traces keep the functions' names
   minifyWhitespace: true,
   minifySyntax: true,
-  external: ['ssh2', 'node-zookeeper-client', 'handlebars'],
+  external: ['ssh2', 'handlebars'],
   logLevel: 'warning',
 };
 

@@ -71,4 +71,3 @@ export async function main(): Promise<void> {
   process.exitCode = await runCli(process.argv.slice(2));
 }
 
-export { loadCommandModules } from './command-modules.js';

@@ -43,9 +43,6 @@ export function servingPort(o: ObservedServer | undefined, planned: number): num
   return o?.running && o.clientPort !== undefined ? o.clientPort : planned;
 }
 
-/** @deprecated the old name, until every user says ObservedServer */
-export type ObservedContainer = ObservedServer;
-
 export type ActionKind = 'create' | 'change' | 'start' | 'reload' | 'unchanged';
 
 export interface ServerAction {

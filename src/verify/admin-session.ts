@@ -1,10 +1,10 @@
-// A short ZooKeeper session as the super user, for what node-zookeeper-client cannot do: read
-// the committed configuration and send `reconfig`. Raw packets (src/verify/jute.ts) over the
-// same Dial as every check, so it reaches a server through the SSH tunnel (and TLS) like they do.
-// The password goes only into the auth packet's body.
-import type { Duplex } from 'node:stream';
-import { endpoint, type Dial } from './dial.js';
-import { configVersion, connectRequest, digestAuthRequest, errorName, FrameReader, getDataRequest, parseConnectResponse, parseReply, reconfigRequest, replyData, ZK_ERROR, type ReconfigChange, type Reply } from './jute.js';
+// A short ZooKeeper session as the super user: read the committed configuration and send
+// `reconfig`. The same connection as every check's session (src/verify/zk-connection.ts), so it
+// reaches a server through the SSH tunnel (and TLS) like they do. The password goes only into
+// the auth packet's body.
+import type { Dial } from './dial.js';
+import { AUTH_XID, configVersion, digestAuthRequest, errorName, getDataRequest, reconfigRequest, replyData, ZK_ERROR, type ReconfigChange, type Reply } from './jute.js';
+import { ZkConnection } from './zk-connection.js';
 
 export const CONFIG_NODE = '/zookeeper/config';
 
@@ -34,21 +34,17 @@ export interface AdminSession {
 
 /** Opens a session at `address:port` and authenticates as `super`; every exchange is bounded by `timeoutMs`. */
 export async function openAdminSession(dial: Dial, address: string, port: number, password: string, timeoutMs: number): Promise<AdminSession> {
-  const where = endpoint(address, port);
-  const stream = await dial(address, port);
-  const conn = new Connection(stream, where, timeoutMs);
+  const conn = await ZkConnection.open(dial, address, port, Math.max(timeoutMs, 4000), timeoutMs);
+  const where = conn.where;
   try {
-    const connect = parseConnectResponse(await conn.exchange(connectRequest(Math.max(timeoutMs, 4000)), 'connect'));
-    if (connect.sessionId === 0n) throw new Error(`${where}: no session (the server does not serve)`);
-    const auth = parseReply(await conn.exchange(digestAuthRequest('super', password), 'authenticate'));
+    const auth = await conn.send('authenticate', () => digestAuthRequest('super', password), AUTH_XID);
     if (auth.err !== ZK_ERROR.ok) throw new ZkRequestError(where, 'authenticate as super', auth.err);
   } catch (err) {
-    conn.close();
+    void conn.close();
     throw err;
   }
-  let xid = 1;
   const request = async (what: string, packet: (x: number) => Buffer): Promise<Reply> => {
-    const reply = parseReply(await conn.exchange(packet(xid++), what));
+    const reply = await conn.send(what, packet);
     if (reply.err !== ZK_ERROR.ok) throw new ZkRequestError(where, what, reply.err);
     return reply;
   };
@@ -67,66 +63,6 @@ export async function openAdminSession(dial: Dial, address: string, port: number
       const reply = await request(what, (x) => reconfigRequest(x, change, fromVersion));
       return committed(replyData(reply.body).toString('utf8'), what);
     },
-    close: () => conn.close(),
+    close: () => void conn.close(),
   };
-}
-
-/** One request at a time: write a packet, wait for the next frame that is not a watch event. */
-class Connection {
-  private readonly reader = new FrameReader();
-  private waiting: ((frame: Buffer | Error) => void) | undefined;
-  private failure: Error | undefined;
-
-  constructor(
-    private readonly stream: Duplex,
-    private readonly where: string,
-    private readonly timeoutMs: number,
-  ) {
-    stream.on('data', (chunk: Buffer) => {
-      try {
-        for (const f of this.reader.push(chunk)) this.deliver(f);
-      } catch (err) {
-        this.fail(err as Error);
-      }
-    });
-    stream.on('error', (err: Error) => this.fail(err));
-    stream.on('close', () => this.fail(new Error('connection closed by the server')));
-  }
-
-  private deliver(frame: Buffer): void {
-    // xid -1: a watch notification (none is set, but never mistake one for a reply)
-    if (frame.length >= 4 && frame.readInt32BE(0) === -1) return;
-    // Nothing else comes unasked: a frame is the answer to the one request in flight.
-    const w = this.waiting;
-    this.waiting = undefined;
-    w?.(frame);
-  }
-
-  private fail(err: Error): void {
-    this.failure ??= err;
-    const w = this.waiting;
-    this.waiting = undefined;
-    w?.(err);
-  }
-
-  exchange(packet: Buffer, what: string): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting = undefined;
-        reject(new Error(`${this.where}: ${what}: no answer within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
-      const done = (frame: Buffer | Error): void => {
-        clearTimeout(timer);
-        if (frame instanceof Error) reject(new Error(`${this.where}: ${what}: ${frame.message}`));
-        else resolve(frame);
-      };
-      if (this.failure) return done(this.failure);
-      this.waiting = done;
-      this.stream.write(packet);
-    });
-  }
-
-  close(): void {
-    this.stream.destroy();
-  }
 }

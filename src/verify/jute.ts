@@ -1,11 +1,13 @@
-// The few ZooKeeper client-protocol packets zkplan writes itself (jute encoding, big-endian,
-// each packet framed by its length): connect, authenticate, read a znode, reconfig. The client
-// library zkplan uses for its checks (node-zookeeper-client) has no `reconfig`; these packets go
-// over the same Dial as every check (SSH tunnel, TLS). Pure: bytes in, bytes out.
+// The ZooKeeper client-protocol packets zkplan speaks (jute encoding, big-endian, each packet
+// framed by its length): connect, authenticate, create, delete, list, read and sync a znode, ping,
+// close the session, reconfig. They go over the same Dial as every check (SSH tunnel, TLS). Pure:
+// bytes in, bytes out.
 
 /** OpCode values of ZooDefs.OpCode. */
-export const OP = { getData: 4, reconfig: 16, auth: 100 } as const;
-/** The xid ZooKeeper reserves for authentication packets. */
+export const OP = { create: 1, delete: 2, getData: 4, getChildren: 8, sync: 9, ping: 11, reconfig: 16, auth: 100, closeSession: -11 } as const;
+/** The xids ZooKeeper reserves: watch notifications, pings, authentication packets. */
+export const NOTIFICATION_XID = -1;
+export const PING_XID = -2;
 export const AUTH_XID = -4;
 
 /** KeeperException codes zkplan tells apart. */
@@ -16,11 +18,13 @@ export const ZK_ERROR = {
   noNode: -101,
   noAuth: -102,
   badVersion: -103,
+  nodeExists: -110,
   authFailed: -115,
   reconfigDisabled: -123,
 } as const;
 
 const ERROR_NAMES: Record<number, string> = {
+  [-4]: 'ConnectionLoss',
   [-6]: 'Unimplemented',
   [-8]: 'BadArguments',
   [-13]: 'NewConfigNoQuorum',
@@ -28,6 +32,8 @@ const ERROR_NAMES: Record<number, string> = {
   [-101]: 'NoNode',
   [-102]: 'NoAuth',
   [-103]: 'BadVersion',
+  [-110]: 'NodeExists',
+  [-111]: 'NotEmpty',
   [-112]: 'SessionExpired',
   [-115]: 'AuthFailed',
   [-123]: 'ReconfigDisabled',
@@ -89,6 +95,34 @@ export function getDataRequest(xid: number, path: string): Buffer {
   return new Writer().int(xid).int(OP.getData).string(path).bool(false).framed();
 }
 
+/** CreateRequest open to the world (ZooDefs.Ids.OPEN_ACL_UNSAFE: all permissions, world:anyone), persistent or ephemeral. */
+export function createRequest(xid: number, path: string, data: Buffer, mode: 'persistent' | 'ephemeral'): Buffer {
+  const ALL_PERMS = 31;
+  return new Writer().int(xid).int(OP.create).string(path).bytes(data).int(1).int(ALL_PERMS).string('world').string('anyone').int(mode === 'ephemeral' ? 1 : 0).framed();
+}
+
+/** DeleteRequest of any version (-1). */
+export function deleteRequest(xid: number, path: string): Buffer {
+  return new Writer().int(xid).int(OP.delete).string(path).int(-1).framed();
+}
+
+export function getChildrenRequest(xid: number, path: string): Buffer {
+  return new Writer().int(xid).int(OP.getChildren).string(path).bool(false).framed();
+}
+
+/** SyncRequest: answered once the server has caught up with the leader as of the request. */
+export function syncRequest(xid: number, path: string): Buffer {
+  return new Writer().int(xid).int(OP.sync).string(path).framed();
+}
+
+export function pingRequest(): Buffer {
+  return new Writer().int(PING_XID).int(OP.ping).framed();
+}
+
+export function closeSessionRequest(xid: number): Buffer {
+  return new Writer().int(xid).int(OP.closeSession).framed();
+}
+
 export interface ReconfigChange {
   /** `server.N=…` lines of servers that join (comma-separated in the request) */
   joining?: string[];
@@ -148,6 +182,19 @@ export function parseReply(frame: Buffer): Reply {
 export function replyData(body: Buffer): Buffer {
   const len = body.readInt32BE(0);
   return len < 0 ? Buffer.alloc(0) : body.subarray(4, 4 + len);
+}
+
+/** The names of a GetChildrenResponse. */
+export function replyChildren(body: Buffer): string[] {
+  const count = body.readInt32BE(0);
+  const names: string[] = [];
+  let at = 4;
+  for (let i = 0; i < count; i++) {
+    const len = body.readInt32BE(at);
+    names.push(body.subarray(at + 4, at + 4 + len).toString('utf8'));
+    at += 4 + len;
+  }
+  return names;
 }
 
 /** `version=100000000` of a configuration text (`/zookeeper/config`, a reconfig reply, `conf`): hex. */

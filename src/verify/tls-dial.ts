@@ -1,9 +1,8 @@
 // Verify against servers whose client port speaks only TLS: every stream a Dial opens (an SSH
 // forwardOut channel, a socket) is wrapped in a TLS client with zkplan's own client certificate,
 // checking the server's certificate against the ensemble's CA and the address verify reaches it
-// by. The four-letter words and the ZooKeeper session (node-zookeeper-client, through
-// localProxy) then run unchanged over the decrypted stream: the local proxy becomes a
-// TLS-terminating one without knowing it.
+// by. The four-letter words and the ZooKeeper sessions (src/verify/zk-connection.ts) then run
+// unchanged over the decrypted stream.
 import { checkServerIdentity, connect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { SecurityPlan } from '../plan/types.js';

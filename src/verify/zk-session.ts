@@ -1,9 +1,9 @@
-// One ZooKeeper session pinned to one server (reached through localProxy), with promise-based
-// operations that each carry a deadline: the client library itself retries forever.
+// One ZooKeeper session pinned to one server, with the few operations verification needs, each
+// bounded by a deadline (src/verify/zk-connection.ts speaks the protocol).
 
-import zookeeper, { type Client } from './zk-client.js';
-import { DialError, endpoint, type Dial } from './dial.js';
-import { localProxy, type LocalProxy } from './local-proxy.js';
+import { endpoint, type Dial } from './dial.js';
+import { createRequest, deleteRequest, errorName, getChildrenRequest, getDataRequest, replyChildren, replyData, syncRequest, ZK_ERROR, type Reply } from './jute.js';
+import { ZkConnection } from './zk-connection.js';
 
 export interface Session {
   create(path: string, data: Buffer): Promise<void>;
@@ -11,91 +11,70 @@ export interface Session {
   createEphemeral(path: string, data: Buffer): Promise<void>;
   mkdirp(path: string): Promise<void>;
   getData(path: string): Promise<Buffer>;
+  /** Resolves once this server has applied everything the leader committed before it asked. */
+  sync(path: string): Promise<void>;
   removeRecursive(path: string): Promise<void>;
   close(): Promise<void>;
 }
 
 export class SessionError extends Error {
   override name = 'SessionError';
-  /** node-zookeeper-client's numeric code (e.g. -110 NODE_EXISTS), when it gave one. */
-  readonly code: number | undefined;
-  constructor(message: string, cause?: unknown) {
+  constructor(
+    message: string,
+    /** ZooKeeper's error code (e.g. -110 NodeExists) when the server answered with one */
+    readonly code?: number,
+    cause?: unknown,
+  ) {
     super(message, cause === undefined ? undefined : { cause });
-    this.code = cause instanceof zookeeper.Exception ? cause.getCode() : undefined;
   }
 }
 
 export async function openSession(dial: Dial, address: string, port: number, timeoutMs: number): Promise<Session> {
-  const where = endpoint(address, port);
-  const proxy = await localProxy(dial, address, port);
-  const client = zookeeper.createClient(proxy.connectString, {
-    // The server clamps this to [2, 20] × tickTime; it only matters if we crash mid-check.
-    sessionTimeout: Math.max(timeoutMs, 4000),
-    spinDelay: 100,
-    retries: 0,
-  });
-  const session = makeSession(client, proxy, where, timeoutMs);
+  let conn: ZkConnection;
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const e = proxy.lastError;
-        const why = e ? `: ${e instanceof DialError ? e.detail : e.message}` : ' (no quorum, or not a ZooKeeper server?)';
-        reject(new SessionError(`${where}: no ZooKeeper session within ${timeoutMs} ms${why}`));
-      }, timeoutMs);
-      client.once('connected', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      client.connect();
-    });
+    // The server clamps the session timeout to [2, 20] × tickTime; it only matters if we die mid-check.
+    conn = await ZkConnection.open(dial, address, port, Math.max(timeoutMs, 4000), timeoutMs);
   } catch (err) {
-    await session.close();
-    throw err;
+    throw new SessionError(`${endpoint(address, port)}: no ZooKeeper session: ${(err as Error).message.replace(`${endpoint(address, port)}: `, '')}`, undefined, err);
   }
-  return session;
+  return sessionOn(conn);
 }
 
-function makeSession(client: Client, proxy: LocalProxy, where: string, timeoutMs: number): Session {
-  const call = <T>(what: string, start: (cb: (err: unknown, value?: T) => void) => void): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new SessionError(`${where}: ${what} timed out after ${timeoutMs} ms`)), timeoutMs);
-      start((err, value) => {
-        clearTimeout(timer);
-        if (err) reject(new SessionError(`${where}: ${what}: ${String(err)}`, err));
-        else resolve(value as T);
-      });
-    });
-
-  let connected = false;
-  client.on('connected', () => (connected = true));
-  client.on('disconnected', () => (connected = false));
-  let closing: Promise<void> | undefined;
+function sessionOn(conn: ZkConnection): Session {
+  const call = async (what: string, packet: (xid: number) => Buffer): Promise<Reply> => {
+    let reply: Reply;
+    try {
+      reply = await conn.send(what, packet);
+    } catch (err) {
+      throw new SessionError((err as Error).message, undefined, err);
+    }
+    if (reply.err !== ZK_ERROR.ok) throw new SessionError(`${conn.where}: ${what}: ${errorName(reply.err)}`, reply.err);
+    return reply;
+  };
+  const create = async (path: string, data: Buffer, mode: 'persistent' | 'ephemeral'): Promise<void> => {
+    await call(`create ${path}`, (xid) => createRequest(xid, path, data, mode));
+  };
+  const remove = async (path: string): Promise<void> => {
+    const children = replyChildren((await call(`list ${path}`, (xid) => getChildrenRequest(xid, path))).body);
+    await Promise.all(children.map((c) => remove(`${path === '/' ? '' : path}/${c}`)));
+    await call(`delete ${path}`, (xid) => deleteRequest(xid, path));
+  };
   return {
-    create: (path, data) => call<void>(`create ${path}`, (cb) => client.create(path, data, (e) => cb(e))),
-    createEphemeral: (path, data) => call<void>(`create ${path}`, (cb) => client.create(path, data, zookeeper.CreateMode.EPHEMERAL, (e) => cb(e))),
-    mkdirp: (path) => call<void>(`mkdirp ${path}`, (cb) => client.mkdirp(path, (e) => cb(e))),
-    getData: (path) =>
-      call<Buffer>(`getData ${path}`, (cb) => client.getData(path, (e, data) => cb(e, data ?? Buffer.alloc(0)))),
-    removeRecursive: (path) => call<void>(`delete ${path}`, (cb) => client.removeRecursive(path, (e) => cb(e))),
-    close: () =>
-      (closing ??= (async () => {
-        // Ask the server to end the session (so it does not linger until timeout), give it a
-        // moment, then cut the proxy: with the proxy gone the client cannot reconnect.
-        await new Promise<void>((resolve) => {
-          if (!connected) {
-            client.close();
-            resolve();
-            return;
-          }
-          // unref: a close nobody waits for must not hold the process up
-          const timer = setTimeout(resolve, 1000).unref();
-          client.once('disconnected', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          client.close();
+    create: (path, data) => create(path, data, 'persistent'),
+    createEphemeral: (path, data) => create(path, data, 'ephemeral'),
+    async mkdirp(path) {
+      const parts = path.split('/').filter((p) => p !== '');
+      for (let i = 1; i <= parts.length; i++) {
+        await create(`/${parts.slice(0, i).join('/')}`, Buffer.alloc(0), 'persistent').catch((err: unknown) => {
+          if (!(err instanceof SessionError && err.code === ZK_ERROR.nodeExists)) throw err;
         });
-        await proxy.close();
-      })()),
+      }
+    },
+    getData: async (path) => replyData((await call(`getData ${path}`, (xid) => getDataRequest(xid, path))).body),
+    sync: async (path) => {
+      await call(`sync ${path}`, (xid) => syncRequest(xid, path));
+    },
+    removeRecursive: remove,
+    close: () => conn.close(),
   };
 }

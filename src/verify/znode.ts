@@ -3,9 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Dial } from './dial.js';
+import { ZK_ERROR } from './jute.js';
 import { openSession, SessionError, type Session } from './zk-session.js';
-
-export { localProxy, type LocalProxy } from './local-proxy.js';
 
 export interface ZnodeTarget {
   id: number;
@@ -50,8 +49,6 @@ export function openSessionsAhead(given?: ReadonlyMap<number, Promise<Session>>)
 }
 
 export const DEFAULT_VERIFY_PATH = '/zkplan/verify';
-const NODE_EXISTS = -110;
-const NO_NODE = -101;
 
 /**
  * Every znode the check writes is ephemeral: closing its session removes it, so no delete
@@ -113,28 +110,21 @@ async function createFresh(session: Session, path: string, data: Buffer): Promis
   try {
     await session.createEphemeral(path, data);
   } catch (err) {
-    if (err instanceof SessionError && err.code === NO_NODE && parent !== '') {
+    if (err instanceof SessionError && err.code === ZK_ERROR.noNode && parent !== '') {
       await session.mkdirp(parent);
       await session.createEphemeral(path, data);
       return;
     }
-    if (!(err instanceof SessionError && err.code === NODE_EXISTS)) throw err;
+    if (!(err instanceof SessionError && err.code === ZK_ERROR.nodeExists)) throw err;
     await session.removeRecursive(path);
     await session.createEphemeral(path, data);
   }
 }
 
-/** A sibling, not a child: an ephemeral znode cannot have children. */
-export const readerPath = (path: string, id: number): string => `${path}.read-${id}`;
-
-// node-zookeeper-client 1.1.3 has no sync(): its reply handler does not know the SYNC opcode
-// and drops the connection. A write through the reader serves the same purpose: the server
-// applies committed transactions in order, so once its own write is acknowledged it has
-// applied the earlier create. It also proves the reader can forward writes to the leader.
-// A reader's znode that still exists (a run whose session has not expired yet) serves as well:
-// the refused create is ordered through the leader like any write. The read is sent with the
-// write, not after its answer: ZooKeeper answers a session's requests in the order sent, and a
-// read waits for the session's earlier write to be applied.
+// A sync, then the read, sent together: the sync is answered once the reader has applied what
+// the leader committed before it (the create among them), and ZooKeeper answers a session's
+// requests in the order sent, so the read comes after it. The sync goes through the leader: it
+// also proves that the reader follows it now.
 async function readBack(
   s: ZnodeTarget,
   session: () => Promise<Session>,
@@ -143,8 +133,8 @@ async function readBack(
 ): Promise<ZnodeCheck['readVia'][number]> {
   try {
     const reader = await session();
-    const [written, read] = await Promise.allSettled([reader.createEphemeral(readerPath(path, s.id), Buffer.from(token)), reader.getData(path)]);
-    if (written.status === 'rejected' && !(written.reason instanceof SessionError && written.reason.code === NODE_EXISTS)) throw written.reason;
+    const [synced, read] = await Promise.allSettled([reader.sync(path), reader.getData(path)]);
+    if (synced.status === 'rejected') throw synced.reason;
     if (read.status === 'rejected') throw read.reason;
     const data = read.value.toString('utf8');
     if (data !== token) return { id: s.id, ok: false, error: `read ${JSON.stringify(data)}, expected ${JSON.stringify(token)}` };

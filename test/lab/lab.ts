@@ -396,7 +396,7 @@ interface ZkClient {
 const NODE_EXISTS = -110;
 
 async function zkClient(servers: readonly string[], timeoutMs: number): Promise<ZkClient> {
-  const zookeeper = (await import('../../src/verify/zk-client.js')).default as unknown as {
+  const zookeeper = (await import('./zk-client.js')).default as unknown as {
     createClient(connect: string, opts: object): ZkClient;
   };
   const client = zookeeper.createClient(servers.join(','), { sessionTimeout: 30_000, spinDelay: 200, retries: 0 });

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { directDial, type Dial } from '../../src/verify/dial.js';
 import { judgeEnsemble, probeEnsemble, waitForEnsemble, type Member } from '../../src/verify/ensemble.js';
 import { fourLetterWord, parseConf, parseMntr, parseSrvr } from '../../src/verify/four-letter.js';
-import zookeeper from '../../src/verify/zk-client.js';
+import zookeeper from './zk-client.js';
 
 const JAVA = '/usr/bin/java';
 const JARS = ['zookeeper.jar', 'slf4j-log4j12.jar', 'log4j-1.2.jar'].map((j) => `/usr/share/java/${j}`);

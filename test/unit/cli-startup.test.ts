@@ -17,10 +17,11 @@ function loadedBy(args: string[], preload: string[] = []): { code: number; packa
   return { code, packages, modules };
 }
 
-const REMOTE = ['ssh2', 'node-zookeeper-client'];
+// SSH; the ZooKeeper client is zkplan's own (src/verify/zk-connection.ts), loaded with the deploying commands
+const REMOTE = ['ssh2'];
 const TSX = ['tsx', 'esbuild', 'get-tsconfig', 'resolve-pkg-maps'];
 
-test('plan loads neither SSH, the ZooKeeper client, the templates nor the schema compiler', () => {
+test('plan loads neither SSH, the templates nor the schema compiler', () => {
   const { code, packages, modules } = loadedBy(['plan', 'inventories/example.yml']);
   assert.equal(code, 0);
   assert.ok(packages.includes('yaml'), `the detector sees the packages plan does load: ${packages.join(', ')}`);
@@ -29,7 +30,7 @@ test('plan loads neither SSH, the ZooKeeper client, the templates nor the schema
   assert.deepEqual(modules.filter((m) => m.startsWith('ajv/') && !m.startsWith('ajv/dist/runtime/')), [], 'plan loaded the schema compiler');
 });
 
-test('render loads the templates but neither SSH nor the ZooKeeper client', () => {
+test('render loads the templates but not SSH', () => {
   const { code, packages } = loadedBy(['render', 'inventories/example.yml', '--target', 'swarm', '--all']);
   assert.equal(code, 0);
   assert.ok(packages.includes('handlebars'));
@@ -42,8 +43,8 @@ test('--help loads no package but commander', () => {
   assert.deepEqual(packages.filter((p) => p !== 'commander'), []);
 });
 
-test('the detector sees ssh2 and the ZooKeeper client when they are loaded', () => {
-  const { packages } = loadedBy(['--help'], ['./src/remote/ssh-auth.ts', './src/verify/zk-session.ts']);
+test('the detector sees ssh2 when it is loaded', () => {
+  const { packages } = loadedBy(['--help'], ['./src/remote/ssh-auth.ts']);
   for (const heavy of REMOTE) assert.ok(packages.includes(heavy), `${heavy} not seen: ${packages.join(', ')}`);
 });
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DesiredContainer } from '../../src/rollout/desired.js';
-import { allActions, nextStep, planRollout, whatChanged, type ObservedContainer } from '../../src/rollout/rollout.js';
+import { allActions, nextStep, planRollout, whatChanged, type ObservedServer } from '../../src/rollout/rollout.js';
 
 function desired(n: number, observers = 0): DesiredContainer[] {
   return Array.from({ length: n + observers }, (_, i) => ({
@@ -19,7 +19,7 @@ function desired(n: number, observers = 0): DesiredContainer[] {
   }));
 }
 
-const running = (mode: string, configHash = 'old'): ObservedContainer => ({ exists: true, running: true, configHash, mode });
+const running = (mode: string, configHash = 'old'): ObservedServer => ({ exists: true, running: true, configHash, mode });
 
 describe('planRollout', () => {
   it('creates everything at once on a fresh ensemble', () => {
@@ -38,7 +38,7 @@ describe('planRollout', () => {
 
   it('a renewed certificate of a server that reloads them: reloaded when nothing else changed, else replaced or started with it', () => {
     const d = desired(3).map((x) => ({ ...x, certificate: 'cert-new' }));
-    const observed = new Map<number, ObservedContainer>([
+    const observed = new Map<number, ObservedServer>([
       [1, { ...running('follower', 'new'), certificate: 'cert-old' }],
       [2, { ...running('follower', 'old'), certificate: 'cert-old' }],
       [3, { exists: true, running: false, configHash: 'new', certificate: 'cert-old' }],
@@ -55,7 +55,7 @@ describe('planRollout', () => {
   });
 
   it('rolls observers and followers first and the leader last', () => {
-    const observed = new Map<number, ObservedContainer>([
+    const observed = new Map<number, ObservedServer>([
       [1, running('follower')],
       [2, running('leader')],
       [3, running('follower')],
@@ -67,7 +67,7 @@ describe('planRollout', () => {
   });
 
   it('refuses when a step would leave fewer than a majority of voters running', () => {
-    const observed = new Map<number, ObservedContainer>([
+    const observed = new Map<number, ObservedServer>([
       [1, running('follower')],
       [2, running('leader')],
       [3, { exists: true, running: true, configHash: 'new' }], // running but not answering
@@ -77,7 +77,7 @@ describe('planRollout', () => {
   });
 
   it('starts stopped servers in the parallel phase and counts them in the budget', () => {
-    const observed = new Map<number, ObservedContainer>([
+    const observed = new Map<number, ObservedServer>([
       [1, running('follower')],
       [2, running('leader')],
       [3, { exists: true, running: false, configHash: 'new' }],
@@ -91,7 +91,7 @@ describe('planRollout', () => {
   it('says what a change changes: the image and the names (not values) of changed variables', () => {
     const [d] = desired(1);
     const want = { ...d!, image: 'zookeeper:3.9.2', env: [['ZOO_MY_ID', '1'], ['ZOO_CFG_EXTRA', 'secret=1'], ['ZOO_NEW', 'x']] as [string, string][] };
-    const o: ObservedContainer = { ...running('follower'), image: 'zookeeper:3.9', env: ['PATH=/bin', 'ZOO_MY_ID=1', 'ZOO_CFG_EXTRA=secret=0'] };
+    const o: ObservedServer = { ...running('follower'), image: 'zookeeper:3.9', env: ['PATH=/bin', 'ZOO_MY_ID=1', 'ZOO_CFG_EXTRA=secret=0'] };
     assert.equal(whatChanged(want, o), ': image zookeeper:3.9 → zookeeper:3.9.2; environment ZOO_CFG_EXTRA, ZOO_NEW');
     const plan = planRollout([want], new Map([[1, o]]));
     assert.equal(plan.rolling[0]?.reason, 'configuration old → new: image zookeeper:3.9 → zookeeper:3.9.2; environment ZOO_CFG_EXTRA, ZOO_NEW (follower)');
@@ -102,7 +102,7 @@ describe('planRollout', () => {
 
 describe('rollout order', () => {
   it('replaces a running server that is not serving first: it costs the quorum nothing', () => {
-    const observed = new Map<number, ObservedContainer>([
+    const observed = new Map<number, ObservedServer>([
       [1, running('follower')],
       [2, running('leader')],
       [3, { exists: true, running: true, configHash: 'old', status: 'restarting', restartCount: 4 }], // a crashing container
@@ -116,7 +116,7 @@ describe('rollout order', () => {
     const d = desired(3);
     const pending = [2, 3].map((id) => ({ serverId: id }));
     // server 3 was the leader when the rollout started; it crashed and server 2 took over
-    const observed = new Map<number, ObservedContainer>([
+    const observed = new Map<number, ObservedServer>([
       [1, running('follower', 'new')],
       [2, running('leader')],
       [3, { exists: true, running: false, configHash: 'old', status: 'exited', exitCode: 137 }],

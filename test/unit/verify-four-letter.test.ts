@@ -1,5 +1,5 @@
-// fourLetterWord over in-memory Duplex streams (no network), and the loopback proxy that lets
-// node-zookeeper-client ride on any Dial.
+// fourLetterWord over in-memory Duplex streams (no network), the direct dial's messages and
+// probeEnsemble.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
@@ -7,7 +7,6 @@ import { describe, it } from 'node:test';
 import { DialError, directDial, type Dial } from '../../src/verify/dial.js';
 import { FourLetterError, fourLetterWord, NotServingError, NotWhitelistedError } from '../../src/verify/four-letter.js';
 import { probeEnsemble, zxidReplacer, type Member } from '../../src/verify/ensemble.js';
-import { localProxy } from '../../src/verify/znode.js';
 
 /** A fake server end: answers `reply(word)` in small chunks, then ends, like ZooKeeper does. */
 function fakeServer(reply: (word: string) => string | null, log: string[] = []): { dial: Dial; streams: Duplex[] } {
@@ -128,48 +127,6 @@ describe('directDial', () => {
       assert.equal(e.message, `127.0.0.1:${port}: connection refused (nothing listening?) [ECONNREFUSED]`);
       return true;
     });
-  });
-});
-
-describe('localProxy', () => {
-  it('pipes each loopback connection through the dial, and closes every leg', async () => {
-    const dialed: string[] = [];
-    const remotes: Duplex[] = [];
-    const echoDial: Dial = async (address, port) => {
-      dialed.push(`${address}:${port}`);
-      const d: Duplex = new Duplex({
-        read() {},
-        write(chunk, _e, cb) {
-          d.push(Buffer.from(chunk.toString().toUpperCase()));
-          cb();
-        },
-      });
-      remotes.push(d);
-      return d;
-    };
-    const proxy = await localProxy(echoDial, 'zk-behind-ssh', 2181);
-    assert.match(proxy.connectString, /^127\.0\.0\.1:\d+$/);
-    const sock = net.connect(proxy.port, '127.0.0.1');
-    sock.write('hello');
-    const [answer] = (await new Promise((r) => sock.once('data', (d) => r([d.toString()])))) as string[];
-    assert.equal(answer, 'HELLO');
-    assert.deepEqual(dialed, ['zk-behind-ssh:2181']);
-
-    const closed = new Promise((r) => sock.once('close', r));
-    await proxy.close();
-    await closed;
-    assert.ok(remotes[0]!.destroyed);
-  });
-
-  it('drops the local connection and remembers why when the dial fails', async () => {
-    const proxy = await localProxy(async (a, p) => {
-      throw new DialError(a, p, 'no route');
-    }, '10.0.0.1', 2181);
-    const sock = net.connect(proxy.port, '127.0.0.1');
-    sock.on('error', () => undefined);
-    await new Promise((r) => sock.once('close', r));
-    assert.match(String(proxy.lastError?.message), /10\.0\.0\.1:2181: no route/);
-    await proxy.close();
   });
 });
 

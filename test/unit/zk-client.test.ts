@@ -1,9 +1,9 @@
-// The guard around node-zookeeper-client (src/verify/zk-client.ts): a reply the library cannot
+// The guard around node-zookeeper-client (test/lab/zk-client.ts, the lab's writer client): a reply the library cannot
 // read drops that connection instead of throwing out of a socket handler (which would end the
 // process), and a new connection never starts after an old connection's unread bytes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import zookeeper from '../../src/verify/zk-client.js';
+import zookeeper from '../lab/zk-client.js';
 import ConnectionManager from 'node-zookeeper-client/lib/ConnectionManager.js';
 
 type Connection = {

@@ -9,7 +9,7 @@ import type { BatchCommand } from '../../remote/batch.js';
 import type { RunResult } from '../../remote/session.js';
 import { LABEL_ENSEMBLE, LABEL_HASH, LABEL_SERVER } from '../../rollout/desired.js';
 import { LABEL_SECURITY_PHASE } from '../../rollout/spec.js';
-import type { ObservedContainer } from '../../rollout/rollout.js';
+import type { ObservedServer } from '../../rollout/rollout.js';
 import { matchHosts, parseNodes, type SwarmNode } from './nodes.js';
 import type { DesiredStack } from './stack.js';
 
@@ -23,7 +23,7 @@ export interface SwarmState {
   nodeProblems: string[];
 }
 
-export interface ObservedService extends ObservedContainer {
+export interface ObservedService extends ObservedServer {
   service: string;
   /** inventory host (or, outside the inventory, node hostname) running its task */
   runningOn?: string;

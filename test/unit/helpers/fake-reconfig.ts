@@ -12,6 +12,7 @@ import { DialError, type Dial } from '../../../src/verify/dial.js';
 import { AUTH_XID, FrameReader, OP, ZK_ERROR } from '../../../src/verify/jute.js';
 import { answering } from './fake-target.js';
 import { fakeSupport, MembershipFake, memberSpec } from './fake-membership.js';
+import { framed } from './fake-zookeeper.js';
 
 export const SUPER_PASSWORD = 'fake-super-password';
 const clientPort = (id: number) => 2180 + id;
@@ -158,10 +159,4 @@ export class ReconfigFake extends MembershipFake {
     }
     return reply(-6);
   }
-}
-
-function framed(body: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeInt32BE(body.length);
-  return Buffer.concat([len, body]);
 }

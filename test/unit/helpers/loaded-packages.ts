@@ -1,5 +1,5 @@
 // Runs one zkplan command in-process (argv after this file's name) and prints, as JSON, its exit
-// code and the npm packages' modules the process loaded (as package/path). Those are CommonJS (ssh2, node-zookeeper-client,
+// code and the npm packages' modules the process loaded (as package/path). Those are CommonJS (ssh2,
 // handlebars, yaml), so the CommonJS module cache lists them; run it in a fresh process.
 import { createRequire } from 'node:module';
 import { runZkplan } from './cli.js';

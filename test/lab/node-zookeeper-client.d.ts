@@ -1,4 +1,4 @@
-// Minimal types for node-zookeeper-client 1.1.3 (it ships none): only what verify and the lab tests use.
+// Minimal types for node-zookeeper-client 1.1.3 (it ships none): only what the lab tests use.
 declare module 'node-zookeeper-client' {
   import type { EventEmitter } from 'node:events';
 
