@@ -54,10 +54,15 @@ function sessionOn(conn: ZkConnection): Session {
   const create = async (path: string, data: Buffer, mode: 'persistent' | 'ephemeral'): Promise<void> => {
     await call(`create ${path}`, (xid) => createRequest(xid, path, data, mode));
   };
+  // A znode that is gone already (an ephemeral one whose session just ended) counts as removed.
+  const gone = (err: unknown): void => {
+    if (!(err instanceof SessionError && err.code === ZK_ERROR.noNode)) throw err;
+  };
   const remove = async (path: string): Promise<void> => {
-    const children = replyChildren((await call(`list ${path}`, (xid) => getChildrenRequest(xid, path))).body);
-    await Promise.all(children.map((c) => remove(`${path === '/' ? '' : path}/${c}`)));
-    await call(`delete ${path}`, (xid) => deleteRequest(xid, path));
+    const listed = await call(`list ${path}`, (xid) => getChildrenRequest(xid, path)).catch(gone);
+    if (listed === undefined) return;
+    await Promise.all(replyChildren(listed.body).map((c) => remove(`${path === '/' ? '' : path}/${c}`)));
+    await call(`delete ${path}`, (xid) => deleteRequest(xid, path)).catch(gone);
   };
   return {
     create: (path, data) => create(path, data, 'persistent'),

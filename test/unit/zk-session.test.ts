@@ -61,6 +61,7 @@ describe('openSession', () => {
     await assert.rejects(s.getData('/none'), (e: unknown) => e instanceof SessionError && e.code === -101);
     await s.removeRecursive('/a');
     assert.deepEqual([...zk.tree.keys()], ['/']);
+    await s.removeRecursive('/a'); // gone already: nothing to do
     assert.deepEqual(zk.log.filter((l) => l.includes('delete')), ['10.0.0.1 delete /a/b/c', '10.0.0.1 delete /a/b', '10.0.0.1 delete /a']);
     await s.close();
   });
