@@ -167,7 +167,8 @@ describe('the Docker engine on a non-default socket, through the Engine API over
       labels: c.Config.Labels,
       user: c.Config.User,
       exposed: c.Config.ExposedPorts ?? null,
-      binds: c.HostConfig.Binds,
+      // the docker CLI collects -v options in a Go map: the order of Binds is random, not the command line's
+      binds: [...c.HostConfig.Binds].sort(),
       network: c.HostConfig.NetworkMode,
       restart: c.HostConfig.RestartPolicy,
       memory: c.HostConfig.Memory,
