@@ -7,7 +7,7 @@ import { OperationalError } from '../common/problems.js';
 import { majorityOf } from '../plan/quorum.js';
 import { mapLimit } from '../remote/concurrency.js';
 import { allActions, nextStep, planRollout, type RolloutInput, type RolloutPlan, type ServerAction } from '../rollout/rollout.js';
-import { judgeEnsemble, probeEnsemble, probeServer, waitForEnsemble, type EnsembleHealth, type EnsembleProbe, type ServerProbe, type WaitOptions } from '../verify/ensemble.js';
+import { judgeEnsemble, leaderOf, probeEnsemble, probeServer, waitForEnsemble, type EnsembleHealth, type EnsembleProbe, type ServerProbe, type WaitOptions } from '../verify/ensemble.js';
 import { openSessionsAhead } from '../verify/znode.js';
 import type { Member } from '../verify/types.js';
 import { describeHealth, indent } from './describe.js';
@@ -250,8 +250,6 @@ function verify(roll: Roll<object>, timeoutMs: number, firstProbe?: EnsembleProb
     ...(roll.done.size > 0 && roll.pending.length === 0 && roll.driver.report && roll.driver.reportFromLeader ? { beforeProof: (probe: EnsembleProbe) => askReportAhead(roll, probe) } : {}),
   });
 }
-
-const leaderOf = (servers: readonly { id: number; mode?: string | null }[]) => servers.find((s) => s.mode === 'leader')?.id;
 
 /** The report of a driver whose report depends only on the leader (reportFromLeader): ready when the proof is. */
 function askReportAhead(roll: Roll<object>, probe: EnsembleProbe): void {

@@ -10,7 +10,7 @@ import { OperationalError } from '../common/problems.js';
 import { asideSuffix } from '../rollout/aside.js';
 import { describeMembership, describeSteps, planMembership, sameMembership, type MembershipMember, type MembershipMethod, type MembershipPlan, type MembershipStep, type RunningMember } from '../rollout/membership.js';
 import type { ConfServer } from '../verify/four-letter-parse.js';
-import { probeServer, waitForEnsemble, type EnsembleHealth, type ServerProbe } from '../verify/ensemble.js';
+import { leaderOf, probeServer, waitForEnsemble, type EnsembleHealth, type ServerProbe } from '../verify/ensemble.js';
 import type { IssueKind, Member } from '../verify/types.js';
 import { endpoint } from '../verify/dial.js';
 import { describeHealth } from './describe.js';
@@ -209,7 +209,7 @@ export async function join(ctx: Ctx, change: MembershipChange, step: MembershipS
 async function handOver(ctx: Ctx, change: MembershipChange, step: MembershipStep, current: readonly MembershipMember[]): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const probes = await probeAll(ctx, change, current);
-    if (probes.find((p) => p.mode === 'leader')?.id !== step.serverId) return;
+    if (leaderOf(probes) !== step.serverId) return;
     const former = change.former.find((f) => f.serverId === step.serverId);
     if (!former || !ctx.driver.restartFormer || attempt > 3) {
       throw await stopMessage(ctx, change, current, `server.${step.serverId} leads and leaves the membership; ${attempt > 3 ? 'it led again after 3 restarts' : 'zkplan cannot restart it to hand leadership over'}`, probes);
@@ -255,7 +255,7 @@ export async function leave(ctx: Ctx, change: MembershipChange, step: Membership
 /** The restarts of a step, recomputed from what serves now: the leader can change during a change. */
 async function restartOrder(ctx: Ctx, change: MembershipChange, step: MembershipStep, during: readonly MembershipMember[]): Promise<number[]> {
   const probes = await probeAll(ctx, change, during);
-  const leader = probes.find((p) => p.mode === 'leader')?.id;
+  const leader = leaderOf(probes);
   return [...step.restarts].sort((a, b) => Number(a === leader) - Number(b === leader) || step.restarts.indexOf(a) - step.restarts.indexOf(b));
 }
 

@@ -34,7 +34,7 @@ export interface AdminSession {
 
 /** Opens a session at `address:port` and authenticates as `super`; every exchange is bounded by `timeoutMs`. */
 export async function openAdminSession(dial: Dial, address: string, port: number, password: string, timeoutMs: number): Promise<AdminSession> {
-  const conn = await ZkConnection.open(dial, address, port, Math.max(timeoutMs, 4000), timeoutMs);
+  const conn = await ZkConnection.open(dial, address, port, timeoutMs);
   const where = conn.where;
   try {
     const auth = await conn.send('authenticate', () => digestAuthRequest('super', password), AUTH_XID);

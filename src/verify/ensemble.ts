@@ -128,6 +128,11 @@ export interface WaitOptions {
   beforeProof?: (probe: EnsembleProbe) => void;
 }
 
+/** The id of the server that reports leading (the first, should several claim it). */
+export function leaderOf(servers: readonly { id: number; mode?: string | null }[]): number | undefined {
+  return servers.find((s) => s.mode === 'leader')?.id;
+}
+
 /** For JSON.stringify: zxids are bigint, which JSON cannot carry; print them as ZooKeeper does. */
 export function zxidReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? `0x${value.toString(16)}` : value;

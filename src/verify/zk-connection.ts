@@ -38,14 +38,15 @@ export class ZkConnection {
   }
 
   /**
-   * Dials the server and opens a session (ZooKeeper clamps its timeout to [2, 20] × tickTime; it
-   * only matters when zkplan dies midway). A server that does not serve closes the connection or
-   * answers with no session: both refuse. `timeoutMs` bounds the handshake and each later request.
+   * Dials the server and opens a session. A server that does not serve closes the connection or
+   * answers with no session: both refuse. `timeoutMs` bounds the handshake and each later request;
+   * the session's own timeout is at least 4 s (ZooKeeper clamps it to [2, 20] × tickTime), and only
+   * matters when zkplan dies midway.
    */
-  static async open(dial: Dial, address: string, port: number, sessionTimeoutMs: number, timeoutMs: number): Promise<ZkConnection> {
+  static async open(dial: Dial, address: string, port: number, timeoutMs: number): Promise<ZkConnection> {
     const conn = new ZkConnection(await dial(address, port), endpoint(address, port), timeoutMs);
     try {
-      const connected = parseConnectResponse(await conn.exchange('connect', () => connectRequest(sessionTimeoutMs), CONNECT));
+      const connected = parseConnectResponse(await conn.exchange('connect', () => connectRequest(Math.max(timeoutMs, 4000)), CONNECT));
       if (connected.sessionId === 0n) throw new Error(`${conn.where}: connect: no session (the server does not serve)`);
       // A session the server hears nothing of for its timeout ends: ping at a third of it.
       conn.pinger = setInterval(() => conn.stream.write(pingRequest()), Math.max(500, connected.timeoutMs / 3)).unref();
@@ -106,7 +107,6 @@ export class ZkConnection {
    */
   close(): Promise<void> {
     return (this.closing ??= (async () => {
-      clearInterval(this.pinger);
       if (this.failure === undefined) {
         const answered = this.send('close session', closeSessionRequest).then(() => undefined, () => undefined);
         await Promise.race([answered, new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref())]);

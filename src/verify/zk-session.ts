@@ -32,8 +32,7 @@ export class SessionError extends Error {
 export async function openSession(dial: Dial, address: string, port: number, timeoutMs: number): Promise<Session> {
   let conn: ZkConnection;
   try {
-    // The server clamps the session timeout to [2, 20] × tickTime; it only matters if we die mid-check.
-    conn = await ZkConnection.open(dial, address, port, Math.max(timeoutMs, 4000), timeoutMs);
+    conn = await ZkConnection.open(dial, address, port, timeoutMs);
   } catch (err) {
     throw new SessionError(`${endpoint(address, port)}: no ZooKeeper session: ${(err as Error).message.replace(`${endpoint(address, port)}: `, '')}`, undefined, err);
   }

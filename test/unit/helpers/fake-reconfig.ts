@@ -12,7 +12,7 @@ import { DialError, type Dial } from '../../../src/verify/dial.js';
 import { AUTH_XID, FrameReader, OP, ZK_ERROR } from '../../../src/verify/jute.js';
 import { answering } from './fake-target.js';
 import { fakeSupport, MembershipFake, memberSpec } from './fake-membership.js';
-import { framed } from './fake-zookeeper.js';
+import { connectResponse, framed } from './fake-zookeeper.js';
 
 export const SUPER_PASSWORD = 'fake-super-password';
 const clientPort = (id: number) => 2180 + id;
@@ -89,11 +89,7 @@ export class ReconfigFake extends MembershipFake {
         for (const frame of reader.push(chunk)) {
           if (!connected) {
             connected = true;
-            const body = Buffer.alloc(4 + 4 + 8 + 4 + 16);
-            body.writeInt32BE(30000, 4);
-            body.writeBigInt64BE(1n, 8);
-            body.writeInt32BE(16, 16);
-            this.push(framed(body));
+            this.push(connectResponse(1n, 30000));
             continue;
           }
           this.push(fake.handle(frame));

@@ -12,6 +12,15 @@ export function framed(body: Buffer): Buffer {
   return Buffer.concat([len, body]);
 }
 
+/** A ConnectResponse: session 0 (and timeout 0) is a server that refuses the session. */
+export function connectResponse(session: bigint, timeoutMs: number): Buffer {
+  const body = Buffer.alloc(4 + 4 + 8 + 4 + 16);
+  body.writeInt32BE(session === 0n ? 0 : timeoutMs, 4);
+  body.writeBigInt64BE(session, 8);
+  body.writeInt32BE(16, 16);
+  return framed(body);
+}
+
 function ustring(s: string): Buffer {
   const b = Buffer.from(s);
   const len = Buffer.alloc(4);
@@ -61,11 +70,7 @@ export class FakeZooKeeper {
           if (session === undefined) {
             fake.log.push(`${address} connect`);
             session = fake.notServing.has(address) ? 0n : fake.nextSession++;
-            const body = Buffer.alloc(4 + 4 + 8 + 4 + 16);
-            body.writeInt32BE(session === 0n ? 0 : fake.sessionTimeoutMs, 4);
-            body.writeBigInt64BE(session, 8);
-            body.writeInt32BE(16, 16);
-            stream.push(framed(body));
+            stream.push(connectResponse(session, fake.sessionTimeoutMs));
             continue;
           }
           const reply = fake.handle(address, session, frame);
